@@ -1,0 +1,201 @@
+/*
+ * vmmem/mmu.h - the software MMU: one per vCPU.
+ *
+ * A vm_mmu_t translates guest virtual addresses through RISC-V Sv39, Sv48 or
+ * Sv57 page tables (Priv. spec, "Virtual-Memory System"), caches
+ * translations in a split TLB (ITLB for fetches, DTLB for loads/stores;
+ * 64 and 128 entries by default, fully associative, LRU, ASID-tagged,
+ * global entries, superpages as one entry), and performs accesses through
+ * the translation on a vm_physmem_t.
+ *
+ * Threads: a vm_mmu_t is NOT thread-safe; give each vCPU thread its own,
+ * all sharing one vm_physmem_t (vm_mmu_new_shared()). Each MMU is a
+ * distinct LR/SC owner (hart).
+ *
+ * TLB coherence is the guest's business, as on hardware: after changing a
+ * PTE, the old translation may still be used until a flush covers it.
+ * Changes of priv, SUM and MXR take effect immediately (the TLB hit check
+ * uses their current values). A satp write that changes MODE flushes the
+ * TLBs; one that changes only ASID/root does not (entries are ASID-tagged).
+ *
+ * Errors and faults: a failed translation or access returns
+ * VM_ERR_PAGE_FAULT, VM_ERR_ACCESS_FAULT or VM_ERR_ALIGNMENT_FAULT and
+ * records the details in vm_mmu_last_fault(). On any error no guest data is
+ * written (A/D bits may have been set by a walk that completed, as the spec
+ * orders).
+ */
+#ifndef VMMEM_MMU_H
+#define VMMEM_MMU_H
+
+#include "vmmem/physmem.h"
+#include "vmmem/pte.h"
+#include "vmmem/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vm_mmu vm_mmu_t;
+
+typedef enum vm_paging_mode {
+    VM_PAGING_BARE = 0, /* identity: VA == PA */
+    VM_PAGING_SV39,
+    VM_PAGING_SV48,
+    VM_PAGING_SV57,
+    VM_PAGING_ARM64,    /* reserved for the Arm64 walker (VM_ERR_UNSUPPORTED until it lands) */
+    VM_PAGING_X86_64,   /* reserved for the x86-64 walker (VM_ERR_UNSUPPORTED until it lands) */
+} vm_paging_mode_t;
+
+typedef enum vm_priv {
+    VM_PRIV_U = 0,
+    VM_PRIV_S = 1,
+    VM_PRIV_M = 3, /* translates to the identity (no MPRV) */
+} vm_priv_t;
+
+typedef enum vm_ad_mode {
+    VM_AD_HARDWARE = 0, /* Svadu: A (and D on stores) set by an atomic PTE update */
+    VM_AD_FAULT,        /* Svade: page fault when A == 0, or D == 0 on a store */
+} vm_ad_mode_t;
+
+typedef enum vm_fault_kind {
+    VM_FAULT_NONE = 0,
+    VM_FAULT_PAGE,       /* page fault: causes 12 / 13 / 15 */
+    VM_FAULT_ACCESS,     /* access fault: causes 1 / 5 / 7 */
+    VM_FAULT_MISALIGNED, /* address misaligned: causes 0 / 4 / 6 */
+} vm_fault_kind_t;
+
+/* RISC-V exception causes (Priv. spec, mcause table). */
+enum {
+    VM_CAUSE_FETCH_MISALIGNED = 0,
+    VM_CAUSE_FETCH_ACCESS = 1,
+    VM_CAUSE_LOAD_MISALIGNED = 4,
+    VM_CAUSE_LOAD_ACCESS = 5,
+    VM_CAUSE_STORE_MISALIGNED = 6,
+    VM_CAUSE_STORE_ACCESS = 7,
+    VM_CAUSE_FETCH_PAGE_FAULT = 12,
+    VM_CAUSE_LOAD_PAGE_FAULT = 13,
+    VM_CAUSE_STORE_PAGE_FAULT = 15,
+};
+
+/* The record of the last fault (kind VM_FAULT_NONE after a success). */
+typedef struct vm_fault {
+    vm_gva_t va;          /* faulting VA (stval): for a page-crossing access the
+                             first byte of the part that failed */
+    vm_access_t access;   /* LR counts as READ, SC as WRITE */
+    vm_fault_kind_t kind;
+    uint32_t cause;       /* RISC-V exception cause */
+    int level;            /* walk level where it stopped (LEVELS-1 .. 0), -1 if none */
+    vm_gpa_t pte_addr;    /* PTE address at that level (valid when level >= 0) */
+    uint64_t pte;         /* PTE value read there (0 if the read failed) */
+    const char *reason;   /* static text, e.g. "W without R", "misaligned superpage" */
+} vm_fault_t;
+
+/*
+ * Constructors. vm_mmu_new() owns a fresh vm_physmem_t of `size` bytes;
+ * vm_mmu_new_default() is vm_mmu_new(64 KiB, false); vm_mmu_new_shared()
+ * adds one more vCPU over memory it does not own (pm must outlive it).
+ * Initial state: Bare, priv S, SUM=MXR=0, A/D in hardware, strict
+ * alignment from the environment (VM_STRICT_ALIGN=1), TLBs 64/128.
+ * NULL on failure.
+ */
+VM_API vm_mmu_t *vm_mmu_new(size_t size, bool use_hugepages);
+VM_API vm_mmu_t *vm_mmu_new_default(void);
+VM_API vm_mmu_t *vm_mmu_new_shared(vm_physmem_t *pm);
+VM_API void vm_mmu_free(vm_mmu_t *mmu);
+VM_API vm_physmem_t *vm_mmu_physmem(vm_mmu_t *mmu);
+
+/* Select the paging mode (keeps ASID and root); flushes both TLBs. */
+VM_API void vm_mmu_set_paging_mode(vm_mmu_t *mmu, vm_paging_mode_t mode);
+VM_API vm_paging_mode_t vm_mmu_paging_mode(const vm_mmu_t *mmu);
+
+/*
+ * Write satp: MODE (63:60) 0/8/9/10 = Bare/Sv39/Sv48/Sv57, ASID (59:44),
+ * PPN (43:0). Any other MODE leaves satp entirely unchanged (WARL).
+ * A MODE change flushes both TLBs.
+ */
+VM_API void vm_mmu_set_satp(vm_mmu_t *mmu, uint64_t satp);
+VM_API uint64_t vm_mmu_satp(const vm_mmu_t *mmu);
+
+VM_API void vm_mmu_set_priv(vm_mmu_t *mmu, vm_priv_t priv);
+VM_API void vm_mmu_set_sum(vm_mmu_t *mmu, bool sum);
+VM_API void vm_mmu_set_mxr(vm_mmu_t *mmu, bool mxr);
+VM_API void vm_mmu_set_ad_mode(vm_mmu_t *mmu, vm_ad_mode_t mode);
+/* Misaligned accesses fault with VM_ERR_ALIGNMENT_FAULT when on. */
+VM_API void vm_mmu_set_strict_align(vm_mmu_t *mmu, bool enable);
+
+/*
+ * Translate va for one access of the given kind, with all architectural
+ * side effects (A/D update, TLB fill). The PA is returned even when no RAM
+ * or MMIO backs it (the access through it would then be an access fault).
+ * Errors: VM_ERR_PAGE_FAULT, VM_ERR_ACCESS_FAULT (a PTE outside RAM),
+ * VM_ERR_INVALID_ARGUMENT, VM_ERR_UNSUPPORTED (mode without a walker).
+ */
+VM_API VM_WUR vm_err_t vm_mmu_translate(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                        vm_gpa_t *pa);
+
+/* sfence.vma x0, x0: drop every entry of both TLBs. */
+VM_API void vm_mmu_flush_tlb(vm_mmu_t *mmu);
+/* sfence.vma x0, asid: drop the non-global entries of that ASID. */
+VM_API void vm_mmu_flush_tlb_asid(vm_mmu_t *mmu, uint16_t asid);
+/* sfence.vma va, x0: drop the entries covering va in every ASID, global ones too. */
+VM_API void vm_mmu_flush_tlb_page(vm_mmu_t *mmu, vm_gva_t va);
+
+/* Hits and misses of both TLBs together (one per page translated in a mode
+ * with paging; Bare and M-mode do not count). Either pointer may be NULL. */
+VM_API void vm_mmu_tlb_stats(const vm_mmu_t *mmu, uint64_t *hits, uint64_t *misses);
+/* Change TLB sizes (1..4096 each); clears entries and stats. */
+VM_API VM_WUR vm_err_t vm_mmu_resize_tlbs(vm_mmu_t *mmu, size_t itlb, size_t dtlb);
+VM_API void vm_mmu_tlb_capacity(const vm_mmu_t *mmu, size_t *itlb, size_t *dtlb);
+
+/* RAM size of the underlying physical memory. */
+VM_API size_t vm_mmu_memory_size(const vm_mmu_t *mmu);
+/* Copy len bytes of guest RAM at physical pa into out (RAM only). */
+VM_API VM_WUR vm_err_t vm_mmu_guest_slice(vm_mmu_t *mmu, uint64_t pa, size_t len, void *out);
+
+/*
+ * Accesses through translation. size is 1, 2, 4 or 8. Misaligned accesses
+ * are allowed unless strict alignment is on; one that crosses a page
+ * translates both pages before touching memory. MMIO is reachable; a
+ * misaligned MMIO access is an access fault.
+ */
+VM_API VM_WUR vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
+VM_API VM_WUR vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size);
+/* 4-byte instruction fetch through the ITLB (execute permission). */
+VM_API VM_WUR vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn);
+/*
+ * Bulk transfers (RAM only): every page is translated first; if any page
+ * faults or is not RAM nothing is transferred.
+ */
+VM_API VM_WUR vm_err_t vm_mmu_read_bulk(vm_mmu_t *mmu, vm_gva_t va, void *buf, size_t len);
+VM_API VM_WUR vm_err_t vm_mmu_write_bulk(vm_mmu_t *mmu, vm_gva_t va, const void *buf, size_t len);
+
+/* Physical accesses (no translation); errors as vm_physmem_read/write. */
+VM_API VM_WUR vm_err_t vm_mmu_read_phys(vm_mmu_t *mmu, vm_gpa_t pa, uint8_t size, uint64_t *val);
+VM_API VM_WUR vm_err_t vm_mmu_write_phys(vm_mmu_t *mmu, vm_gpa_t pa, uint64_t val, uint8_t size);
+
+/*
+ * LR/SC through translation (owner = this MMU). Both require natural
+ * alignment (else VM_ERR_ALIGNMENT_FAULT, cause 4 / 6, whatever the strict
+ * setting) and RAM (else VM_ERR_ACCESS_FAULT, cause 5 / 7; no device is
+ * touched). LR translates as a load. SC translates as a store before its
+ * reservation is checked, so a failed SC still faults on a read-only page
+ * and still sets A and D (Zalrsc leaves this unspecified; vmmem chooses it).
+ */
+VM_API VM_WUR vm_err_t vm_mmu_load_reserved(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
+VM_API VM_WUR vm_err_t vm_mmu_store_conditional(vm_mmu_t *mmu, vm_gva_t va, uint64_t val,
+                                                uint8_t size, bool *stored);
+/* Translate va (as a load, no fault reported) and drop reservations there. */
+VM_API void vm_mmu_invalidate_reservation(vm_mmu_t *mmu, vm_gva_t va, uint8_t size);
+
+VM_API VM_WUR vm_err_t vm_mmu_map_mmio(vm_mmu_t *mmu, vm_gpa_t base, uint64_t size,
+                                       const vm_mmio_ops_t *ops, void *opaque);
+VM_API void vm_mmu_poll_devices(vm_mmu_t *mmu);
+
+/* The last fault of this MMU (never NULL; kind NONE after a success). */
+VM_API const vm_fault_t *vm_mmu_last_fault(const vm_mmu_t *mmu);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMMEM_MMU_H */

@@ -1,0 +1,179 @@
+/*
+ * vmmem/physmem.h - guest physical memory: RAM, MMIO regions, LR/SC
+ * reservations.
+ *
+ * Layout of the guest physical address space: RAM occupies [0, size).
+ * MMIO regions may be mapped anywhere else (never overlapping RAM or each
+ * other). Every other address is unbacked: accesses to it fail with
+ * VM_ERR_INVALID_ADDRESS.
+ *
+ * Threads: one vm_physmem_t is shared by many threads (one per vCPU). All
+ * functions here may be called concurrently, except vm_physmem_free().
+ * Aligned 1/2/4/8-byte RAM accesses are single-copy atomic (no thread ever
+ * observes a torn aligned value) and take no lock. Misaligned accesses and
+ * bulk transfers are performed byte- or word-wise and are not atomic as a
+ * whole, as on hardware.
+ *
+ * Byte order is little-endian for every multi-byte access.
+ *
+ * Errors: on any error nothing is written (no partial writes, also for bulk
+ * transfers) and no reservation changes.
+ */
+#ifndef VMMEM_PHYSMEM_H
+#define VMMEM_PHYSMEM_H
+
+#include "vmmem/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vm_physmem vm_physmem_t;
+
+/* What backing vm_physmem_new() obtained when asked for huge pages. */
+typedef enum vm_hugepage_mode {
+    VM_HUGEPAGES_NONE = 0,  /* ordinary 4 KiB pages (not asked, or nothing granted) */
+    VM_HUGEPAGES_MADVISE,   /* MADV_HUGEPAGE accepted: transparent huge pages
+                               if the kernel's THP setting allows them */
+    VM_HUGEPAGES_HUGETLB,   /* explicit 2 MiB pages (MAP_HUGETLB), reserved up front */
+} vm_hugepage_mode_t;
+
+/*
+ * An MMIO device. read and write are required; poll and destroy may be NULL.
+ * The callbacks are invoked with no vmmem lock held, so a device may itself
+ * access guest memory (DMA) through the same vm_physmem_t. They may be
+ * called concurrently from several vCPU threads: a device shared by vCPUs
+ * does its own locking. `offset` is relative to the region base; `size` is
+ * 1, 2, 4 or 8 and the access is naturally aligned (misaligned MMIO accesses
+ * are refused before reaching the device). A callback's non-VM_OK return is
+ * passed to the caller unchanged.
+ */
+typedef struct vm_mmio_ops {
+    vm_err_t (*read)(void *opaque, uint64_t offset, uint8_t size, uint64_t *val);
+    vm_err_t (*write)(void *opaque, uint64_t offset, uint64_t val, uint8_t size);
+    void (*poll)(void *opaque);    /* from vm_physmem_poll_devices() */
+    void (*destroy)(void *opaque); /* from vm_physmem_free() */
+} vm_mmio_ops_t;
+
+/*
+ * Create `size` bytes of zeroed guest RAM at physical address 0. The memory
+ * is reserved lazily: a 1 GiB guest costs host memory only for pages it
+ * touches. With use_hugepages, 2 MiB pages are requested (MAP_HUGETLB, else
+ * madvise(MADV_HUGEPAGE)); if the OS grants neither the call silently falls
+ * back to ordinary pages; vm_physmem_hugepages() tells what was granted.
+ * Returns NULL if size is 0 or the host cannot provide the mapping.
+ */
+VM_API vm_physmem_t *vm_physmem_new(size_t size, bool use_hugepages);
+
+/* Destroy: calls every device's destroy(opaque), releases RAM. NULL is a no-op. */
+VM_API void vm_physmem_free(vm_physmem_t *pm);
+
+/* RAM size in bytes (MMIO regions not included). */
+VM_API size_t vm_physmem_size(const vm_physmem_t *pm);
+
+/* What backing was obtained (see vm_hugepage_mode_t). */
+VM_API vm_hugepage_mode_t vm_physmem_hugepages(const vm_physmem_t *pm);
+
+/*
+ * Scalar accesses to RAM or MMIO. Errors: VM_ERR_INVALID_ARGUMENT (NULL
+ * out), VM_ERR_INVALID_ADDRESS (any byte outside RAM and outside every MMIO
+ * region, or a RAM access running past its end), VM_ERR_MMIO (the access
+ * straddles a region edge or is misaligned for a device) or the device's
+ * own error. A write to RAM breaks every LR reservation on the granules it
+ * touches.
+ */
+VM_API VM_WUR vm_err_t vm_physmem_read_u8(vm_physmem_t *pm, uint64_t addr, uint8_t *out);
+VM_API VM_WUR vm_err_t vm_physmem_read_u16(vm_physmem_t *pm, uint64_t addr, uint16_t *out);
+VM_API VM_WUR vm_err_t vm_physmem_read_u32(vm_physmem_t *pm, uint64_t addr, uint32_t *out);
+VM_API VM_WUR vm_err_t vm_physmem_read_u64(vm_physmem_t *pm, uint64_t addr, uint64_t *out);
+VM_API VM_WUR vm_err_t vm_physmem_write_u8(vm_physmem_t *pm, uint64_t addr, uint8_t val);
+VM_API VM_WUR vm_err_t vm_physmem_write_u16(vm_physmem_t *pm, uint64_t addr, uint16_t val);
+VM_API VM_WUR vm_err_t vm_physmem_write_u32(vm_physmem_t *pm, uint64_t addr, uint32_t val);
+VM_API VM_WUR vm_err_t vm_physmem_write_u64(vm_physmem_t *pm, uint64_t addr, uint64_t val);
+
+/*
+ * The MemoryAccess form: size is 1, 2, 4 or 8 (else VM_ERR_INVALID_ARGUMENT);
+ * values are zero-extended on read and truncated to size on write.
+ */
+VM_API VM_WUR vm_err_t vm_physmem_read(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size, uint64_t *val);
+VM_API VM_WUR vm_err_t vm_physmem_write(vm_physmem_t *pm, vm_gpa_t pa, uint64_t val, uint8_t size);
+
+/*
+ * Bulk transfers, RAM only: [addr, addr+len) must lie inside RAM, else
+ * VM_ERR_INVALID_ADDRESS and nothing is transferred. len 0 succeeds for any
+ * addr <= size. buf may be NULL only when len is 0. A bulk write breaks the
+ * reservations it overlaps.
+ */
+VM_API VM_WUR vm_err_t vm_physmem_read_buf(vm_physmem_t *pm, uint64_t addr, void *buf, size_t len);
+VM_API VM_WUR vm_err_t vm_physmem_write_buf(vm_physmem_t *pm, uint64_t addr, const void *buf, size_t len);
+
+/*
+ * Snapshot and restore of RAM (MMIO device state is not included: devices
+ * own their state). len must equal vm_physmem_size(), else
+ * VM_ERR_INVALID_ARGUMENT and nothing changes. restore breaks every
+ * reservation.
+ */
+VM_API VM_WUR vm_err_t vm_physmem_dump(vm_physmem_t *pm, void *out, size_t len);
+VM_API VM_WUR vm_err_t vm_physmem_restore(vm_physmem_t *pm, const void *data, size_t len);
+
+/*
+ * LR/SC reservations (RISC-V "A" extension, Zalrsc).
+ *
+ * The reservation granule is the naturally aligned 8 bytes containing the
+ * address (VM_RESERVATION_GRANULE). Each owner (hart id) holds at most one
+ * reservation; a new reserve replaces the owner's previous one.
+ *
+ * An SC by `owner` succeeds iff the owner holds a reservation, the SC's
+ * bytes lie inside its granule, and no write reached that granule since the
+ * reservation was taken: write_u*, write, write_buf, restore, another
+ * owner's successful SC and an A/D update of a PTE all count; MMIO does
+ * not (it never touches RAM). Every SC, successful or not, clears its
+ * owner's reservation. Reservations and SC are RAM-only.
+ *
+ * Under real concurrency the check-and-write of an SC is one atomic step
+ * against all other writers, so a concurrent plain store is never lost.
+ */
+#define VM_RESERVATION_GRANULE 8u
+
+/*
+ * Take a reservation for owner on the granule containing pa. Invalid input
+ * (size not 1/2/4/8, range not inside RAM or crossing the granule) leaves
+ * the owner with no reservation, so a following SC fails.
+ */
+VM_API void vm_physmem_reserve(vm_physmem_t *pm, vm_gpa_t pa, uint64_t owner, uint8_t size);
+
+/* LR in one call: reserve, then read the value (naturally aligned, RAM only). */
+VM_API VM_WUR vm_err_t vm_physmem_load_reserved(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size,
+                                                uint64_t owner, uint64_t *val);
+
+/* Drop every owner's reservation whose granule overlaps [pa, pa+size). */
+VM_API void vm_physmem_invalidate(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size);
+
+/*
+ * SC: *stored tells whether the value was written. Errors (state unchanged
+ * apart from the owner's reservation being cleared on every path past
+ * argument checks): VM_ERR_INVALID_ARGUMENT (size, NULL stored),
+ * VM_ERR_ALIGNMENT_FAULT (pa not naturally aligned),
+ * VM_ERR_INVALID_ADDRESS (not RAM).
+ */
+VM_API VM_WUR vm_err_t vm_physmem_store_conditional(vm_physmem_t *pm, vm_gpa_t pa, uint64_t val,
+                                                    uint8_t size, uint64_t owner, bool *stored);
+
+/*
+ * Map a device at [base, base+size). The ops struct is copied; opaque is
+ * owned by the region from now on (destroy(opaque) runs at vm_physmem_free).
+ * Errors: VM_ERR_INVALID_ARGUMENT (size 0, NULL ops/read/write, base+size
+ * overflows), VM_ERR_MMIO (overlaps RAM or another region),
+ * VM_ERR_OUT_OF_MEMORY. On error nothing is mapped and destroy is not called.
+ */
+VM_API VM_WUR vm_err_t vm_physmem_map_mmio(vm_physmem_t *pm, vm_gpa_t base, uint64_t size,
+                                           const vm_mmio_ops_t *ops, void *opaque);
+
+/* Call poll(opaque) of every device that has one, in mapping order. */
+VM_API void vm_physmem_poll_devices(vm_physmem_t *pm);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMMEM_PHYSMEM_H */

@@ -1,0 +1,17 @@
+/*
+ * vmmem/vmmem.h - umbrella header: the whole public API of vmmem.
+ */
+#ifndef VMMEM_VMMEM_H
+#define VMMEM_VMMEM_H
+
+#include "vmmem/types.h"
+#include "vmmem/physmem.h"
+#include "vmmem/pte.h"
+#include "vmmem/mmu.h"
+#include "vmmem/ptbuilder.h"
+
+#define VMMEM_VERSION_MAJOR 0
+#define VMMEM_VERSION_MINOR 1
+#define VMMEM_VERSION_PATCH 0
+
+#endif /* VMMEM_VMMEM_H */

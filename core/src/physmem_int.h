@@ -1,0 +1,123 @@
+/*
+ * physmem_int.h - the layout of vm_physmem_t and the lock-free RAM fast
+ * path, shared by physmem.c, reservation.c, mmio.c and the MMU's inline TLB
+ * hit path. Not installed.
+ *
+ * RAM is one host mapping; guest PA p lives at ram + p. All RAM bytes are
+ * accessed with __atomic builtins (relaxed): aligned 1/2/4/8-byte accesses
+ * are then single-copy atomic on every host we build for, and concurrent
+ * access from vCPU threads is data-race free in the C11 sense (TSan clean).
+ *
+ * Reservations (LR/SC): `nres` counts live reservations. A writer stores
+ * first and then, only if nres != 0, takes the slow path that breaks the
+ * reservations on the granules it wrote. An SC performs its write as a
+ * compare-and-swap of the whole 8-byte granule against the snapshot taken
+ * at LR time, under res_lock. Together: a write that is ordered before the
+ * SC (happens-before) is seen through nres and breaks the reservation; a
+ * truly concurrent write that changed the granule makes the CAS fail. A
+ * concurrent write of the identical bytes is indistinguishable from one
+ * ordered before the LR, which the memory model allows.
+ */
+#ifndef VMMEM_PHYSMEM_INT_H
+#define VMMEM_PHYSMEM_INT_H
+
+#include <pthread.h>
+
+#include "vmmem/physmem.h"
+
+#if defined(__GNUC__)
+#define VM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VM_NOINLINE __attribute__((noinline))
+#define VM_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define VM_LIKELY(x) (x)
+#define VM_UNLIKELY(x) (x)
+#define VM_NOINLINE
+#define VM_HIDDEN
+#endif
+
+struct vm_reservation {
+    uint64_t owner;
+    vm_gpa_t granule;  /* 8-byte aligned PA */
+    uint64_t snapshot; /* granule contents when the reservation was taken */
+    bool valid;
+};
+
+struct vm_mmio_region {
+    vm_gpa_t base;
+    uint64_t size;
+    vm_mmio_ops_t ops;
+    void *opaque;
+    struct vm_mmio_region *next; /* published with release, read with acquire */
+};
+
+struct vm_physmem {
+    uint8_t *ram;                 /* host mapping of guest PA [0, ram_size) */
+    uint64_t ram_size;
+    size_t map_size;              /* bytes mapped (ram_size rounded up) */
+    vm_hugepage_mode_t hugepages;
+
+    uint32_t nres;                /* live reservations (atomic) */
+    pthread_mutex_t res_lock;     /* guards res[] */
+    struct vm_reservation *res;
+    size_t res_len, res_cap;
+
+    pthread_mutex_t mmio_lock;    /* serialises map_mmio (readers take no lock) */
+    struct vm_mmio_region *mmio_head; /* atomic pointer; append-only list */
+};
+
+static inline bool physmem_ram_contains(const vm_physmem_t *pm, uint64_t pa, uint64_t len)
+{
+    return pa <= pm->ram_size && len <= pm->ram_size - pa;
+}
+
+/* Slow path of every RAM write: break reservations on [pa, pa+len). */
+VM_HIDDEN void physmem_break_reservations(vm_physmem_t *pm, vm_gpa_t pa, uint64_t len);
+
+/* Aligned RAM load; caller checked range and natural alignment. */
+static inline uint64_t physmem_load_aligned(const vm_physmem_t *pm, vm_gpa_t pa, unsigned size)
+{
+    uint8_t *p = pm->ram + pa;
+    switch (size) {
+    case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
+    case 2: return __atomic_load_n((uint16_t *)(void *)p, __ATOMIC_RELAXED);
+    case 4: return __atomic_load_n((uint32_t *)(void *)p, __ATOMIC_RELAXED);
+    default: return __atomic_load_n((uint64_t *)(void *)p, __ATOMIC_RELAXED);
+    }
+}
+
+/* Aligned RAM store; caller checked range and natural alignment. */
+static inline void physmem_store_aligned(vm_physmem_t *pm, vm_gpa_t pa, uint64_t val, unsigned size)
+{
+    uint8_t *p = pm->ram + pa;
+    switch (size) {
+    case 1: __atomic_store_n(p, (uint8_t)val, __ATOMIC_RELAXED); break;
+    case 2: __atomic_store_n((uint16_t *)(void *)p, (uint16_t)val, __ATOMIC_RELAXED); break;
+    case 4: __atomic_store_n((uint32_t *)(void *)p, (uint32_t)val, __ATOMIC_RELAXED); break;
+    default: __atomic_store_n((uint64_t *)(void *)p, val, __ATOMIC_RELAXED); break;
+    }
+    if (VM_UNLIKELY(__atomic_load_n(&pm->nres, __ATOMIC_RELAXED) != 0))
+        physmem_break_reservations(pm, pa, size);
+}
+
+/*
+ * Internal entry points used by the MMU (defined in physmem.c / mmio.c /
+ * reservation.c). All check their arguments.
+ */
+/* RAM-or-MMIO scalar access of any alignment (same contract as vm_physmem_read/write). */
+VM_HIDDEN vm_err_t physmem_access_slow(vm_physmem_t *pm, vm_gpa_t pa, unsigned size,
+                                       uint64_t *val, bool write);
+/* Is [pa, pa+size) entirely inside one MMIO region? */
+VM_HIDDEN bool physmem_is_mmio(vm_physmem_t *pm, vm_gpa_t pa, uint64_t size);
+/*
+ * Atomic compare-and-swap of an aligned 8-byte RAM word (the PTE A/D update,
+ * Priv. spec step "atomically ... compare and set"). *swapped tells whether
+ * the word equalled `expected` and now holds `desired`. A successful swap
+ * breaks reservations like any write. VM_ERR_INVALID_ADDRESS if not RAM,
+ * VM_ERR_ALIGNMENT_FAULT if not 8-aligned.
+ */
+VM_HIDDEN vm_err_t physmem_cmpxchg_u64(vm_physmem_t *pm, vm_gpa_t pa, uint64_t expected,
+                                       uint64_t desired, bool *swapped);
+
+#endif /* VMMEM_PHYSMEM_INT_H */
