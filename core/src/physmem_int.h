@@ -120,4 +120,8 @@ VM_HIDDEN bool physmem_is_mmio(vm_physmem_t *pm, vm_gpa_t pa, uint64_t size);
 VM_HIDDEN vm_err_t physmem_cmpxchg_u64(vm_physmem_t *pm, vm_gpa_t pa, uint64_t expected,
                                        uint64_t desired, bool *swapped);
 
+/* Drop owner's reservation, if any (Zalrsc: every SC, even one that faults,
+ * invalidates the executing hart's reservation). */
+VM_HIDDEN void physmem_clear_reservation(vm_physmem_t *pm, uint64_t owner);
+
 #endif /* VMMEM_PHYSMEM_INT_H */
