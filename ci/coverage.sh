@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# ci/coverage.sh [--check] - line and branch coverage of core/ from the unit
+# tests, the conformance cases and the regression-corpus replay (everything
+# ctest runs), with clang source-based coverage.
+#
+# Writes an HTML report to build/coverage/html/index.html and prints a
+# one-line summary. With --check, exits non-zero below the project's bar
+# (VMMEM_COV_LINES, default 95 % of lines; VMMEM_COV_BRANCHES, default 90 %
+# of branches).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+check=0
+[[ ${1:-} == --check ]] && check=1
+bash ci/deps.sh llvm
+
+b=build/coverage
+cmake -S . -B $b -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DVMMEM_COVERAGE=ON >/dev/null
+ninja -C $b -j"$(nproc)" >/dev/null
+rm -rf $b/profiles && mkdir -p $b/profiles
+LLVM_PROFILE_FILE=$PWD/$b/profiles/%p-%m.profraw ctest --test-dir $b -j"$(nproc)" --output-on-failure >$b/ctest.log \
+  || { tail -30 $b/ctest.log; echo "coverage: tests failed"; exit 1; }
+llvm-profdata merge -sparse $b/profiles/*.profraw -o $b/vmmem.profdata
+
+# Every executable ctest ran (unit tests, vmmem-conform, replay runners).
+objs=()
+for exe in $(find $b -type f -executable \( -name 'test_*' -o -name 'vmmem-conform' -o -name '*_replay' \)); do
+  objs+=(-object "$exe")
+done
+first=${objs[1]}
+filter=(-ignore-filename-regex='(conformance|fuzz|bench)/')
+llvm-cov report "$first" "${objs[@]}" -instr-profile=$b/vmmem.profdata "${filter[@]}" >$b/report.txt
+llvm-cov show "$first" "${objs[@]}" -instr-profile=$b/vmmem.profdata "${filter[@]}" \
+  -format=html -output-dir=$b/html -show-branches=count >/dev/null
+cat $b/report.txt
+# TOTAL row: Regions Missed Cover Functions Missed Executed Lines Missed Cover Branches Missed Cover
+read -r lines branches < <(awk '/^TOTAL/ {print $10, $13}' $b/report.txt | tr -d '%')
+echo "coverage of core/: lines ${lines}%  branches ${branches}%  (report: $b/html/index.html)"
+if ((check)); then
+  awk -v l="$lines" -v br="$branches" -v ml="${VMMEM_COV_LINES:-95}" -v mb="${VMMEM_COV_BRANCHES:-90}" \
+    'BEGIN { if (l+0 < ml || br+0 < mb) { printf "below the bar (%s%% lines, %s%% branches)\n", ml, mb; exit 1 } }'
+fi
