@@ -1,0 +1,235 @@
+/*
+ * bench_hotpath - the hot paths of vmmem, measured side by side in one run.
+ *
+ * Each case performs the same work: N 8-byte loads (or stores) spread over a
+ * 64 KiB working set, so every case touches the same host cache lines and
+ * the differences are the cost of the access path itself:
+ *
+ *   raw           plain array load: the floor
+ *   physmem       vm_physmem_read_u64 (lock-free aligned atomic load)
+ *   seed-sharded  the seed design vmmem replaced: 16 shards, each behind a
+ *                 pthread rwlock (read lock per access), reimplemented here
+ *                 only as the comparison point
+ *   mmu-bare      vm_mmu_read in Bare mode
+ *   mmu-sv39-hit  vm_mmu_read through Sv39 with every page in the DTLB
+ *   translate-hit vm_mmu_translate TLB hit
+ *   walk-sv39     vm_mmu_translate after a flush of that page: a full 3-level walk
+ *
+ * Output: ns/op and the ratio to `raw`, all in one run. Timings are for
+ * people, never asserted anywhere; bench/callgrind.sh gives instruction
+ * counts, which are repeatable.
+ *
+ * usage: bench_hotpath [--only NAME] [--iters N]
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vmmem/vmmem.h>
+
+#define WSET (64u << 10)          /* working set: 16 pages */
+#define VBASE UINT64_C(0x40000000) /* where the working set is mapped in Sv39 */
+
+static volatile uint64_t sink;
+
+/* ---- the seed's design, for comparison only ------------------------- */
+#define SEED_SHARDS 16
+struct seed_mem {
+    pthread_rwlock_t lock[SEED_SHARDS];
+    uint8_t *shard[SEED_SHARDS];
+    size_t shard_size, total;
+};
+
+static int seed_read_u64(struct seed_mem *m, size_t addr, uint64_t *out)
+{
+    if (addr > m->total - 8)
+        return -1;
+    size_t s = addr / m->shard_size, off = addr % m->shard_size;
+    if (off + 8 > m->shard_size)
+        return -1; /* the seed splits this case; never hit here (aligned) */
+    pthread_rwlock_rdlock(&m->lock[s]);
+    memcpy(out, m->shard[s] + off, 8);
+    pthread_rwlock_unlock(&m->lock[s]);
+    return 0;
+}
+
+/* ---- cases ------------------------------------------------------------ */
+struct ctx {
+    uint8_t *raw;
+    vm_physmem_t *pm;
+    struct seed_mem seed;
+    vm_mmu_t *bare, *sv39;
+};
+
+static inline uint64_t idx(uint64_t i)
+{
+    return (i * 72) % WSET & ~UINT64_C(7); /* stride through all lines, aligned */
+}
+
+static void case_raw(struct ctx *c, uint64_t n)
+{
+    uint64_t s = 0, v;
+    for (uint64_t i = 0; i < n; i++) {
+        memcpy(&v, c->raw + idx(i), 8);
+        s += v;
+    }
+    sink = s;
+}
+
+static void case_physmem(struct ctx *c, uint64_t n)
+{
+    uint64_t s = 0, v = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (vm_physmem_read_u64(c->pm, idx(i), &v))
+            abort();
+        s += v;
+    }
+    sink = s;
+}
+
+static void case_seed(struct ctx *c, uint64_t n)
+{
+    uint64_t s = 0, v = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (seed_read_u64(&c->seed, idx(i), &v))
+            abort();
+        s += v;
+    }
+    sink = s;
+}
+
+static void case_mmu_bare(struct ctx *c, uint64_t n)
+{
+    uint64_t s = 0, v = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (vm_mmu_read(c->bare, idx(i), 8, &v))
+            abort();
+        s += v;
+    }
+    sink = s;
+}
+
+static void case_mmu_sv39(struct ctx *c, uint64_t n)
+{
+    uint64_t s = 0, v = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (vm_mmu_read(c->sv39, VBASE + idx(i), 8, &v))
+            abort();
+        s += v;
+    }
+    sink = s;
+}
+
+static void case_translate(struct ctx *c, uint64_t n)
+{
+    uint64_t s = 0;
+    vm_gpa_t pa = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (vm_mmu_translate(c->sv39, VBASE + idx(i), VM_ACCESS_READ, &pa))
+            abort();
+        s += pa;
+    }
+    sink = s;
+}
+
+static void case_walk(struct ctx *c, uint64_t n)
+{
+    uint64_t s = 0;
+    vm_gpa_t pa = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        vm_mmu_flush_tlb_page(c->sv39, VBASE + idx(i));
+        if (vm_mmu_translate(c->sv39, VBASE + idx(i), VM_ACCESS_READ, &pa))
+            abort();
+        s += pa;
+    }
+    sink = s;
+}
+
+static const struct bench_case {
+    const char *name;
+    void (*run)(struct ctx *, uint64_t);
+    unsigned cost; /* relative slowness: fewer iterations for slow cases */
+} cases[] = {
+    { "raw", case_raw, 1 },
+    { "physmem", case_physmem, 1 },
+    { "seed-sharded", case_seed, 4 },
+    { "mmu-bare", case_mmu_bare, 1 },
+    { "mmu-sv39-hit", case_mmu_sv39, 1 },
+    { "translate-hit", case_translate, 1 },
+    { "walk-sv39", case_walk, 16 },
+};
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void setup(struct ctx *c)
+{
+    c->raw = calloc(1, WSET);
+    c->pm = vm_physmem_new(16u << 20, false);
+    c->seed.total = 16u << 20;
+    c->seed.shard_size = c->seed.total / SEED_SHARDS;
+    for (int i = 0; i < SEED_SHARDS; i++) {
+        pthread_rwlock_init(&c->seed.lock[i], NULL);
+        c->seed.shard[i] = calloc(1, c->seed.shard_size);
+    }
+    c->bare = vm_mmu_new_shared(c->pm);
+    c->sv39 = vm_mmu_new_shared(c->pm);
+    if (!c->raw || !c->pm || !c->bare || !c->sv39)
+        abort();
+    vm_ptbuilder_t b;
+    vm_ptbuilder_init(&b, 0x100000);
+    vm_gpa_t root = vm_ptbuilder_alloc_page(&b);
+    for (uint64_t off = 0; off < WSET; off += 4096)
+        if (vm_ptbuilder_map_sv39(&b, c->sv39, VBASE + off, 0x200000 + off,
+                                  VM_PTE_R | VM_PTE_W | VM_PTE_A | VM_PTE_D, root))
+            abort();
+    vm_mmu_set_satp(c->sv39, (UINT64_C(8) << 60) | (root >> 12));
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL;
+    uint64_t iters = 20000000;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--iters") && i + 1 < argc)
+            iters = strtoull(argv[++i], NULL, 0);
+        else {
+            fprintf(stderr, "usage: %s [--only NAME] [--iters N]\n", argv[0]);
+            return 2;
+        }
+    }
+    struct ctx c;
+    setup(&c);
+    double base = 0;
+    if (!only)
+        printf("%-14s %10s %8s\n", "case", "ns/op", "x raw");
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const struct bench_case *bc = &cases[k];
+        if (only && strcmp(only, bc->name))
+            continue;
+        uint64_t n = only ? iters : iters / bc->cost;
+        bc->run(&c, n / 10 + 1); /* warm caches and TLBs */
+        double t0 = now_ns();
+        bc->run(&c, n);
+        double ns = (now_ns() - t0) / (double)n;
+        if (k == 0)
+            base = ns;
+        if (!only)
+            printf("%-14s %10.2f %8.2f\n", bc->name, ns, base > 0 ? ns / base : 0);
+    }
+    vm_mmu_free(c.bare);
+    vm_mmu_free(c.sv39);
+    vm_physmem_free(c.pm);
+    for (int i = 0; i < SEED_SHARDS; i++)
+        free(c.seed.shard[i]);
+    free(c.raw);
+    return 0;
+}
