@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# ci/mutants.sh [SECONDS] [NAME...] - the mutation check: proof that the harness finds bugs.
+#
+# Each ci/mutants/*.patch plants one known MMU/memory bug (from
+# shared BUG-CLASSES: ignore the A bit, accept a misaligned superpage, keep
+# TLB entries across an ASID flush, forget to break reservations on a bulk
+# write, ...). Its header names the fuzz target expected to catch it:
+#     # target: fuzz_translate
+# For each patch: copy the committed tree to a scratch directory, apply the
+# patch there (never to the checkout), build that target with libFuzzer +
+# ASan+UBSan, fuzz it for at most SECONDS (default 60) starting from the
+# target's seed inputs only (corpus/<t>/seed-*, not the regression inputs, so
+# the fuzzer must find the bug itself), and report killed (the target
+# reported a mismatch/crash, with the time it took) or survived.
+# Exit status: 0 iff every mutant was killed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+secs=${1:-60}
+[[ $# -gt 0 ]] && shift
+bash ci/deps.sh
+work=${VMMEM_MUTANT_DIR:-$root/build/mutants}
+rm -rf "$work" && mkdir -p "$work"
+
+patches=()
+if (($#)); then
+  for n in "$@"; do patches+=(ci/mutants/"$n".patch); done
+else
+  patches=(ci/mutants/*.patch)
+fi
+
+printf '%-34s %-18s %-9s %s\n' mutant target result time
+killed=0 survived=0 broken=0
+for p in "${patches[@]}"; do
+  name=$(basename "$p" .patch)
+  target=$(sed -n 's/^# target: *//p' "$p" | head -1)
+  src=$work/$name/src
+  mkdir -p "$src"
+  git archive HEAD | tar -x -C "$src"
+  if ! (cd "$src" && git apply "$root/$p") 2>"$work/$name/apply.log"; then
+    printf '%-34s %-18s %-9s %s\n' "$name" "$target" BROKEN "patch does not apply"
+    broken=$((broken + 1)); continue
+  fi
+  b=$work/$name/build
+  if ! { cmake -S "$src" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+         -DVMMEM_SANITIZE=address -DVMMEM_BUILD_FUZZ=ON -DVMMEM_BUILD_TESTS=OFF -DVMMEM_WERROR=OFF &&
+         ninja -C "$b" "$target"; } >"$work/$name/build.log" 2>&1; then
+    printf '%-34s %-18s %-9s %s\n' "$name" "$target" BROKEN "build failed ($work/$name/build.log)"
+    broken=$((broken + 1)); continue
+  fi
+  exe=$(find "$b" -type f -executable -name "$target" | head -1)
+  corp=$work/$name/corpus && mkdir -p "$corp"
+  cp "$src"/corpus/"$target"/seed-* "$corp"/ 2>/dev/null || true
+  dict=()
+  [[ -f $src/fuzz/$target.dict ]] && dict=(-dict="$src/fuzz/$target.dict")
+  start=$(date +%s.%N)
+  set +e
+  (cd "$work/$name" && ASAN_OPTIONS=detect_leaks=0 "$exe" "${dict[@]}" -max_total_time="$secs" \
+     -timeout=10 -rss_limit_mb=4096 -print_final_stats=0 "$corp" >"$work/$name/fuzz.log" 2>&1)
+  rc=$?
+  set -e
+  t=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f s", e - s }')
+  if ((rc != 0)) && grep -q -E 'ERROR: libFuzzer|Test unit written|SUMMARY: (Address|Undefined)' "$work/$name/fuzz.log"; then
+    printf '%-34s %-18s %-9s %s\n' "$name" "$target" killed "$t"
+    killed=$((killed + 1))
+  else
+    printf '%-34s %-18s %-9s %s\n' "$name" "$target" SURVIVED "$t (log $work/$name/fuzz.log)"
+    survived=$((survived + 1))
+  fi
+done
+echo "mutants: $killed killed, $survived survived, $broken broken"
+((survived == 0 && broken == 0))
