@@ -25,6 +25,21 @@
 
 #include "vmmem/physmem.h"
 
+/*
+ * Guest memory is little-endian (physmem.h). The aligned fast path below
+ * loads and stores host integers straight from the RAM mapping, and
+ * reservation.c places byte i of a granule at bits 8i..8i+7, so both are
+ * only right on a little-endian host: refuse to build anywhere else rather
+ * than silently byte-swap guest data.
+ */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "vmmem: the RAM fast path assumes a little-endian host"
+#endif
+#elif !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__)
+#error "vmmem: cannot tell the host byte order; the RAM fast path assumes little-endian"
+#endif
+
 #if defined(__GNUC__)
 #define VM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VM_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -123,5 +138,41 @@ VM_HIDDEN vm_err_t physmem_cmpxchg_u64(vm_physmem_t *pm, vm_gpa_t pa, uint64_t e
 /* Drop owner's reservation, if any (Zalrsc: every SC, even one that faults,
  * invalidates the executing hart's reservation). */
 VM_HIDDEN void physmem_clear_reservation(vm_physmem_t *pm, uint64_t owner);
+
+/* ---- Helpers shared by physmem.c, reservation.c and mmio.c ----------- */
+
+/* Is size one of the scalar access sizes 1, 2, 4, 8? */
+static inline bool physmem_size_ok(unsigned size)
+{
+    return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+/* Does [pa, pa+len) fail to fit in the 64-bit address space? (An access
+ * whose end would be 2^64 or more is refused, never wrapped to 0.) */
+static inline bool physmem_range_overflows(uint64_t pa, uint64_t len)
+{
+    return len > UINT64_MAX - pa;
+}
+
+/* Mask of the low `size` bytes (size 1/2/4/8). */
+static inline uint64_t physmem_size_mask(unsigned size)
+{
+    return size >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * size)) - 1;
+}
+
+/*
+ * The non-RAM half of physmem_access_slow() (mmio.c): [pa, pa+size) is
+ * known not to lie wholly inside RAM and not to overflow; size is valid.
+ * Routes to a device (VM_OK or its error), or returns VM_ERR_MMIO
+ * (straddles a region edge / misaligned) or VM_ERR_INVALID_ADDRESS.
+ */
+VM_HIDDEN vm_err_t physmem_mmio_access(vm_physmem_t *pm, vm_gpa_t pa, unsigned size,
+                                       uint64_t *val, bool write);
+
+/* vm_physmem_free() helper (mmio.c): destroy every device, free the list. */
+VM_HIDDEN void physmem_mmio_destroy_all(vm_physmem_t *pm);
+
+/* restore helper (reservation.c): drop every owner's reservation. */
+VM_HIDDEN void physmem_break_all_reservations(vm_physmem_t *pm);
 
 #endif /* VMMEM_PHYSMEM_INT_H */
