@@ -119,7 +119,8 @@ void ref_rv_walk_print(const ref_rv_walk_t *w, uint64_t va, int access, void *FI
  * ASID (a write through a remembered leaf needs D set in it; one that would
  * need an A/D update is not a legal hit).
  */
-#define REF_TLB_MAX 1024
+/* >= the core's largest TLBs together (4096 + 4096): see ref_tlb.c. */
+#define REF_TLB_MAX 8192
 typedef struct ref_tlb_entry {
     bool valid;
     bool exec_side;                /* true: ITLB, false: DTLB */

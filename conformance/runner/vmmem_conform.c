@@ -1,0 +1,1068 @@
+/*
+ * vmmem-conform - replay .vmc conformance cases on the core and on the
+ * reference models, and compare both with the case's expectations.
+ *
+ * Usage: vmmem-conform [--ref-only] [-v] FILE...
+ *
+ * How it works: each file is replayed from a fresh state on two machines
+ * side by side: the core (a vm_mmu_t over its own vm_physmem_t) and the
+ * reference (a calloc'd ref_mem_t, a ref_rv_state_t, a ref_tlb_t that
+ * remembers what the core may have cached). Set-up lines (mode, satp, priv,
+ * physical writes, flushes, ...) are applied to both. Each `expect` line
+ * performs an access on both and checks:
+ *   - the reference's answer (the spec's, from a fresh walk) is one of the
+ *     answers the line lists: this validates the case itself;
+ *   - the core's answer is one of the listed answers AND is legal under the
+ *     TLB-aware acceptance rule (ref_tlb_legal): a listed stale answer is
+ *     only accepted when the core could really hold that stale entry;
+ *   - on a fault, the core's vm_mmu_last_fault() has the right cause and VA.
+ * With --ref-only the core is not touched at all; every successful walk is
+ * then recorded as cached, and every listed alternative must itself be legal
+ * (so a case cannot list an answer the spec forbids).
+ *
+ * The file format, its extensions (sizes, `=` values, `|` alternatives,
+ * `@` fault addresses, `mmio`, `expect satp`) and the acceptance rule are
+ * documented in conformance/README.md.
+ *
+ * Exit status: 0 iff every expectation of every file held on both; 1 if
+ * some expectation failed (each is reported as "file:line: expected X, core
+ * Y, reference Z" plus the decoded reference walk, and the run continues);
+ * 2 on a usage error or a malformed file (unknown keyword, bad number,
+ * missing operand, a file with no expectation): reported as "file:line:
+ * message", the rest of that file is not run, never silently skipped.
+ *
+ * Rejected: comparing only the core with the expectation (a wrong case
+ * would then test nothing); running the expectation through the core's
+ * access functions for every line (the unsized form must not change data, so
+ * it uses vm_mmu_translate, which is also the function whose PA can be
+ * observed directly).
+ */
+#include "ref_model.h"
+#include "vmmem/mmu.h"
+#include "vmmem/physmem.h"
+#include "vmmem/types.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Answers other than the ref outcomes: a core error the format cannot
+ * express (VM_ERR_INVALID_ADDRESS, ..., reported by name). */
+#define OUT_CORE_ERR_BASE 100
+
+#define MAX_ALTS 4
+#define MAX_TOKENS 16
+#define LINE_MAX_LEN 1024
+
+typedef struct answer {
+    int outcome;          /* REF_* or OUT_CORE_ERR_BASE + vm_err_t */
+    uint64_t pa;          /* when REF_OK */
+    bool has_fva;         /* fault VA given (`@ VA` in a case) */
+    uint64_t fva;
+} answer_t;
+
+typedef struct options {
+    bool ref_only;
+    bool verbose;
+} options_t;
+
+/* The two machines of one file. */
+typedef struct machine {
+    const options_t *opt;
+    const char *file;
+    int line;
+    /* core */
+    vm_mmu_t *core;
+    /* reference */
+    ref_mem_t mem;
+    ref_rv_state_t rv;
+    ref_tlb_t *tlb;
+    bool strict;
+    /* results */
+    int expectations;
+    int failures;
+} machine_t;
+
+/* ---- diagnostics ----------------------------------------------------- */
+
+static int file_error(const machine_t *mc, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s:%d: ", mc->file, mc->line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return -1;
+}
+
+static void format_answer(char *buf, size_t len, const answer_t *a)
+{
+    if (a->outcome == REF_OK)
+        snprintf(buf, len, "0x%llx", (unsigned long long)a->pa);
+    else if (a->outcome >= OUT_CORE_ERR_BASE)
+        snprintf(buf, len, "error(%s)", vm_strerror((vm_err_t)(a->outcome - OUT_CORE_ERR_BASE)));
+    else if (a->has_fva)
+        snprintf(buf, len, "%s @ 0x%llx", ref_outcome_name(a->outcome), (unsigned long long)a->fva);
+    else
+        snprintf(buf, len, "%s", ref_outcome_name(a->outcome));
+}
+
+static void format_alts(char *buf, size_t len, const answer_t *alts, int n)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int k = 0; k < n && used < len; k++) {
+        char one[96];
+        format_answer(one, sizeof one, &alts[k]);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? " | " : "", one);
+    }
+}
+
+/* ---- numbers --------------------------------------------------------- */
+
+/* Decimal or 0x hex, the whole token, no sign, no overflow. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    int base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    }
+    if (!isxdigit((unsigned char)s[0]) || (base == 10 && !isdigit((unsigned char)s[0])))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, base);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* A size with an optional K/M/G suffix (powers of 1024). */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    char tmp[64];
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof tmp)
+        return false;
+    memcpy(tmp, s, n + 1);
+    unsigned shift = 0;
+    char last = tmp[n - 1];
+    if (last == 'K' || last == 'k') shift = 10;
+    else if (last == 'M' || last == 'm') shift = 20;
+    else if (last == 'G' || last == 'g') shift = 30;
+    if (shift)
+        tmp[n - 1] = 0;
+    uint64_t v;
+    if (!parse_u64(tmp, &v) || (shift && v > (UINT64_MAX >> shift)))
+        return false;
+    *out = v << shift;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    if (!strcmp(s, "0")) { *out = false; return true; }
+    if (!strcmp(s, "1")) { *out = true; return true; }
+    return false;
+}
+
+/* ---- the reference's physical memory --------------------------------- */
+
+static bool ref_ram_range(const machine_t *mc, uint64_t pa, uint64_t size)
+{
+    return pa <= mc->mem.size && mc->mem.size - pa >= size;
+}
+
+static uint64_t ref_ram_load(const machine_t *mc, uint64_t pa, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned k = 0; k < size; k++)
+        v |= (uint64_t)mc->mem.ram[pa + k] << (8 * k);
+    return v;
+}
+
+static void ref_ram_store(machine_t *mc, uint64_t pa, uint64_t v, unsigned size)
+{
+    for (unsigned k = 0; k < size; k++)
+        mc->mem.ram[pa + k] = (uint8_t)(v >> (8 * k));
+}
+
+/* ---- the dummy MMIO device (`mmio BASE SIZE`): reads 0, ignores writes */
+
+static vm_err_t dummy_read(void *opaque, uint64_t offset, uint8_t size, uint64_t *val)
+{
+    (void)opaque, (void)offset, (void)size;
+    *val = 0;
+    return VM_OK;
+}
+
+static vm_err_t dummy_write(void *opaque, uint64_t offset, uint64_t val, uint8_t size)
+{
+    (void)opaque, (void)offset, (void)val, (void)size;
+    return VM_OK;
+}
+
+static const vm_mmio_ops_t dummy_ops = { dummy_read, dummy_write, NULL, NULL };
+
+/* ---- machine set-up -------------------------------------------------- */
+
+static bool machine_started(const machine_t *mc)
+{
+    return mc->mem.ram != NULL;
+}
+
+static int machine_start(machine_t *mc, uint64_t mem_size)
+{
+    if (mem_size == 0 || mem_size > (UINT64_C(1) << 32))
+        return file_error(mc, "mem: size must be 1 byte .. 4G");
+    mc->mem.ram = calloc(1, (size_t)mem_size);
+    if (!mc->mem.ram)
+        return file_error(mc, "mem: cannot allocate %llu bytes for the reference",
+                          (unsigned long long)mem_size);
+    mc->mem.size = mem_size;
+    mc->mem.n_mmio = 0;
+    memset(&mc->rv, 0, sizeof mc->rv);
+    mc->rv.levels = 0;
+    mc->rv.priv = 1;            /* the core's initial state: Bare, S, SUM=MXR=0, Svadu */
+    mc->rv.ad_hardware = true;
+    mc->strict = false;
+    ref_tlb_reset(mc->tlb);
+    if (!mc->opt->ref_only) {
+        mc->core = vm_mmu_new((size_t)mem_size, false);
+        if (!mc->core)
+            return file_error(mc, "mem: vm_mmu_new(%llu) failed", (unsigned long long)mem_size);
+        /* The initial strict setting comes from the environment; a case
+         * starts from "off" and says `strict 1` when it wants it. */
+        vm_mmu_set_strict_align(mc->core, false);
+    }
+    return 0;
+}
+
+static void machine_stop(machine_t *mc)
+{
+    if (mc->core)
+        vm_mmu_free(mc->core);
+    mc->core = NULL;
+    free(mc->mem.ram);
+    mc->mem.ram = NULL;
+}
+
+static int ensure_started(machine_t *mc)
+{
+    return machine_started(mc) ? 0 : machine_start(mc, 16u << 20);
+}
+
+/* ---- core answers ---------------------------------------------------- */
+
+static int outcome_of_err(vm_err_t err)
+{
+    switch (err) {
+    case VM_OK: return REF_OK;
+    case VM_ERR_PAGE_FAULT: return REF_PAGE_FAULT;
+    case VM_ERR_ACCESS_FAULT: return REF_ACCESS_FAULT;
+    case VM_ERR_ALIGNMENT_FAULT: return REF_MISALIGNED;
+    default: return OUT_CORE_ERR_BASE + (int)err;
+    }
+}
+
+static vm_access_t vm_access_of(int access)
+{
+    return access == REF_WRITE ? VM_ACCESS_WRITE : access == REF_EXEC ? VM_ACCESS_EXEC : VM_ACCESS_READ;
+}
+
+static bool answers_equal(const answer_t *a, const answer_t *b)
+{
+    if (a->outcome != b->outcome)
+        return false;
+    if (a->outcome == REF_OK && a->pa != b->pa)
+        return false;
+    return true;
+}
+
+/* Does `got` match the listed alternative `want` (fault VA only if listed)? */
+static bool matches_alt(const answer_t *want, const answer_t *got)
+{
+    if (!answers_equal(want, got))
+        return false;
+    if (want->outcome != REF_OK && want->has_fva && (!got->has_fva || got->fva != want->fva))
+        return false;
+    return true;
+}
+
+static bool in_alts(const answer_t *alts, int n, const answer_t *got)
+{
+    for (int k = 0; k < n; k++)
+        if (matches_alt(&alts[k], got))
+            return true;
+    return false;
+}
+
+/* ---- one access on the reference ------------------------------------- */
+
+/* Where the final PA lands: an access fault unless RAM or a well-formed
+ * MMIO access (the PMA check of the data access, after translation). */
+static bool backed(const machine_t *mc, uint64_t pa, uint64_t size)
+{
+    int region;
+    uint64_t offset;
+    int r = ref_mem_route(&mc->mem, pa, size, &region, &offset);
+    return r == REF_ROUTE_RAM || r == REF_ROUTE_MMIO;
+}
+
+typedef struct ref_access_result {
+    answer_t ans;
+    /* the walks done, one per page part, for the report and the TLB record */
+    int n_parts;
+    uint64_t part_va[2], part_pa[2];
+    unsigned part_size[2];
+    ref_rv_walk_t walk[2];
+    int walked;             /* how many walks were done */
+    answer_t misaligned_alt; /* the lower-priority alternative to `misaligned` */
+    bool has_misaligned_alt;
+} ref_access_result_t;
+
+/*
+ * A sized access of `size` bytes at va on the reference, in the order vmmem
+ * documents: strict alignment first, then translate every page part (a
+ * page-crossing access translates both pages before touching memory; A/D
+ * updates of a completed walk stay even if a later part faults), then the
+ * PMA check of each part. `apply` writes A/D into the reference memory.
+ */
+static void ref_sized_access(machine_t *mc, uint64_t va, int access, unsigned size, bool apply,
+                             ref_access_result_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->n_parts = 1;
+    r->part_va[0] = va;
+    r->part_size[0] = size;
+    uint64_t in_page = va & 0xfff;
+    if (in_page + size > 0x1000) {
+        r->n_parts = 2;
+        r->part_size[0] = (unsigned)(0x1000 - in_page);
+        r->part_va[1] = va + r->part_size[0];
+        r->part_size[1] = size - r->part_size[0];
+    }
+
+    bool misaligned = mc->strict && size > 1 && (va % size) != 0;
+    if (misaligned) {
+        /* "Load/store/AMO address-misaligned exceptions may have either
+         * higher or lower priority than load/store/AMO page-fault and
+         * access-fault exceptions" (Priv. spec, exception priority). The
+         * reference answers misaligned; the fault a translation would give
+         * is the other legal answer. */
+        r->ans.outcome = REF_MISALIGNED;
+        r->ans.has_fva = true;
+        r->ans.fva = va;
+        for (int p = 0; p < r->n_parts; p++) {
+            ref_rv_walk_t w;
+            ref_rv_translate(&mc->mem, &mc->rv, r->part_va[p], access, false, &w);
+            r->walk[p] = w;
+            r->walked = p + 1;
+            if (w.outcome != REF_OK) {
+                r->misaligned_alt.outcome = w.outcome;
+                r->misaligned_alt.has_fva = true;
+                r->misaligned_alt.fva = r->part_va[p];
+                r->has_misaligned_alt = true;
+                break;
+            }
+        }
+        return;
+    }
+
+    for (int p = 0; p < r->n_parts; p++) {
+        ref_rv_translate(&mc->mem, &mc->rv, r->part_va[p], access, apply, &r->walk[p]);
+        r->walked = p + 1;
+        if (r->walk[p].outcome != REF_OK) {
+            r->ans.outcome = r->walk[p].outcome;
+            r->ans.has_fva = true;
+            r->ans.fva = r->part_va[p];
+            return;
+        }
+        r->part_pa[p] = r->walk[p].pa;
+    }
+    for (int p = 0; p < r->n_parts; p++) {
+        if (!backed(mc, r->part_pa[p], r->part_size[p])) {
+            r->ans.outcome = REF_ACCESS_FAULT;
+            r->ans.has_fva = true;
+            r->ans.fva = r->part_va[p];
+            return;
+        }
+    }
+    r->ans.outcome = REF_OK;
+    r->ans.pa = r->part_pa[0];
+}
+
+/* Load/store the data of a completed sized access in reference memory. */
+static uint64_t ref_data_load(const machine_t *mc, const ref_access_result_t *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    for (int p = 0; p < r->n_parts; p++) {
+        uint64_t part = 0;
+        if (ref_ram_range(mc, r->part_pa[p], r->part_size[p]))
+            part = ref_ram_load(mc, r->part_pa[p], r->part_size[p]);
+        /* else MMIO: the dummy device reads 0 */
+        v |= part << shift;
+        shift += 8 * r->part_size[p];
+    }
+    return v;
+}
+
+static void ref_data_store(machine_t *mc, const ref_access_result_t *r, uint64_t v)
+{
+    unsigned shift = 0;
+    for (int p = 0; p < r->n_parts; p++) {
+        if (ref_ram_range(mc, r->part_pa[p], r->part_size[p]))
+            ref_ram_store(mc, r->part_pa[p], v >> shift, r->part_size[p]);
+        shift += 8 * r->part_size[p];
+    }
+}
+
+/* ---- expect ACCESS[SIZE] VA [= VALUE] -> ALT [| ALT]... ---------------- */
+
+typedef struct access_line {
+    int access;
+    unsigned size;         /* 0: the unsized translate form */
+    uint64_t va;
+    bool has_value;
+    uint64_t value;
+    answer_t alts[MAX_ALTS];
+    int n_alts;
+} access_line_t;
+
+static int parse_access_kind(const char *tok, int *access, unsigned *size)
+{
+    const char *names[] = { "read", "write", "exec" };
+    for (int k = 0; k < 3; k++) {
+        size_t n = strlen(names[k]);
+        if (strncmp(tok, names[k], n))
+            continue;
+        *access = k;    /* REF_READ, REF_WRITE, REF_EXEC in that order */
+        const char *rest = tok + n;
+        if (!*rest) { *size = 0; return 0; }
+        if (!strcmp(rest, "1")) *size = 1;
+        else if (!strcmp(rest, "2")) *size = 2;
+        else if (!strcmp(rest, "4")) *size = 4;
+        else if (!strcmp(rest, "8")) *size = 8;
+        else return -1;
+        if (k == REF_EXEC && *size != 4)
+            return -1;      /* vm_mmu_fetch_insn fetches 4 bytes */
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_alt(machine_t *mc, char **tok, int ntok, int *pos, answer_t *a)
+{
+    memset(a, 0, sizeof *a);
+    const char *t = tok[*pos];
+    if (!strcmp(t, "page-fault")) a->outcome = REF_PAGE_FAULT;
+    else if (!strcmp(t, "access-fault")) a->outcome = REF_ACCESS_FAULT;
+    else if (!strcmp(t, "misaligned")) a->outcome = REF_MISALIGNED;
+    else {
+        a->outcome = REF_OK;
+        if (!parse_u64(t, &a->pa))
+            return file_error(mc, "bad answer '%s' (a PA, page-fault, access-fault or misaligned)", t);
+    }
+    (*pos)++;
+    if (*pos < ntok && !strcmp(tok[*pos], "@")) {
+        if (a->outcome == REF_OK)
+            return file_error(mc, "'@ VA' only follows a fault");
+        if (*pos + 1 >= ntok || !parse_u64(tok[*pos + 1], &a->fva))
+            return file_error(mc, "'@' needs a fault VA");
+        a->has_fva = true;
+        *pos += 2;
+    }
+    return 0;
+}
+
+static int parse_access_line(machine_t *mc, char **tok, int ntok, access_line_t *L)
+{
+    memset(L, 0, sizeof *L);
+    if (parse_access_kind(tok[1], &L->access, &L->size))
+        return file_error(mc, "bad access '%s' (read|write|exec, read1..8, write1..8, exec4)", tok[1]);
+    if (ntok < 5)
+        return file_error(mc, "expected: expect %s VA [= VALUE] -> ANSWER", tok[1]);
+    if (!parse_u64(tok[2], &L->va))
+        return file_error(mc, "bad virtual address '%s'", tok[2]);
+    int pos = 3;
+    if (!strcmp(tok[pos], "=")) {
+        if (L->size == 0)
+            return file_error(mc, "'= VALUE' needs a sized access (read4, write8, ...)");
+        if (pos + 1 >= ntok || !parse_u64(tok[pos + 1], &L->value))
+            return file_error(mc, "'=' needs a value");
+        if (L->size < 8 && (L->value >> (8 * L->size)))
+            return file_error(mc, "value 0x%llx does not fit in %u bytes",
+                              (unsigned long long)L->value, L->size);
+        L->has_value = true;
+        pos += 2;
+    }
+    if (pos >= ntok || strcmp(tok[pos], "->"))
+        return file_error(mc, "expected '->' before the answer");
+    pos++;
+    for (;;) {
+        if (pos >= ntok)
+            return file_error(mc, "missing answer after '->' or '|'");
+        if (L->n_alts == MAX_ALTS)
+            return file_error(mc, "at most %d alternatives", MAX_ALTS);
+        if (parse_alt(mc, tok, ntok, &pos, &L->alts[L->n_alts]))
+            return -1;
+        L->n_alts++;
+        if (pos == ntok)
+            break;
+        if (strcmp(tok[pos], "|"))
+            return file_error(mc, "unexpected '%s' (alternatives are separated by '|')", tok[pos]);
+        pos++;
+    }
+    return 0;
+}
+
+static void report_mismatch(machine_t *mc, const access_line_t *L, const char *core_text,
+                            const answer_t *ref, const ref_access_result_t *rr,
+                            const char *extra)
+{
+    char want[512], rtext[96];
+    format_alts(want, sizeof want, L->alts, L->n_alts);
+    format_answer(rtext, sizeof rtext, ref);
+    printf("%s:%d: expected %s, core %s, reference %s%s%s\n", mc->file, mc->line, want,
+           core_text, rtext, extra ? ": " : "", extra ? extra : "");
+    for (int p = 0; p < rr->walked; p++)
+        ref_rv_walk_print(&rr->walk[p], rr->part_va[p], L->access, stdout);
+    if (mc->core) {
+        const vm_fault_t *f = vm_mmu_last_fault(mc->core);
+        if (f->kind != VM_FAULT_NONE)
+            printf("  core fault record: va=0x%llx cause=%u level=%d pte@0x%llx=0x%016llx (%s)\n",
+                   (unsigned long long)f->va, f->cause, f->level, (unsigned long long)f->pte_addr,
+                   (unsigned long long)f->pte, f->reason ? f->reason : "");
+    }
+    mc->failures++;
+}
+
+/* Check the core's fault record after an error return. NULL if it agrees. */
+static const char *check_fault_record(machine_t *mc, const answer_t *core, int access,
+                                      uint64_t want_fva, char *buf, size_t len)
+{
+    const vm_fault_t *f = vm_mmu_last_fault(mc->core);
+    int want_cause = ref_cause(core->outcome, access);
+    static const vm_fault_kind_t kinds[] = { VM_FAULT_NONE, VM_FAULT_PAGE, VM_FAULT_ACCESS,
+                                             VM_FAULT_MISALIGNED };
+    if (f->kind != kinds[core->outcome] || (int)f->cause != want_cause) {
+        snprintf(buf, len, "core fault record has kind %d cause %u, want kind %d cause %d",
+                 (int)f->kind, f->cause, (int)kinds[core->outcome], want_cause);
+        return buf;
+    }
+    if (f->va != want_fva) {
+        snprintf(buf, len, "core fault record has va 0x%llx, want 0x%llx (stval)",
+                 (unsigned long long)f->va, (unsigned long long)want_fva);
+        return buf;
+    }
+    return NULL;
+}
+
+/* The unsized form: vm_mmu_translate, then the PMA check of one byte. */
+static void run_translate(machine_t *mc, const access_line_t *L)
+{
+    ref_rv_walk_t fresh;
+    ref_rv_translate(&mc->mem, &mc->rv, L->va, L->access, false, &fresh);
+
+    answer_t core = { 0 };
+    bool core_walked_fresh = true;   /* in --ref-only: the reference stands for the core */
+    char core_text[96] = "-";
+    const char *extra = NULL;
+    char extra_buf[200];
+    if (mc->core) {
+        vm_gpa_t cpa = 0;
+        vm_err_t err = vm_mmu_translate(mc->core, L->va, vm_access_of(L->access), &cpa);
+        core.outcome = outcome_of_err(err);
+        core.pa = cpa;
+        /* The raw translation, before the PMA check, decides TLB legality. */
+        answer_t raw = core;
+        if (core.outcome == REF_OK && !backed(mc, cpa, 1))
+            core.outcome = REF_ACCESS_FAULT;
+        else if (core.outcome != REF_OK && core.outcome < OUT_CORE_ERR_BASE)
+            extra = check_fault_record(mc, &core, L->access, L->va, extra_buf, sizeof extra_buf);
+        format_answer(core_text, sizeof core_text, &core);
+        core_walked_fresh = raw.outcome == fresh.outcome &&
+                            (raw.outcome != REF_OK || raw.pa == fresh.pa);
+        if (!extra && raw.outcome < OUT_CORE_ERR_BASE &&
+            !ref_tlb_legal(mc->tlb, &mc->rv, L->va, L->access, &fresh, raw.outcome, raw.pa))
+            extra = "the core's translation is neither the fresh walk nor a legal stale TLB hit";
+    }
+
+    /* The reference: the fresh walk, applied (A/D into reference memory)
+     * when the core's answer shows it walked too. */
+    ref_access_result_t rr;
+    memset(&rr, 0, sizeof rr);
+    rr.n_parts = 1;
+    rr.part_va[0] = L->va;
+    rr.walked = 1;
+    ref_rv_translate(&mc->mem, &mc->rv, L->va, L->access, core_walked_fresh, &rr.walk[0]);
+    answer_t ref = { 0 };
+    ref.outcome = rr.walk[0].outcome;
+    ref.pa = rr.walk[0].pa;
+    if (ref.outcome == REF_OK && !backed(mc, ref.pa, 1))
+        ref.outcome = REF_ACCESS_FAULT;
+
+    if (core_walked_fresh && rr.walk[0].outcome == REF_OK)
+        ref_tlb_record(mc->tlb, &mc->rv, L->va, L->access, &rr.walk[0]);
+
+    /* Case validation: every listed answer must be a legal one. */
+    if (mc->opt->ref_only && !extra) {
+        for (int k = 0; k < L->n_alts; k++) {
+            const answer_t *a = &L->alts[k];
+            if (a->outcome == REF_ACCESS_FAULT || a->outcome == REF_MISALIGNED)
+                continue;   /* the PMA check, not the translation */
+            if (!ref_tlb_legal(mc->tlb, &mc->rv, L->va, L->access, &fresh, a->outcome, a->pa)) {
+                snprintf(extra_buf, sizeof extra_buf, "listed answer #%d is not a legal answer", k + 1);
+                extra = extra_buf;
+            }
+        }
+    }
+
+    bool ok = in_alts(L->alts, L->n_alts, &ref) && !extra;
+    if (mc->core)
+        ok = ok && in_alts(L->alts, L->n_alts, &core);
+    if (!ok)
+        report_mismatch(mc, L, core_text, &ref, &rr, extra);
+    else if (mc->opt->verbose)
+        printf("%s:%d: ok\n", mc->file, mc->line);
+}
+
+/* The sized form: the core's access functions (vm_mmu_read/write/fetch_insn). */
+static void run_sized(machine_t *mc, const access_line_t *L)
+{
+    /* The reference first, without side effects, to learn the data a
+     * store without `= VALUE` writes back (the bytes already there). */
+    ref_access_result_t probe;
+    ref_sized_access(mc, L->va, L->access, L->size, false, &probe);
+    uint64_t store_value = L->has_value ? L->value
+                           : probe.ans.outcome == REF_OK ? ref_data_load(mc, &probe) : 0;
+
+    answer_t core = { 0 };
+    char core_text[96] = "-";
+    const char *extra = NULL;
+    char extra_buf[200];
+    uint64_t core_loaded = 0;
+    if (mc->core) {
+        vm_err_t err;
+        if (L->access == REF_READ)
+            err = vm_mmu_read(mc->core, L->va, (uint8_t)L->size, &core_loaded);
+        else if (L->access == REF_WRITE)
+            err = vm_mmu_write(mc->core, L->va, store_value, (uint8_t)L->size);
+        else
+            err = vm_mmu_fetch_insn(mc->core, L->va, &core_loaded);
+        core.outcome = outcome_of_err(err);
+        if (err == VM_OK) {
+            /* The PA of the first byte: translate again after the access.
+             * The access already set A/D and filled the TLB, so this adds
+             * no architectural side effect. */
+            vm_gpa_t cpa = 0;
+            vm_err_t e2 = vm_mmu_translate(mc->core, L->va, vm_access_of(L->access), &cpa);
+            if (e2 != VM_OK) {
+                snprintf(extra_buf, sizeof extra_buf,
+                         "the access succeeded but translating its VA again gave %s",
+                         vm_strerror(e2));
+                extra = extra_buf;
+            }
+            core.pa = cpa;
+        } else if (core.outcome < OUT_CORE_ERR_BASE) {
+            const vm_fault_t *f = vm_mmu_last_fault(mc->core);
+            core.has_fva = true;
+            core.fva = f->va;
+        }
+    }
+
+    ref_access_result_t rr;
+    ref_sized_access(mc, L->va, L->access, L->size, true, &rr);
+    answer_t ref = rr.ans;
+    uint64_t ref_loaded = 0;
+    if (ref.outcome == REF_OK) {
+        if (L->access == REF_WRITE)
+            ref_data_store(mc, &rr, store_value);
+        else
+            ref_loaded = ref_data_load(mc, &rr);
+    }
+
+    if (mc->core) {
+        format_answer(core_text, sizeof core_text, &core);
+        /* Legal set: the reference's answer, or the other priority order
+         * for a misaligned access. */
+        bool legal = answers_equal(&core, &ref) ||
+                     (rr.has_misaligned_alt && answers_equal(&core, &rr.misaligned_alt));
+        if (!legal && !extra)
+            extra = "not the answer the spec gives";
+        if (!extra && core.outcome != REF_OK && core.outcome < OUT_CORE_ERR_BASE) {
+            const answer_t *same = answers_equal(&core, &ref) ? &ref : &rr.misaligned_alt;
+            extra = check_fault_record(mc, &core, L->access, same->fva, extra_buf, sizeof extra_buf);
+        }
+        if (!extra && core.outcome == REF_OK && L->access != REF_WRITE && L->has_value &&
+            core_loaded != L->value) {
+            snprintf(extra_buf, sizeof extra_buf, "core loaded 0x%llx, want 0x%llx",
+                     (unsigned long long)core_loaded, (unsigned long long)L->value);
+            extra = extra_buf;
+        }
+        if (answers_equal(&core, &ref))
+            for (int p = 0; p < rr.walked; p++)
+                if (rr.walk[p].outcome == REF_OK)
+                    ref_tlb_record(mc->tlb, &mc->rv, rr.part_va[p], L->access, &rr.walk[p]);
+    } else {
+        for (int p = 0; p < rr.walked; p++)
+            if (rr.walk[p].outcome == REF_OK)
+                ref_tlb_record(mc->tlb, &mc->rv, rr.part_va[p], L->access, &rr.walk[p]);
+    }
+    if (!extra && ref.outcome == REF_OK && L->access != REF_WRITE && L->has_value &&
+        ref_loaded != L->value) {
+        snprintf(extra_buf, sizeof extra_buf, "reference loaded 0x%llx, want 0x%llx",
+                 (unsigned long long)ref_loaded, (unsigned long long)L->value);
+        extra = extra_buf;
+    }
+
+    bool ok = in_alts(L->alts, L->n_alts, &ref) && !extra;
+    if (mc->core)
+        ok = ok && in_alts(L->alts, L->n_alts, &core);
+    if (!ok)
+        report_mismatch(mc, L, core_text, &ref, &rr, extra);
+    else if (mc->opt->verbose)
+        printf("%s:%d: ok\n", mc->file, mc->line);
+}
+
+/* ---- expect rN PA == V, expect satp == V ------------------------------ */
+
+static int run_expect_phys(machine_t *mc, unsigned size, char **tok, int ntok)
+{
+    uint64_t pa, want;
+    if (ntok != 5 || strcmp(tok[3], "=="))
+        return file_error(mc, "expected: expect r%u PA == VALUE", 8 * size);
+    if (!parse_u64(tok[2], &pa))
+        return file_error(mc, "bad physical address '%s'", tok[2]);
+    if (!parse_u64(tok[4], &want))
+        return file_error(mc, "bad value '%s'", tok[4]);
+    if (!ref_ram_range(mc, pa, size))
+        return file_error(mc, "r%u 0x%llx: not inside RAM", 8 * size, (unsigned long long)pa);
+    uint64_t ref = ref_ram_load(mc, pa, size);
+    uint64_t core = 0;
+    bool core_ok = true;
+    char core_text[64] = "-";
+    if (mc->core) {
+        vm_err_t err = vm_mmu_read_phys(mc->core, pa, (uint8_t)size, &core);
+        if (err) {
+            core_ok = false;
+            snprintf(core_text, sizeof core_text, "error(%s)", vm_strerror(err));
+        } else {
+            snprintf(core_text, sizeof core_text, "0x%llx", (unsigned long long)core);
+        }
+    }
+    mc->expectations++;
+    if (ref != want || (mc->core && (!core_ok || core != want))) {
+        printf("%s:%d: expected 0x%llx, core %s, reference 0x%llx\n", mc->file, mc->line,
+               (unsigned long long)want, core_text, (unsigned long long)ref);
+        mc->failures++;
+    } else if (mc->opt->verbose) {
+        printf("%s:%d: ok\n", mc->file, mc->line);
+    }
+    return 0;
+}
+
+static uint64_t ref_satp(const ref_rv_state_t *s)
+{
+    uint64_t mode = s->levels == 3 ? 8 : s->levels == 4 ? 9 : s->levels == 5 ? 10 : 0;
+    return mode << 60 | (uint64_t)s->asid << 44 | (s->root_ppn & ((UINT64_C(1) << 44) - 1));
+}
+
+static int run_expect_satp(machine_t *mc, char **tok, int ntok)
+{
+    uint64_t want;
+    if (ntok != 4 || strcmp(tok[2], "==") || !parse_u64(tok[3], &want))
+        return file_error(mc, "expected: expect satp == VALUE");
+    uint64_t ref = ref_satp(&mc->rv);
+    uint64_t core = mc->core ? vm_mmu_satp(mc->core) : 0;
+    mc->expectations++;
+    if (ref != want || (mc->core && core != want)) {
+        printf("%s:%d: expected satp 0x%llx, core 0x%llx, reference 0x%llx\n", mc->file, mc->line,
+               (unsigned long long)want, (unsigned long long)core, (unsigned long long)ref);
+        mc->failures++;
+    } else if (mc->opt->verbose) {
+        printf("%s:%d: ok\n", mc->file, mc->line);
+    }
+    return 0;
+}
+
+/* ---- one line --------------------------------------------------------- */
+
+static int set_levels(machine_t *mc, int levels)
+{
+    static const vm_paging_mode_t modes[6] = { VM_PAGING_BARE, VM_PAGING_BARE, VM_PAGING_BARE,
+                                               VM_PAGING_SV39, VM_PAGING_SV48, VM_PAGING_SV57 };
+    mc->rv.levels = levels;
+    ref_tlb_flush_all(mc->tlb);     /* vm_mmu_set_paging_mode flushes both TLBs */
+    if (mc->core)
+        vm_mmu_set_paging_mode(mc->core, modes[levels]);
+    return 0;
+}
+
+static int run_line(machine_t *mc, char **tok, int ntok)
+{
+    const char *kw = tok[0];
+    uint64_t v;
+
+    if (!strcmp(kw, "mem")) {
+        if (ntok != 2 || !parse_size(tok[1], &v))
+            return file_error(mc, "expected: mem SIZE (K/M/G suffix allowed)");
+        if (machine_started(mc))
+            return file_error(mc, "mem must come before every other line");
+        return machine_start(mc, v);
+    }
+    if (ensure_started(mc))
+        return -1;
+
+    if (!strcmp(kw, "mode")) {
+        if (ntok != 2)
+            return file_error(mc, "expected: mode bare|sv39|sv48|sv57");
+        if (!strcmp(tok[1], "bare")) return set_levels(mc, 0);
+        if (!strcmp(tok[1], "sv39")) return set_levels(mc, 3);
+        if (!strcmp(tok[1], "sv48")) return set_levels(mc, 4);
+        if (!strcmp(tok[1], "sv57")) return set_levels(mc, 5);
+        return file_error(mc, "unknown mode '%s'", tok[1]);
+    }
+    if (!strcmp(kw, "satp")) {
+        if (ntok != 2 || !parse_u64(tok[1], &v))
+            return file_error(mc, "expected: satp VALUE");
+        int old_levels = mc->rv.levels;
+        if (ref_rv_write_satp(&mc->rv, v) && mc->rv.levels != old_levels)
+            ref_tlb_flush_all(mc->tlb);     /* a MODE change flushes (mmu.h) */
+        if (mc->core)
+            vm_mmu_set_satp(mc->core, v);
+        return 0;
+    }
+    if (!strcmp(kw, "priv")) {
+        if (ntok != 2)
+            return file_error(mc, "expected: priv U|S|M");
+        int p;
+        if (!strcmp(tok[1], "U")) p = 0;
+        else if (!strcmp(tok[1], "S")) p = 1;
+        else if (!strcmp(tok[1], "M")) p = 3;
+        else return file_error(mc, "unknown privilege '%s'", tok[1]);
+        mc->rv.priv = p;
+        if (mc->core)
+            vm_mmu_set_priv(mc->core, (vm_priv_t)p);
+        return 0;
+    }
+    if (!strcmp(kw, "sum") || !strcmp(kw, "mxr") || !strcmp(kw, "strict")) {
+        bool b;
+        if (ntok != 2 || !parse_bool(tok[1], &b))
+            return file_error(mc, "expected: %s 0|1", kw);
+        if (kw[0] == 's' && kw[1] == 'u') {
+            mc->rv.sum = b;
+            if (mc->core) vm_mmu_set_sum(mc->core, b);
+        } else if (kw[0] == 'm') {
+            mc->rv.mxr = b;
+            if (mc->core) vm_mmu_set_mxr(mc->core, b);
+        } else {
+            mc->strict = b;
+            if (mc->core) vm_mmu_set_strict_align(mc->core, b);
+        }
+        return 0;
+    }
+    if (!strcmp(kw, "ad")) {
+        if (ntok != 2 || (strcmp(tok[1], "hw") && strcmp(tok[1], "fault")))
+            return file_error(mc, "expected: ad hw|fault");
+        mc->rv.ad_hardware = !strcmp(tok[1], "hw");
+        if (mc->core)
+            vm_mmu_set_ad_mode(mc->core, mc->rv.ad_hardware ? VM_AD_HARDWARE : VM_AD_FAULT);
+        return 0;
+    }
+    if (kw[0] == 'w' && (!strcmp(kw, "w8") || !strcmp(kw, "w16") || !strcmp(kw, "w32") ||
+                         !strcmp(kw, "w64"))) {
+        unsigned size = (unsigned)atoi(kw + 1) / 8;
+        uint64_t pa;
+        if (ntok != 3 || !parse_u64(tok[1], &pa) || !parse_u64(tok[2], &v))
+            return file_error(mc, "expected: %s PA VALUE", kw);
+        if (size < 8 && (v >> (8 * size)))
+            return file_error(mc, "value 0x%llx does not fit in %s", (unsigned long long)v, kw);
+        if (!ref_ram_range(mc, pa, size))
+            return file_error(mc, "%s 0x%llx: not inside RAM", kw, (unsigned long long)pa);
+        ref_ram_store(mc, pa, v, size);
+        if (mc->core) {
+            vm_err_t err = vm_mmu_write_phys(mc->core, pa, v, (uint8_t)size);
+            if (err)
+                return file_error(mc, "%s: the core refused a RAM write: %s", kw, vm_strerror(err));
+        }
+        return 0;
+    }
+    if (!strcmp(kw, "flush")) {
+        if (ntok == 2 && !strcmp(tok[1], "all")) {
+            ref_tlb_flush_all(mc->tlb);
+            if (mc->core) vm_mmu_flush_tlb(mc->core);
+            return 0;
+        }
+        if (ntok == 3 && !strcmp(tok[1], "asid") && parse_u64(tok[2], &v) && v <= 0xffff) {
+            ref_tlb_flush_asid(mc->tlb, (uint16_t)v);
+            if (mc->core) vm_mmu_flush_tlb_asid(mc->core, (uint16_t)v);
+            return 0;
+        }
+        if (ntok == 3 && !strcmp(tok[1], "page") && parse_u64(tok[2], &v)) {
+            ref_tlb_flush_page(mc->tlb, v);
+            if (mc->core) vm_mmu_flush_tlb_page(mc->core, v);
+            return 0;
+        }
+        return file_error(mc, "expected: flush all | flush asid N (0..65535) | flush page VA");
+    }
+    if (!strcmp(kw, "mmio")) {
+        uint64_t base, size;
+        if (ntok != 3 || !parse_u64(tok[1], &base) || !parse_size(tok[2], &size))
+            return file_error(mc, "expected: mmio BASE SIZE");
+        if (mc->mem.n_mmio == REF_MAX_MMIO || !ref_mem_region_ok(&mc->mem, base, size))
+            return file_error(mc, "mmio: region rejected by the reference (overlap, empty, or too many)");
+        mc->mem.mmio[mc->mem.n_mmio].base = base;
+        mc->mem.mmio[mc->mem.n_mmio].size = size;
+        mc->mem.n_mmio++;
+        if (mc->core) {
+            vm_err_t err = vm_mmu_map_mmio(mc->core, base, size, &dummy_ops, NULL);
+            if (err)
+                return file_error(mc, "mmio: the core refused the region: %s", vm_strerror(err));
+        }
+        return 0;
+    }
+    if (!strcmp(kw, "expect")) {
+        if (ntok < 2)
+            return file_error(mc, "expect what?");
+        if (!strcmp(tok[1], "satp"))
+            return run_expect_satp(mc, tok, ntok);
+        if (!strcmp(tok[1], "r8")) return run_expect_phys(mc, 1, tok, ntok);
+        if (!strcmp(tok[1], "r16")) return run_expect_phys(mc, 2, tok, ntok);
+        if (!strcmp(tok[1], "r32")) return run_expect_phys(mc, 4, tok, ntok);
+        if (!strcmp(tok[1], "r64")) return run_expect_phys(mc, 8, tok, ntok);
+        access_line_t L;
+        if (parse_access_line(mc, tok, ntok, &L))
+            return -1;
+        mc->expectations++;
+        if (L.size == 0)
+            run_translate(mc, &L);
+        else
+            run_sized(mc, &L);
+        return 0;
+    }
+    return file_error(mc, "unknown keyword '%s'", kw);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/* Returns 0 (all held), 1 (some expectation failed) or 2 (malformed). */
+static int run_file(const options_t *opt, const char *path, int *n_expect, int *n_fail)
+{
+    machine_t mc;
+    memset(&mc, 0, sizeof mc);
+    mc.opt = opt;
+    mc.file = path;
+    mc.tlb = malloc(sizeof *mc.tlb);
+    if (!mc.tlb) {
+        fprintf(stderr, "%s: out of memory\n", path);
+        return 2;
+    }
+    ref_tlb_reset(mc.tlb);
+
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        free(mc.tlb);
+        return 2;
+    }
+    int status = 0;
+    char buf[LINE_MAX_LEN];
+    while (fgets(buf, sizeof buf, f)) {
+        mc.line++;
+        size_t len = strlen(buf);
+        if (len == sizeof buf - 1 && buf[len - 1] != '\n' && !feof(f)) {
+            file_error(&mc, "line longer than %d characters", LINE_MAX_LEN - 2);
+            status = 2;
+            break;
+        }
+        char *hash = strchr(buf, '#');
+        if (hash)
+            *hash = 0;
+        char *tok[MAX_TOKENS];
+        int ntok = 0;
+        bool too_many = false;
+        for (char *p = strtok(buf, " \t\r\n"); p; p = strtok(NULL, " \t\r\n")) {
+            if (ntok == MAX_TOKENS) {
+                too_many = true;
+                break;
+            }
+            tok[ntok++] = p;
+        }
+        if (too_many) {
+            file_error(&mc, "too many words on one line (at most %d)", MAX_TOKENS);
+            status = 2;
+            break;
+        }
+        if (ntok == 0)
+            continue;
+        if (run_line(&mc, tok, ntok)) {
+            status = 2;
+            break;
+        }
+    }
+    if (status == 0 && ferror(f)) {
+        fprintf(stderr, "%s: read error\n", path);
+        status = 2;
+    }
+    if (status == 0 && mc.expectations == 0) {
+        fprintf(stderr, "%s: no expectation in the file\n", path);
+        status = 2;
+    }
+    fclose(f);
+    machine_stop(&mc);
+    free(mc.tlb);
+    *n_expect += mc.expectations;
+    *n_fail += mc.failures;
+    if (status)
+        return status;
+    return mc.failures ? 1 : 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: vmmem-conform [--ref-only] [-v] FILE.vmc...\n"
+                    "  --ref-only  check the cases against the reference models alone\n"
+                    "  -v          print every expectation that holds\n");
+}
+
+int main(int argc, char **argv)
+{
+    options_t opt = { false, false };
+    int first = 1;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (!strcmp(argv[first], "--ref-only"))
+            opt.ref_only = true;
+        else if (!strcmp(argv[first], "-v"))
+            opt.verbose = true;
+        else if (!strcmp(argv[first], "--")) {
+            first++;
+            break;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (first == argc) {
+        usage();
+        return 2;
+    }
+    int worst = 0, n_expect = 0, n_fail = 0, n_files = 0;
+    for (int k = first; k < argc; k++) {
+        int r = run_file(&opt, argv[k], &n_expect, &n_fail);
+        n_files++;
+        if (r > worst)
+            worst = r;
+    }
+    printf("vmmem-conform%s: %d files, %d expectations, %d failed%s\n",
+           opt.ref_only ? " (reference only)" : "", n_files, n_expect, n_fail,
+           worst == 2 ? ", malformed input" : "");
+    return worst;
+}
