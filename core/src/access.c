@@ -1,0 +1,392 @@
+/*
+ * access.c - memory accesses through translation: scalar reads/writes,
+ * instruction fetch, bulk transfers, LR/SC, and the physical / MMIO
+ * forwarding functions of vm_mmu_t.
+ *
+ * How it works
+ *   The public scalar functions are a short inline hot path: an aligned
+ *   1/2/4/8-byte access whose page hits the TLB (tlb_hit: hint index, tag
+ *   compare, ASID and permission test) and whose PA lies in RAM is done
+ *   right there with physmem_load_aligned / physmem_store_aligned - no
+ *   lock, no allocation, no call into the walker. Everything else goes to
+ *   one noinline function, access_slow(), which handles in order:
+ *     argument checks -> strict alignment (misaligned fault before any
+ *     translation) -> translation of the first page and, for an access
+ *     crossing a 4 KiB boundary, of the second page (both before any byte
+ *     moves, so a fault on either part leaves memory untouched; the fault
+ *     names the first byte of the failing part) -> backing: RAM (any
+ *     alignment), MMIO (naturally aligned only, wholly inside one region,
+ *     never split over pages; else an access fault), or nothing (access
+ *     fault).
+ *   Bulk transfers translate every page first, keep the PAs, and only then
+ *   copy, merging physically contiguous pages into one read_buf/write_buf.
+ *
+ * What was rejected
+ *   - Caching a host pointer (TinyEMU's addend) in the TLB entry: the RAM
+ *     bound must be checked anyway for superpages larger than RAM, and
+ *     physmem_load_aligned is already one add and one atomic load.
+ *   - A per-entry "page is RAM" bit: a 1 GiB superpage over a smaller RAM
+ *     would then never take the fast path; comparing pa + size with the
+ *     RAM size is one add and one compare.
+ *   - Re-translating pages during the bulk copy: if the TLB evicted an
+ *     entry and the tables changed meanwhile, a second walk could fault
+ *     halfway through the copy and leave a partial transfer.
+ */
+#include <stdlib.h>
+
+#include "mmu_int.h"
+
+/* Record a data-side fault and return its error. */
+static vm_err_t access_fault(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                             vm_fault_kind_t kind, const char *reason)
+{
+    mmu_fault_record(mmu, va, access, kind, reason);
+    return kind == VM_FAULT_MISALIGNED ? VM_ERR_ALIGNMENT_FAULT : VM_ERR_ACCESS_FAULT;
+}
+
+/* The part of one access that lies on one 4 KiB page. */
+static vm_err_t access_one_page(vm_mmu_t *mmu, vm_gva_t va, vm_gpa_t pa, unsigned size,
+                                uint64_t *val, vm_access_t access)
+{
+    vm_physmem_t *pm = mmu->pm;
+    bool write = access == VM_ACCESS_WRITE;
+    bool aligned = (pa & (size - 1u)) == 0;
+
+    if (physmem_ram_contains(pm, pa, size)) {
+        if (aligned) {
+            if (write)
+                physmem_store_aligned(pm, pa, *val, size);
+            else
+                *val = physmem_load_aligned(pm, pa, size);
+            return VM_OK;
+        }
+        if (physmem_access_slow(pm, pa, size, val, write) != VM_OK)
+            return access_fault(mmu, va, access, VM_FAULT_ACCESS, "no RAM or MMIO at PA");
+        return VM_OK;
+    }
+    if (physmem_is_mmio(pm, pa, size)) {
+        /* Devices take naturally aligned accesses only (physmem.h); a
+         * misaligned MMIO access is an access fault, not a misaligned
+         * fault (BUG-CLASSES 18). */
+        if (!aligned)
+            return access_fault(mmu, va, access, VM_FAULT_ACCESS, "misaligned MMIO access");
+        vm_err_t err = physmem_access_slow(pm, pa, size, val, write);
+        if (err == VM_ERR_INVALID_ADDRESS)
+            return access_fault(mmu, va, access, VM_FAULT_ACCESS, "no RAM or MMIO at PA");
+        return err; /* VM_OK, or the device's own error, unchanged */
+    }
+    return access_fault(mmu, va, access, VM_FAULT_ACCESS, "no RAM or MMIO at PA");
+}
+
+/*
+ * Every scalar access that is not an aligned RAM TLB hit. For a write *val
+ * holds the value; for a read it receives the zero-extended result.
+ */
+static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
+                                        vm_access_t access)
+{
+    if (!mmu_size_ok(size) || val == NULL)
+        return VM_ERR_INVALID_ARGUMENT;
+    bool misaligned = (va & (size - 1u)) != 0;
+    if (misaligned && mmu->strict_align)
+        return access_fault(mmu, va, access, VM_FAULT_MISALIGNED, "misaligned (strict alignment)");
+
+    uint64_t room = MMU_PAGE_SIZE - (va & (MMU_PAGE_SIZE - 1));
+    unsigned n1 = room < size ? (unsigned)room : size;
+    vm_gpa_t pa1, pa2 = 0;
+    vm_err_t err = mmu_translate_page(mmu, va, access, 0, &pa1);
+    if (err != VM_OK)
+        return err;
+    if (n1 == size) {
+        err = access_one_page(mmu, va, pa1, size, val, access);
+        if (err == VM_OK)
+            mmu_note_success(mmu);
+        return err;
+    }
+
+    /* Crossing a page: translate the second page too before touching
+     * memory (BUG-CLASSES 17: never reuse the first page's translation). */
+    vm_gva_t va2 = va + n1;
+    unsigned n2 = size - n1;
+    err = mmu_translate_page(mmu, va2, access, 0, &pa2);
+    if (err != VM_OK)
+        return err;
+    /* A split access is RAM-only: devices never see split or misaligned
+     * accesses. */
+    if (!physmem_ram_contains(mmu->pm, pa1, n1))
+        return access_fault(mmu, va, access, VM_FAULT_ACCESS,
+                            physmem_is_mmio(mmu->pm, pa1, n1) ? "page-crossing MMIO access"
+                                                              : "no RAM or MMIO at PA");
+    if (!physmem_ram_contains(mmu->pm, pa2, n2))
+        return access_fault(mmu, va2, access, VM_FAULT_ACCESS,
+                            physmem_is_mmio(mmu->pm, pa2, n2) ? "page-crossing MMIO access"
+                                                              : "no RAM or MMIO at PA");
+    uint8_t bytes[8];
+    if (access == VM_ACCESS_WRITE) {
+        for (unsigned k = 0; k < size; k++)
+            bytes[k] = (uint8_t)(*val >> (8 * k)); /* little-endian */
+        if (vm_physmem_write_buf(mmu->pm, pa1, bytes, n1) != VM_OK ||
+            vm_physmem_write_buf(mmu->pm, pa2, bytes + n1, n2) != VM_OK)
+            return access_fault(mmu, va, access, VM_FAULT_ACCESS, "no RAM or MMIO at PA");
+    } else {
+        if (vm_physmem_read_buf(mmu->pm, pa1, bytes, n1) != VM_OK ||
+            vm_physmem_read_buf(mmu->pm, pa2, bytes + n1, n2) != VM_OK)
+            return access_fault(mmu, va, access, VM_FAULT_ACCESS, "no RAM or MMIO at PA");
+        uint64_t v = 0;
+        for (unsigned k = 0; k < size; k++)
+            v |= (uint64_t)bytes[k] << (8 * k);
+        *val = v;
+    }
+    mmu_note_success(mmu);
+    return VM_OK;
+}
+
+/*
+ * The inline hit: translated PA of an aligned access, or false. pa + size
+ * cannot overflow (PAs are < 2^56).
+ */
+static inline bool access_fast_pa(vm_mmu_t *mmu, struct tlb *tlb, vm_gva_t va, unsigned size,
+                                  vm_access_t access, vm_gpa_t *pa)
+{
+    if (VM_UNLIKELY(!mmu_size_ok(size) || (va & (size - 1u)) != 0))
+        return false;
+    const struct tlb_entry *e = tlb_hit(tlb, va, mmu->asid, mmu->need[access]);
+    if (VM_UNLIKELY(e == NULL))
+        return false;
+    *pa = e->pa_base | (va & e->page_mask);
+    return VM_LIKELY(*pa + size <= mmu->pm->ram_size);
+}
+
+vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
+{
+    vm_gpa_t pa;
+    if (VM_LIKELY(val != NULL && access_fast_pa(mmu, &mmu->dtlb, va, size, VM_ACCESS_READ, &pa))) {
+        mmu->tlb_hits++;
+        *val = physmem_load_aligned(mmu->pm, pa, size);
+        mmu_note_success(mmu);
+        return VM_OK;
+    }
+    return access_slow(mmu, va, size, val, VM_ACCESS_READ);
+}
+
+vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
+{
+    vm_gpa_t pa;
+    if (VM_LIKELY(access_fast_pa(mmu, &mmu->dtlb, va, size, VM_ACCESS_WRITE, &pa))) {
+        mmu->tlb_hits++;
+        physmem_store_aligned(mmu->pm, pa, val, size);
+        mmu_note_success(mmu);
+        return VM_OK;
+    }
+    return access_slow(mmu, va, size, &val, VM_ACCESS_WRITE);
+}
+
+vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
+{
+    vm_gpa_t pa;
+    if (VM_LIKELY(insn != NULL && access_fast_pa(mmu, &mmu->itlb, pc, 4, VM_ACCESS_EXEC, &pa))) {
+        mmu->tlb_hits++;
+        *insn = physmem_load_aligned(mmu->pm, pa, 4);
+        mmu_note_success(mmu);
+        return VM_OK;
+    }
+    return access_slow(mmu, pc, 4, insn, VM_ACCESS_EXEC);
+}
+
+/* ---- Bulk transfers --------------------------------------------------- */
+
+#define BULK_STACK_PAGES 16
+
+static vm_err_t access_bulk(vm_mmu_t *mmu, vm_gva_t va, uint8_t *buf, size_t len,
+                            vm_access_t access)
+{
+    if (len == 0) {
+        mmu_note_success(mmu);
+        return VM_OK;
+    }
+    if (buf == NULL)
+        return VM_ERR_INVALID_ARGUMENT;
+    if ((uint64_t)len - 1 > UINT64_MAX - va)
+        return VM_ERR_INVALID_ADDRESS; /* the VA range would wrap around */
+
+    uint64_t npages = ((va + (len - 1)) >> MMU_PAGE_SHIFT) - (va >> MMU_PAGE_SHIFT) + 1;
+    vm_gpa_t stack_pas[BULK_STACK_PAGES];
+    vm_gpa_t *pas = stack_pas;
+    if (npages > BULK_STACK_PAGES) {
+        if (npages > SIZE_MAX / sizeof(*pas))
+            return VM_ERR_OUT_OF_MEMORY;
+        pas = malloc((size_t)npages * sizeof(*pas));
+        if (!pas)
+            return VM_ERR_OUT_OF_MEMORY;
+    }
+
+    /* Pass 1: translate every page (A/D side effects allowed) and check it
+     * is RAM; any failure returns before a byte moves. */
+    vm_err_t err = VM_OK;
+    vm_gva_t part_va = va;
+    size_t left = len;
+    for (uint64_t k = 0; k < npages; k++) {
+        uint64_t room = MMU_PAGE_SIZE - (part_va & (MMU_PAGE_SIZE - 1));
+        size_t n = room < left ? (size_t)room : left;
+        err = mmu_translate_page(mmu, part_va, access, 0, &pas[k]);
+        if (err != VM_OK)
+            goto out;
+        if (!physmem_ram_contains(mmu->pm, pas[k], n)) {
+            err = access_fault(mmu, part_va, access, VM_FAULT_ACCESS, "bulk transfer outside RAM");
+            goto out;
+        }
+        part_va += n;
+        left -= n;
+    }
+
+    /* Pass 2: copy, one call per physically contiguous run. */
+    part_va = va;
+    left = len;
+    size_t done = 0;
+    for (uint64_t k = 0; k < npages;) {
+        uint64_t room = MMU_PAGE_SIZE - (part_va & (MMU_PAGE_SIZE - 1));
+        size_t run = room < left ? (size_t)room : left;
+        vm_gpa_t run_pa = pas[k];
+        k++;
+        while (k < npages && pas[k] == run_pa + run) {
+            size_t n = left - run < MMU_PAGE_SIZE ? left - run : (size_t)MMU_PAGE_SIZE;
+            run += n;
+            k++;
+        }
+        if (access == VM_ACCESS_WRITE)
+            err = vm_physmem_write_buf(mmu->pm, run_pa, buf + done, run);
+        else
+            err = vm_physmem_read_buf(mmu->pm, run_pa, buf + done, run);
+        if (err != VM_OK) { /* not reachable: every page was checked */
+            err = access_fault(mmu, part_va, access, VM_FAULT_ACCESS, "bulk transfer outside RAM");
+            goto out;
+        }
+        done += run;
+        part_va += run;
+        left -= run;
+    }
+    mmu_note_success(mmu);
+out:
+    if (pas != stack_pas)
+        free(pas);
+    return err;
+}
+
+vm_err_t vm_mmu_read_bulk(vm_mmu_t *mmu, vm_gva_t va, void *buf, size_t len)
+{
+    return access_bulk(mmu, va, buf, len, VM_ACCESS_READ);
+}
+
+vm_err_t vm_mmu_write_bulk(vm_mmu_t *mmu, vm_gva_t va, const void *buf, size_t len)
+{
+    /* The buffer is only read on the write path. */
+    return access_bulk(mmu, va, (uint8_t *)(uintptr_t)buf, len, VM_ACCESS_WRITE);
+}
+
+/* ---- LR/SC (Zalrsc) ---------------------------------------------------- */
+
+vm_err_t vm_mmu_load_reserved(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
+{
+    vm_gpa_t pa;
+    if (!mmu_size_ok(size) || val == NULL)
+        return VM_ERR_INVALID_ARGUMENT;
+    /* Zalrsc: LR/SC need natural alignment whatever misaligned loads do;
+     * the exception is address-misaligned (BUG-CLASSES 16). */
+    if ((va & (size - 1u)) != 0)
+        return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_MISALIGNED,
+                            "LR/SC not naturally aligned");
+    vm_err_t err = mmu_translate_page(mmu, va, VM_ACCESS_READ, 0, &pa);
+    if (err != VM_OK)
+        return err;
+    /* Reservations are RAM-only; decide before any device could be touched. */
+    if (!physmem_ram_contains(mmu->pm, pa, size))
+        return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_ACCESS, "LR/SC outside RAM");
+    err = vm_physmem_load_reserved(mmu->pm, pa, size, mmu->owner, val);
+    if (err != VM_OK)
+        return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_ACCESS, "LR/SC outside RAM");
+    mmu_note_success(mmu);
+    return VM_OK;
+}
+
+vm_err_t vm_mmu_store_conditional(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size,
+                                  bool *stored)
+{
+    vm_gpa_t pa;
+    if (!mmu_size_ok(size) || stored == NULL)
+        return VM_ERR_INVALID_ARGUMENT;
+    *stored = false;
+    /* Zalrsc: every SC, also one that faults, invalidates this hart's
+     * reservation (BUG-CLASSES 15). */
+    if ((va & (size - 1u)) != 0) {
+        physmem_clear_reservation(mmu->pm, mmu->owner);
+        return access_fault(mmu, va, VM_ACCESS_WRITE, VM_FAULT_MISALIGNED,
+                            "LR/SC not naturally aligned");
+    }
+    /* Translate as a store first: a failing SC still faults on a read-only
+     * page and still sets A and D (mmu.h). */
+    vm_err_t err = mmu_translate_page(mmu, va, VM_ACCESS_WRITE, 0, &pa);
+    if (err != VM_OK) {
+        physmem_clear_reservation(mmu->pm, mmu->owner);
+        return err;
+    }
+    if (!physmem_ram_contains(mmu->pm, pa, size)) {
+        physmem_clear_reservation(mmu->pm, mmu->owner);
+        return access_fault(mmu, va, VM_ACCESS_WRITE, VM_FAULT_ACCESS, "LR/SC outside RAM");
+    }
+    err = vm_physmem_store_conditional(mmu->pm, pa, val, size, mmu->owner, stored);
+    if (err != VM_OK)
+        return access_fault(mmu, va, VM_ACCESS_WRITE, VM_FAULT_ACCESS, "LR/SC outside RAM");
+    mmu_note_success(mmu);
+    return VM_OK;
+}
+
+void vm_mmu_invalidate_reservation(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)
+{
+    vm_gpa_t pa;
+    if (!mmu || !mmu_size_ok(size))
+        return;
+    /* A translation without side effects: no A/D write, no TLB fill, no
+     * fault recorded. A page-crossing range covers both pages. */
+    uint64_t room = MMU_PAGE_SIZE - (va & (MMU_PAGE_SIZE - 1));
+    unsigned n1 = room < size ? (unsigned)room : size;
+    if (mmu_translate_page(mmu, va, VM_ACCESS_READ, MMU_XLATE_SPECULATIVE, &pa) == VM_OK)
+        vm_physmem_invalidate(mmu->pm, pa, (uint8_t)n1);
+    if (n1 < size &&
+        mmu_translate_page(mmu, va + n1, VM_ACCESS_READ, MMU_XLATE_SPECULATIVE, &pa) == VM_OK)
+        vm_physmem_invalidate(mmu->pm, pa, (uint8_t)(size - n1));
+}
+
+/* ---- Physical access and MMIO forwarding ------------------------------- */
+
+vm_err_t vm_mmu_read_phys(vm_mmu_t *mmu, vm_gpa_t pa, uint8_t size, uint64_t *val)
+{
+    return vm_physmem_read(mmu->pm, pa, size, val);
+}
+
+vm_err_t vm_mmu_write_phys(vm_mmu_t *mmu, vm_gpa_t pa, uint64_t val, uint8_t size)
+{
+    return vm_physmem_write(mmu->pm, pa, val, size);
+}
+
+size_t vm_mmu_memory_size(const vm_mmu_t *mmu)
+{
+    return vm_physmem_size(mmu->pm);
+}
+
+vm_err_t vm_mmu_guest_slice(vm_mmu_t *mmu, uint64_t pa, size_t len, void *out)
+{
+    if (out == NULL && len != 0)
+        return VM_ERR_INVALID_ARGUMENT;
+    return vm_physmem_read_buf(mmu->pm, pa, out, len);
+}
+
+vm_err_t vm_mmu_map_mmio(vm_mmu_t *mmu, vm_gpa_t base, uint64_t size, const vm_mmio_ops_t *ops,
+                         void *opaque)
+{
+    return vm_physmem_map_mmio(mmu->pm, base, size, ops, opaque);
+}
+
+void vm_mmu_poll_devices(vm_mmu_t *mmu)
+{
+    vm_physmem_poll_devices(mmu->pm);
+}

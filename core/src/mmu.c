@@ -1,0 +1,404 @@
+/*
+ * mmu.c - the software MMU's state: construction, the satp/priv/SUM/MXR
+ * setters, translation (TLB then walk), TLB management and statistics, the
+ * fault record.
+ *
+ * How it works
+ *   A vm_mmu_t is one hart's view of memory. Translation first asks the
+ *   TLB of the access's kind (ITLB for fetches, DTLB for loads/stores):
+ *   the inline hit (tlb.h) tests the entry named by the hint array against
+ *   the current ASID and the permission bit of the current (priv, SUM, MXR)
+ *   context, precomputed in mmu->need[] whenever one of them changes. On a
+ *   miss, mmu_translate_page() scans the TLB, then walks the tables
+ *   (walk.c over the mode's descriptor) and fills the TLB. Faults are never
+ *   cached. Bare mode and M-mode are the identity and bypass the TLB; their
+ *   need[] bit is TLB_PERM_NEVER so the inline hit can never succeed there,
+ *   without a mode test on the hot path.
+ *
+ *   Statistics count one hit or one miss per page translated while paging
+ *   is active: the inline hit and the scan hit count hits; a walk (even a
+ *   failing one) counts a miss.
+ *
+ * What was rejected
+ *   - Storing satp raw and decoding it on every walk: the fields are kept
+ *     decoded (mode, ASID, root PPN) and satp is recomposed when read.
+ *   - Flushing on every satp write: entries are ASID-tagged, so only a MODE
+ *     change flushes (as the contract in mmu.h states).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu_int.h"
+
+#define MMU_DEFAULT_ITLB 64
+#define MMU_DEFAULT_DTLB 128
+#define MMU_DEFAULT_RAM (64u * 1024u)
+
+#define SATP_MODE_SHIFT 60
+#define SATP_ASID_SHIFT 44
+#define SATP_PPN_MASK ((UINT64_C(1) << 44) - 1)
+
+/* LR/SC owner ids: unique per MMU in this process, starting at 1. */
+static uint64_t mmu_next_owner = 1;
+
+static const vm_fault_t mmu_no_fault = {
+    .va = 0, .access = VM_ACCESS_READ, .kind = VM_FAULT_NONE, .cause = 0,
+    .level = -1, .pte_addr = 0, .pte = 0, .reason = "no fault",
+};
+
+void mmu_fault_clear(vm_mmu_t *mmu)
+{
+    mmu->fault = mmu_no_fault;
+}
+
+void mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_fault_kind_t kind,
+                      const char *reason)
+{
+    walk_fault_set(&mmu->fault, va, access, kind, reason, -1, 0, 0);
+}
+
+/* Is translation through page tables active (satp active, Priv. spec step 1)? */
+static bool mmu_translating(const vm_mmu_t *mmu)
+{
+    return mmu->priv != VM_PRIV_M && mmu->mode != VM_PAGING_BARE;
+}
+
+/* Recompute the permission bits the inline hit asks for. */
+static void mmu_update_need(vm_mmu_t *mmu)
+{
+    if (!mmu_translating(mmu) || mmu->fmt == NULL) {
+        for (unsigned a = 0; a < 3; a++)
+            mmu->need[a] = TLB_PERM_NEVER;
+        return;
+    }
+    unsigned ctx = tlb_perm_ctx(mmu->priv, mmu->sum, mmu->mxr);
+    for (unsigned a = 0; a < 3; a++)
+        mmu->need[a] = tlb_perm_bit(ctx, (vm_access_t)a);
+}
+
+static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
+{
+    vm_mmu_t *mmu = calloc(1, sizeof(*mmu));
+    if (!mmu)
+        return NULL;
+    if (tlb_init(&mmu->itlb, MMU_DEFAULT_ITLB) != VM_OK) {
+        free(mmu);
+        return NULL;
+    }
+    if (tlb_init(&mmu->dtlb, MMU_DEFAULT_DTLB) != VM_OK) {
+        tlb_destroy(&mmu->itlb);
+        free(mmu);
+        return NULL;
+    }
+    const char *strict = getenv("VM_STRICT_ALIGN");
+    mmu->pm = pm;
+    mmu->owns_pm = owns_pm;
+    mmu->mode = VM_PAGING_BARE;
+    mmu->fmt = NULL;
+    mmu->priv = VM_PRIV_S;
+    mmu->ad_mode = VM_AD_HARDWARE;
+    mmu->strict_align = strict != NULL && strcmp(strict, "1") == 0;
+    mmu->owner = __atomic_fetch_add(&mmu_next_owner, 1, __ATOMIC_RELAXED);
+    mmu_fault_clear(mmu);
+    mmu_update_need(mmu);
+    return mmu;
+}
+
+vm_mmu_t *vm_mmu_new(size_t size, bool use_hugepages)
+{
+    vm_physmem_t *pm = vm_physmem_new(size, use_hugepages);
+    if (!pm)
+        return NULL;
+    vm_mmu_t *mmu = mmu_create(pm, true);
+    if (!mmu)
+        vm_physmem_free(pm);
+    return mmu;
+}
+
+vm_mmu_t *vm_mmu_new_default(void)
+{
+    return vm_mmu_new(MMU_DEFAULT_RAM, false);
+}
+
+vm_mmu_t *vm_mmu_new_shared(vm_physmem_t *pm)
+{
+    if (!pm)
+        return NULL;
+    return mmu_create(pm, false);
+}
+
+void vm_mmu_free(vm_mmu_t *mmu)
+{
+    if (!mmu)
+        return;
+    tlb_destroy(&mmu->itlb);
+    tlb_destroy(&mmu->dtlb);
+    if (mmu->owns_pm)
+        vm_physmem_free(mmu->pm);
+    free(mmu);
+}
+
+vm_physmem_t *vm_mmu_physmem(vm_mmu_t *mmu)
+{
+    return mmu ? mmu->pm : NULL;
+}
+
+static void mmu_flush_both(vm_mmu_t *mmu)
+{
+    tlb_flush_all(&mmu->itlb);
+    tlb_flush_all(&mmu->dtlb);
+}
+
+static bool mmu_mode_known(vm_paging_mode_t mode)
+{
+    switch (mode) {
+    case VM_PAGING_BARE:
+    case VM_PAGING_SV39:
+    case VM_PAGING_SV48:
+    case VM_PAGING_SV57:
+    case VM_PAGING_ARM64:
+    case VM_PAGING_X86_64:
+        return true;
+    }
+    return false;
+}
+
+/* An out-of-range enum value is ignored (nothing changes). */
+void vm_mmu_set_paging_mode(vm_mmu_t *mmu, vm_paging_mode_t mode)
+{
+    if (!mmu || !mmu_mode_known(mode))
+        return;
+    mmu->mode = mode;
+    mmu->fmt = walk_riscv_format(mode);
+    mmu_flush_both(mmu);
+    mmu_update_need(mmu);
+}
+
+vm_paging_mode_t vm_mmu_paging_mode(const vm_mmu_t *mmu)
+{
+    return mmu->mode;
+}
+
+/* satp.MODE encodings (Priv. spec, "satp" table for SXLEN=64). */
+static bool satp_mode_decode(uint64_t field, vm_paging_mode_t *mode)
+{
+    switch (field) {
+    case 0: *mode = VM_PAGING_BARE; return true;
+    case 8: *mode = VM_PAGING_SV39; return true;
+    case 9: *mode = VM_PAGING_SV48; return true;
+    case 10: *mode = VM_PAGING_SV57; return true;
+    default: return false;
+    }
+}
+
+/* ARM64 and X86_64 have no satp encoding: they read back as MODE 0. */
+static uint64_t satp_mode_encode(vm_paging_mode_t mode)
+{
+    switch (mode) {
+    case VM_PAGING_SV39: return 8;
+    case VM_PAGING_SV48: return 9;
+    case VM_PAGING_SV57: return 10;
+    default: return 0;
+    }
+}
+
+void vm_mmu_set_satp(vm_mmu_t *mmu, uint64_t satp)
+{
+    vm_paging_mode_t mode;
+    if (!mmu || !satp_mode_decode(satp >> SATP_MODE_SHIFT, &mode))
+        return; /* WARL: an unsupported MODE leaves satp unchanged */
+    mmu->asid = (uint16_t)(satp >> SATP_ASID_SHIFT);
+    mmu->root_ppn = satp & SATP_PPN_MASK;
+    if (mode != mmu->mode) {
+        mmu->mode = mode;
+        mmu->fmt = walk_riscv_format(mode);
+        mmu_flush_both(mmu);
+    }
+    mmu_update_need(mmu);
+}
+
+uint64_t vm_mmu_satp(const vm_mmu_t *mmu)
+{
+    return (satp_mode_encode(mmu->mode) << SATP_MODE_SHIFT) |
+           ((uint64_t)mmu->asid << SATP_ASID_SHIFT) | mmu->root_ppn;
+}
+
+/* Privilege values other than U, S, M are ignored. */
+void vm_mmu_set_priv(vm_mmu_t *mmu, vm_priv_t priv)
+{
+    if (!mmu || (priv != VM_PRIV_U && priv != VM_PRIV_S && priv != VM_PRIV_M))
+        return;
+    mmu->priv = priv;
+    mmu_update_need(mmu);
+}
+
+void vm_mmu_set_sum(vm_mmu_t *mmu, bool sum)
+{
+    if (!mmu)
+        return;
+    mmu->sum = sum;
+    mmu_update_need(mmu);
+}
+
+void vm_mmu_set_mxr(vm_mmu_t *mmu, bool mxr)
+{
+    if (!mmu)
+        return;
+    mmu->mxr = mxr;
+    mmu_update_need(mmu);
+}
+
+/* Takes effect for the next walk; cached entries never need A/D updates. */
+void vm_mmu_set_ad_mode(vm_mmu_t *mmu, vm_ad_mode_t mode)
+{
+    if (!mmu || (mode != VM_AD_HARDWARE && mode != VM_AD_FAULT))
+        return;
+    mmu->ad_mode = mode;
+}
+
+void vm_mmu_set_strict_align(vm_mmu_t *mmu, bool enable)
+{
+    if (mmu)
+        mmu->strict_align = enable;
+}
+
+vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                            vm_gpa_t *pa)
+{
+    bool speculative = (flags & MMU_XLATE_SPECULATIVE) != 0;
+
+    /* Bare, or M-mode (satp not active, Priv. spec step 1): identity. */
+    if (!mmu_translating(mmu)) {
+        *pa = va;
+        return VM_OK;
+    }
+    if (mmu->fmt == NULL)
+        return VM_ERR_UNSUPPORTED; /* ARM64 / X86_64: walker not built yet */
+
+    struct tlb *tlb = mmu_tlb_for(mmu, access);
+    struct tlb_entry *e = tlb_lookup_slow(tlb, va, mmu->asid, !speculative);
+    if (e != NULL && (speculative || (e->perms & mmu->need[access]) != 0)) {
+        if (!speculative)
+            mmu->tlb_hits++;
+        *pa = e->pa_base | (va & e->page_mask);
+        return VM_OK;
+    }
+    /* Miss, or an entry lacking the permission (e.g. a store to a page
+     * cached clean): walk again; the walk sets D or reports the fault. */
+    if (!speculative)
+        mmu->tlb_misses++;
+
+    struct walk_ctx ctx = {
+        .pm = mmu->pm,
+        .root = mmu->root_ppn << MMU_PAGE_SHIFT,
+        .priv = mmu->priv,
+        .sum = mmu->sum,
+        .mxr = mmu->mxr,
+        .ad_hardware = mmu->ad_mode == VM_AD_HARDWARE,
+        .speculative = speculative,
+    };
+    struct walk_result res;
+    vm_fault_t fault;
+    vm_err_t err = walk_translate(mmu->fmt, &ctx, va, access, &res, &fault);
+    if (err != VM_OK) {
+        if (!speculative)
+            mmu->fault = fault;
+        return err;
+    }
+    if (!speculative)
+        tlb_insert(tlb, va, res.page_mask, res.page_pa, mmu->asid, mmu->fmt->is_global(res.pte),
+                   mmu->fmt->tlb_perms(res.pte), res.level);
+    *pa = res.pa;
+    return VM_OK;
+}
+
+static VM_NOINLINE vm_err_t mmu_translate_slow(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                               vm_gpa_t *pa)
+{
+    if (!pa || (unsigned)access > VM_ACCESS_EXEC)
+        return VM_ERR_INVALID_ARGUMENT;
+    vm_err_t err = mmu_translate_page(mmu, va, access, 0, pa);
+    if (err == VM_OK)
+        mmu_note_success(mmu);
+    return err;
+}
+
+vm_err_t vm_mmu_translate(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_gpa_t *pa)
+{
+    if (VM_LIKELY((unsigned)access <= VM_ACCESS_EXEC && pa != NULL)) {
+        const struct tlb_entry *e =
+            tlb_hit(mmu_tlb_for(mmu, access), va, mmu->asid, mmu->need[access]);
+        if (VM_LIKELY(e != NULL)) {
+            mmu->tlb_hits++;
+            *pa = e->pa_base | (va & e->page_mask);
+            mmu_note_success(mmu);
+            return VM_OK;
+        }
+    }
+    return mmu_translate_slow(mmu, va, access, pa);
+}
+
+void vm_mmu_flush_tlb(vm_mmu_t *mmu)
+{
+    if (mmu)
+        mmu_flush_both(mmu);
+}
+
+void vm_mmu_flush_tlb_asid(vm_mmu_t *mmu, uint16_t asid)
+{
+    if (!mmu)
+        return;
+    tlb_flush_asid(&mmu->itlb, asid);
+    tlb_flush_asid(&mmu->dtlb, asid);
+}
+
+void vm_mmu_flush_tlb_page(vm_mmu_t *mmu, vm_gva_t va)
+{
+    if (!mmu)
+        return;
+    tlb_flush_va(&mmu->itlb, va);
+    tlb_flush_va(&mmu->dtlb, va);
+}
+
+void vm_mmu_tlb_stats(const vm_mmu_t *mmu, uint64_t *hits, uint64_t *misses)
+{
+    if (hits)
+        *hits = mmu->tlb_hits;
+    if (misses)
+        *misses = mmu->tlb_misses;
+}
+
+vm_err_t vm_mmu_resize_tlbs(vm_mmu_t *mmu, size_t itlb, size_t dtlb)
+{
+    if (!mmu || itlb < 1 || itlb > TLB_MAX_ENTRIES || dtlb < 1 || dtlb > TLB_MAX_ENTRIES)
+        return VM_ERR_INVALID_ARGUMENT;
+    struct tlb ni, nd;
+    vm_err_t err = tlb_init(&ni, itlb);
+    if (err != VM_OK)
+        return err;
+    err = tlb_init(&nd, dtlb);
+    if (err != VM_OK) {
+        tlb_destroy(&ni);
+        return err;
+    }
+    tlb_destroy(&mmu->itlb);
+    tlb_destroy(&mmu->dtlb);
+    mmu->itlb = ni;
+    mmu->dtlb = nd;
+    mmu->tlb_hits = 0;
+    mmu->tlb_misses = 0;
+    return VM_OK;
+}
+
+void vm_mmu_tlb_capacity(const vm_mmu_t *mmu, size_t *itlb, size_t *dtlb)
+{
+    if (itlb)
+        *itlb = mmu->itlb.capacity;
+    if (dtlb)
+        *dtlb = mmu->dtlb.capacity;
+}
+
+const vm_fault_t *vm_mmu_last_fault(const vm_mmu_t *mmu)
+{
+    return &mmu->fault;
+}
