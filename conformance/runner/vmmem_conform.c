@@ -590,9 +590,12 @@ static void run_translate(machine_t *mc, const access_line_t *L)
         format_answer(core_text, sizeof core_text, &core);
         core_walked_fresh = raw.outcome == fresh.outcome &&
                             (raw.outcome != REF_OK || raw.pa == fresh.pa);
-        if (!extra && raw.outcome < OUT_CORE_ERR_BASE &&
-            !ref_tlb_legal(mc->tlb, &mc->rv, L->va, L->access, &fresh, raw.outcome, raw.pa))
-            extra = "the core's translation is neither the fresh walk nor a legal stale TLB hit";
+        if (!extra && raw.outcome < OUT_CORE_ERR_BASE) {
+            if (!ref_tlb_legal(mc->tlb, &mc->rv, L->va, L->access, &fresh, raw.outcome, raw.pa))
+                extra = "the core's translation is neither the fresh walk nor a legal stale TLB hit";
+            else if (!core_walked_fresh && !in_alts(L->alts, L->n_alts, &core))
+                extra = "a legal stale TLB hit that the case does not list (add it with '|' or flush)";
+        }
     }
 
     /* The reference: the fresh walk, applied (A/D into reference memory)
