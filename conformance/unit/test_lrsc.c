@@ -236,6 +236,13 @@ static void test_lrsc_other_owner_sc_breaks(void **state)
     assert_true(sc(pm, A + 4, 0xbb, 4, 1));
     assert_false(sc(pm, A, 0xaa, 4, 0));
     assert_int_equal(rd64(pm, A), 0xbbULL << 32);
+    /* Also when the other owner's SC stores the bytes already there: it is
+     * still a store by another hart to the reservation set. */
+    (void)lr(pm, A, 8, 0);
+    (void)lr(pm, A + 4, 4, 1);
+    assert_true(sc(pm, A + 4, 0xbb, 4, 1));
+    assert_false(sc(pm, A, 0xaa, 8, 0));
+    assert_int_equal(rd64(pm, A), 0xbbULL << 32);
 }
 
 /* An SC that fails writes nothing, so it breaks no one else. */

@@ -287,10 +287,29 @@ static void test_mmio_straddling_accesses(void **state)
     assert_int_equal(vm_physmem_read(pm, A + 2 * SZ - 4, 8, &v), VM_ERR_MMIO);
     assert_int_equal(vm_physmem_write_u64(pm, A + 2 * SZ - 4, 1), VM_ERR_MMIO);
     assert_int_equal(total_calls(&lo) + total_calls(&a) + total_calls(&b), 0);
+    /* Naturally aligned accesses that still straddle an edge: a 4-byte
+     * region read as 8 bytes (from C into D, and from D into the hole) and
+     * a region whose size is not a multiple of the access size. */
+    struct recdev c = {0}, dd = {0}, e = {0};
+    const uint64_t C = 0x30000000;
+    assert_int_equal(vm_physmem_map_mmio(pm, C, 4, &rec_ops, &c), VM_OK);
+    assert_int_equal(vm_physmem_map_mmio(pm, C + 4, 4, &rec_ops, &dd), VM_OK);
+    assert_int_equal(vm_physmem_map_mmio(pm, C + 0x1000, 0x102, &rec_ops, &e), VM_OK);
+    assert_int_equal(vm_physmem_read(pm, C, 8, &v), VM_ERR_MMIO);
+    assert_int_equal(vm_physmem_write_u64(pm, C, 1), VM_ERR_MMIO);
+    assert_int_equal(vm_physmem_read(pm, C + 8, 8, &v), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_read(pm, C + 0x1100, 4, &v), VM_ERR_MMIO);
+    assert_int_equal(vm_physmem_write_u32(pm, C + 0x1100, 1), VM_ERR_MMIO);
+    assert_int_equal(vm_physmem_read(pm, C + 0x1100, 8, &v), VM_ERR_MMIO);
+    assert_int_equal(total_calls(&c) + total_calls(&dd) + total_calls(&e), 0);
+    assert_int_equal(vm_physmem_read(pm, C + 0x1100, 2, &v), VM_OK); /* wholly inside */
+    assert_int_equal(vm_physmem_read(pm, C + 4, 4, &v), VM_OK);
+    assert_int_equal(e.reads, 1);
+    assert_int_equal(dd.reads, 1);
     /* Nothing there at all. */
     assert_int_equal(vm_physmem_read(pm, A - 8, 8, &v), VM_ERR_INVALID_ADDRESS);
     assert_int_equal(vm_physmem_read(pm, A + 2 * SZ, 1, &v), VM_ERR_INVALID_ADDRESS);
-    assert_int_equal(vm_physmem_write_u8(pm, 0x30000000, 1), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_write_u8(pm, 0x38000000, 1), VM_ERR_INVALID_ADDRESS);
     /* Without a region after RAM, an access straddling RAM's end touches
      * no region: INVALID_ADDRESS, not MMIO. */
     vm_physmem_t *pm2 = vm_physmem_new(RAM_1M, false);
