@@ -311,6 +311,46 @@ static void test_access_cross_into_fault(void **state)
     assert_int_equal(peek(e, PA_C + 0xff8), 1);
 }
 
+/* Both pages translate, but one part has no RAM behind it: an access fault
+ * (PMA check on the PA), reported at the first byte of the failing part;
+ * a part in MMIO makes it a misaligned MMIO access (access fault, device
+ * untouched). Nothing is written. */
+static void test_access_cross_into_no_ram(void **state)
+{
+    struct env *e = *state;
+    struct counter_dev *d = map_counter(e);
+    map4k(e, VA, pte_of(PA_A, RW));
+    map4k(e, VA + 0x1000, pte_of(UINT64_C(0x80000000), RW)); /* no RAM, no MMIO */
+    map4k(e, VA + 0x3000, pte_of(UINT64_C(0x80000000), RW));
+    map4k(e, VA + 0x4000, pte_of(PA_B, RW));
+    map4k(e, VA + 0x6000, pte_of(PA_C, RW));
+    map4k(e, VA + 0x7000, pte_of(MMIO_BASE, RW));
+    fill_phys(e, PA_A + 0xff8, 0x5a, 8);
+    fill_phys(e, PA_B, 0x5a, 8);
+    fill_phys(e, PA_C + 0xff8, 0x5a, 8);
+    uint64_t v = 0;
+
+    vm_err_t err = vm_mmu_read(e->mmu, VA + 0xffc, 8, &v);
+    expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_READ, VA + 0x1000);
+    err = vm_mmu_write(e->mmu, VA + 0xffe, ~UINT64_C(0), 4);
+    expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_WRITE, VA + 0x1000);
+    assert_int_equal(peek(e, PA_A + 0xff8), UINT64_C(0x5a5a5a5a5a5a5a5a));
+
+    err = vm_mmu_read(e->mmu, VA + 0x3ffc, 8, &v);
+    expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_READ, VA + 0x3ffc);
+    err = vm_mmu_write(e->mmu, VA + 0x3fff, ~UINT64_C(0), 2);
+    expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_WRITE, VA + 0x3fff);
+    assert_int_equal(peek(e, PA_B), UINT64_C(0x5a5a5a5a5a5a5a5a));
+
+    err = vm_mmu_read(e->mmu, VA + 0x6ffc, 8, &v);
+    expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_READ, VA + 0x7000);
+    err = vm_mmu_write(e->mmu, VA + 0x6ffe, ~UINT64_C(0), 4);
+    expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_WRITE, VA + 0x7000);
+    assert_int_equal(peek(e, PA_C + 0xff8), UINT64_C(0x5a5a5a5a5a5a5a5a));
+    assert_int_equal(d->reads, 0);
+    assert_int_equal(d->writes, 0);
+}
+
 /* Bulk: every page translated first; any fault -> nothing transferred. */
 static void test_access_bulk(void **state)
 {
@@ -643,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_access_invalid_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_cross_page_noncontiguous, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_cross_into_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_cross_into_no_ram, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_fetch_needs_x, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_mmio_through_page, setup, teardown),
