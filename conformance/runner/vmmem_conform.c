@@ -386,8 +386,16 @@ static void ref_sized_access(machine_t *mc, uint64_t va, int access, unsigned si
         }
         r->part_pa[p] = r->walk[p].pa;
     }
+    /* vmmem: "a misaligned MMIO access is an access fault" (mmu.h), so a
+     * misaligned (in particular a page-crossing) access fails on the first
+     * part that lands in MMIO even if that part alone is aligned. */
+    bool whole_misaligned = (va % size) != 0;
     for (int p = 0; p < r->n_parts; p++) {
-        if (!backed(mc, r->part_pa[p], r->part_size[p])) {
+        int region;
+        uint64_t offset;
+        bool mmio = ref_mem_route(&mc->mem, r->part_pa[p], r->part_size[p], &region, &offset) ==
+                    REF_ROUTE_MMIO;
+        if (!backed(mc, r->part_pa[p], r->part_size[p]) || (mmio && whole_misaligned)) {
             r->ans.outcome = REF_ACCESS_FAULT;
             r->ans.has_fva = true;
             r->ans.fva = r->part_va[p];
