@@ -835,6 +835,73 @@ static void rule_ad_set_when_pa_beyond_ram(void **state)
     assert_int_equal(rv_peek(e, leaf), clean | VM_PTE_A);
 }
 
+/* Step 9 is reached only when steps 3-8 passed: a walk that faults (on
+ * permissions, U/SUM, a misaligned superpage, a reserved bit) must not set
+ * A or D. */
+static void rule_no_ad_update_on_fault(void **state)
+{
+    struct rv_env *e = *state;
+    const vm_gva_t va = rv_test_va(e->m) + 0xd0;
+    const uint64_t ro = rv_pte(RV_DATA, VM_PTE_V | VM_PTE_R);
+    vm_gpa_t leaf = rv_map(e, va, ro, 0, NULL);
+    rv_xlate_fault(e, va, VM_ACCESS_WRITE, VM_FAULT_PAGE, 0, leaf, ro);
+    rv_xlate_fault(e, va, VM_ACCESS_EXEC, VM_FAULT_PAGE, 0, leaf, ro);
+    assert_int_equal(rv_peek(e, leaf), ro);
+
+    const uint64_t user = rv_pte(RV_DATA, VM_PTE_V | VM_PTE_R | VM_PTE_W | VM_PTE_X | VM_PTE_U);
+    rv_poke(e, leaf, user);
+    vm_mmu_flush_tlb(e->mmu);
+    rv_page_fault_all(e, va, 0, leaf, user); /* S, SUM = 0 */
+    assert_int_equal(rv_peek(e, leaf), user);
+
+    const uint64_t resv = ro | VM_PTE_W | (UINT64_C(1) << 60);
+    rv_poke(e, leaf, resv);
+    vm_mmu_flush_tlb(e->mmu);
+    rv_page_fault_all(e, va, 0, leaf, resv);
+    assert_int_equal(rv_peek(e, leaf), resv);
+
+    /* misaligned superpage at level 1 */
+    vm_gpa_t leaf1 = rv_map(e, va, rv_pte(rv_page_size(1) + 0x1000, VM_PTE_V | VM_PTE_R | VM_PTE_W),
+                            1, NULL);
+    vm_mmu_flush_tlb(e->mmu);
+    uint64_t mis = rv_peek(e, leaf1);
+    rv_page_fault_all(e, va, 1, leaf1, mis);
+    assert_int_equal(rv_peek(e, leaf1), mis);
+}
+
+/*
+ * The PPN is 44 bits wide (Sv39/48/57 PTE: PPN 53:10), so PAs have 56
+ * bits; "the algorithm does not admit the possibility of ignoring
+ * high-order PPN bits". A PA above RAM must not alias into RAM (a data
+ * access there is an access fault).
+ */
+static void rule_ppn_full_width(void **state)
+{
+    struct rv_env *e = *state;
+    const vm_gva_t va = rv_test_va(e->m) + 0xd8;
+    const int top = e->m->levels - 1;
+    for (int l = 0; l <= top; l += top) {
+        const uint64_t size = rv_page_size(l);
+        /* the highest PPN aligned for this level, and RAM's page + 2^k */
+        const vm_gpa_t pas[] = {(UINT64_C(0xfffffffffff) << 12) & ~(size - 1),
+                                (UINT64_C(1) << 55) | (RV_DATA & ~(size - 1)),
+                                (UINT64_C(1) << 50) | (RV_DATA & ~(size - 1))};
+        for (size_t i = 0; i < 3; i++) {
+            vm_gpa_t leaf = rv_map(e, va, rv_pte(pas[i], RV_LEAF_RWX), l, NULL);
+            (void)leaf;
+            vm_mmu_flush_tlb(e->mmu);
+            rv_xlate_ok_all(e, va, pas[i] | (va & (size - 1)));
+            uint64_t v = 0;
+            vm_err_t err = vm_mmu_read(e->mmu, va, 8, &v);
+            rv_expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_READ, va, RV_ANY_LEVEL, 0, 0);
+            err = vm_mmu_write(e->mmu, va, 0x1234, 8);
+            rv_expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_WRITE, va, RV_ANY_LEVEL, 0, 0);
+        }
+    }
+    /* nothing leaked into RAM at the low bits of those PAs */
+    assert_int_equal(rv_peek(e, RV_DATA + (va & 0xfff)), 0);
+}
+
 /* Svade: "when a virtual page is accessed and the A bit is clear, or is
  * written and the D bit is clear, a page-fault exception is raised"; the
  * PTE is not written. */
@@ -1023,6 +1090,8 @@ static const struct rv_rule rv_rules[] = {
     {"ad_hardware_superpage", rule_ad_hardware_superpage},
     {"ad_set_when_pa_beyond_ram", rule_ad_set_when_pa_beyond_ram},
     {"ad_fault_mode", rule_ad_fault_mode},
+    {"no_ad_update_on_fault", rule_no_ad_update_on_fault},
+    {"ppn_full_width", rule_ppn_full_width},
     {"satp_warl", rule_satp_warl},
     {"cross_page_fault_va", rule_cross_page_fault_va},
     {"strict_alignment", rule_strict_alignment},

@@ -581,6 +581,13 @@ static void test_access_invalidate_reservation(void **state)
     assert_int_equal(vm_mmu_write(e->mmu, VA + 0x86, 9, 1), VM_OK);
     assert_int_equal(vm_mmu_store_conditional(e->mmu, VA + 0x80, 3, 8, &stored), VM_OK);
     assert_false(stored);
+    /* an unmapped VA: nothing happens and no fault is reported */
+    assert_int_equal(vm_mmu_load_reserved(e->mmu, VA + 0x80, 8, &v), VM_OK);
+    vm_mmu_invalidate_reservation(e->mmu, VA + 0x9000, 8);
+    assert_int_equal(vm_mmu_last_fault(e->mmu)->kind, VM_FAULT_NONE);
+    assert_int_equal(vm_mmu_store_conditional(e->mmu, VA + 0x80, 4, 8, &stored), VM_OK);
+    assert_true(stored);
+    assert_int_equal(peek(e, PA_A + 0x80), 4);
 }
 
 /* Two harts (MMUs) over one physmem: a store by B to A's reservation set
