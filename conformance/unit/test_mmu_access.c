@@ -683,6 +683,20 @@ static void test_access_defaults(void **state)
     unsetenv("VM_STRICT_ALIGN");
 }
 
+/* vm_mmu_translate: VM_ERR_INVALID_ARGUMENT for a NULL out-pointer or an
+ * access kind that is none of READ/WRITE/EXEC; nothing is cached. */
+static void test_access_translate_invalid_arguments(void **state)
+{
+    struct env *e = *state;
+    vm_gpa_t leaf = map4k(e, VA, pte_of(PA_A, VM_PTE_V | VM_PTE_R | VM_PTE_W));
+    vm_gpa_t pa = 0;
+    assert_int_equal(vm_mmu_translate(e->mmu, VA, VM_ACCESS_READ, NULL), VM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vm_mmu_translate(e->mmu, VA, (vm_access_t)3, &pa), VM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(peek(e, leaf) & (VM_PTE_A | VM_PTE_D), 0); /* no walk happened */
+    assert_int_equal(vm_mmu_translate(e->mmu, VA + 4, VM_ACCESS_WRITE, &pa), VM_OK);
+    assert_int_equal(pa, PA_A + 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_access_lrsc_mmio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_invalidate_reservation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_shared_physmem, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_translate_invalid_arguments, setup, teardown),
         cmocka_unit_test(test_access_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
