@@ -573,6 +573,43 @@ static const char *check_fault_record(machine_t *mc, const answer_t *core, int a
     return NULL;
 }
 
+/* Could a remembered leaf answer this access (so the core may not have walked)? */
+static bool tlb_may_hit(const machine_t *mc, uint64_t va, int access)
+{
+    const ref_tlb_t *t = mc->tlb;
+    for (int k = 0; k < t->n; k++) {
+        const ref_tlb_entry_t *e = &t->e[k];
+        unsigned shift = 12 + 9 * (unsigned)e->level;
+        if (e->valid && e->exec_side == (access == REF_EXEC) && e->levels == mc->rv.levels &&
+            (e->global || e->asid == mc->rv.asid) && (e->va >> shift) == (va >> shift))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * After a translation fault that the core must have found by walking (no
+ * remembered leaf covers the VA): the fault record names the level, PTE
+ * address and PTE value where the walk stopped (mmu.h, vm_fault_t), which
+ * must be where the reference's walk stopped. NULL if it agrees.
+ */
+static const char *check_fault_walk(machine_t *mc, const ref_rv_walk_t *fresh, char *buf,
+                                    size_t len)
+{
+    const vm_fault_t *f = vm_mmu_last_fault(mc->core);
+    if (f->level != fresh->level ||
+        (fresh->level >= 0 && (f->pte_addr != fresh->pte_addr || f->pte != fresh->pte))) {
+        snprintf(buf, len,
+                 "core fault record stops at level %d pte@0x%llx=0x%llx, the walk at level %d "
+                 "pte@0x%llx=0x%llx",
+                 f->level, (unsigned long long)f->pte_addr, (unsigned long long)f->pte,
+                 fresh->level, (unsigned long long)fresh->pte_addr,
+                 (unsigned long long)fresh->pte);
+        return buf;
+    }
+    return NULL;
+}
+
 /* The unsized form: vm_mmu_translate, then the PMA check of one byte. */
 static void run_translate(machine_t *mc, const access_line_t *L)
 {
@@ -593,8 +630,11 @@ static void run_translate(machine_t *mc, const access_line_t *L)
         answer_t raw = core;
         if (core.outcome == REF_OK && !backed(mc, cpa, 1))
             core.outcome = REF_ACCESS_FAULT;
-        else if (core.outcome != REF_OK && core.outcome < OUT_CORE_ERR_BASE)
+        else if (core.outcome != REF_OK && core.outcome < OUT_CORE_ERR_BASE) {
             extra = check_fault_record(mc, &core, L->access, L->va, extra_buf, sizeof extra_buf);
+            if (!extra && core.outcome == fresh.outcome && !tlb_may_hit(mc, L->va, L->access))
+                extra = check_fault_walk(mc, &fresh, extra_buf, sizeof extra_buf);
+        }
         format_answer(core_text, sizeof core_text, &core);
         core_walked_fresh = raw.outcome == fresh.outcome &&
                             (raw.outcome != REF_OK || raw.pa == fresh.pa);
