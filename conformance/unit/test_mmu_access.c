@@ -38,6 +38,7 @@
 
 struct env {
     vm_mmu_t *mmu;
+    vm_mmu_t *second; /* a vm_mmu_new_shared() vCPU, freed first */
     vm_gpa_t next_table;
 };
 
@@ -69,6 +70,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct env *e = *state;
+    if (e->second)
+        vm_mmu_free(e->second);
     vm_mmu_free(e->mmu);
     free(e);
     return 0;
@@ -532,6 +535,20 @@ static void test_access_lrsc_through_translation(void **state)
     assert_true(stored);
     assert_int_equal(peek(e, PA_A + 0x40), (UINT64_C(7) << 32) | 112);
 
+    /* a reservation at physical address 0 is a reservation like any other */
+    map4k(e, VA + 0x2000, pte_of(0, RW));
+    assert_int_equal(vm_mmu_load_reserved(e->mmu, VA + 0x2000, 8, &v), VM_OK);
+    assert_int_equal(vm_mmu_store_conditional(e->mmu, VA + 0x2000, 0x99, 8, &stored), VM_OK);
+    assert_true(stored);
+    assert_int_equal(peek(e, 0), 0x99);
+    assert_int_equal(vm_mmu_store_conditional(e->mmu, VA + 0x2000, 0x98, 8, &stored), VM_OK);
+    assert_false(stored);
+    assert_int_equal(vm_mmu_load_reserved(e->mmu, VA + 0x2000, 8, &v), VM_OK);
+    poke(e, 0, 0x97);
+    assert_int_equal(vm_mmu_store_conditional(e->mmu, VA + 0x2000, 0x96, 8, &stored), VM_OK);
+    assert_false(stored);
+    assert_int_equal(peek(e, 0), 0x97);
+
     /* unmapped: load / store page faults */
     err = vm_mmu_load_reserved(e->mmu, VA + 0x3000, 8, &v);
     expect_fault(e, err, VM_FAULT_PAGE, VM_ACCESS_READ, VA + 0x3000);
@@ -600,6 +617,7 @@ static void test_access_shared_physmem(void **state)
     struct env b;
     vm_mmu_t *mb = vm_mmu_new_shared(vm_mmu_physmem(a->mmu));
     assert_non_null(mb);
+    a->second = mb;
     assert_int_equal(vm_mmu_memory_size(mb), RAM_SIZE);
     map4k(a, VA, pte_of(PA_A, RW));
     map4k(a, VA + 0x5000, pte_of(PA_A, RW)); /* alias of the same page */
@@ -633,12 +651,23 @@ static void test_access_shared_physmem(void **state)
     assert_int_equal(vm_mmu_store_conditional(mb, VA + 0x5100, 5, 8, &stored), VM_OK);
     assert_false(stored);
     assert_int_equal(peek(a, PA_A + 0x100), 4);
+    /* a bulk write by B over the granule breaks A's reservation too */
+    uint8_t blob[24];
+    memset(blob, 0x3c, sizeof(blob));
+    assert_int_equal(vm_mmu_load_reserved(a->mmu, VA + 0x100, 8, &v), VM_OK);
+    assert_int_equal(vm_mmu_write_bulk(mb, VA + 0x5fe0, blob, sizeof(blob)), VM_OK);
+    assert_int_equal(vm_mmu_store_conditional(a->mmu, VA + 0x100, 7, 8, &stored), VM_OK);
+    assert_true(stored); /* 0xfe0..0xff8 of the alias page: not the granule */
+    assert_int_equal(vm_mmu_load_reserved(a->mmu, VA + 0x100, 8, &v), VM_OK);
+    assert_int_equal(vm_mmu_write_bulk(mb, VA + 0x50f4, blob, sizeof(blob)), VM_OK);
+    assert_int_equal(vm_mmu_store_conditional(a->mmu, VA + 0x100, 8, 8, &stored), VM_OK);
+    assert_false(stored);
+    assert_int_equal(peek(a, PA_A + 0x100), UINT64_C(0x3c3c3c3c3c3c3c3c));
     /* B's own LR/SC pair works */
     assert_int_equal(vm_mmu_load_reserved(mb, VA + 0x100, 8, &v), VM_OK);
     assert_int_equal(vm_mmu_store_conditional(mb, VA + 0x100, 6, 8, &stored), VM_OK);
     assert_true(stored);
     assert_int_equal(peek(a, PA_A + 0x100), 6);
-    vm_mmu_free(mb);
 }
 
 /* mmu.h constructors: vm_mmu_new_default is 64 KiB, Bare, TLBs 64/128;
