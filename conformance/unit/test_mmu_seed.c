@@ -457,6 +457,61 @@ static void test_seed_bulk(void **state)
     vm_mmu_free(mmu);
 }
 
+/*
+ * The bulk example through Sv39: five VA pages backed by PAs that are
+ * partly contiguous (pages 1-2) and partly out of order, a transfer that
+ * starts and ends mid-page; then one whose last page is unmapped: nothing
+ * may be written (mmu.h: every page is translated first).
+ */
+static void test_seed_bulk_through_sv39(void **state)
+{
+    (void)state;
+    const vm_gpa_t root = 0x8000;
+    static const vm_gpa_t backing[5] = {0x60000, 0x42000, 0x43000, 0x51000, 0x30000};
+    const vm_gva_t va = 0x7000;
+    vm_mmu_t *mmu = vm_mmu_new(1 * MiB, false);
+    assert_non_null(mmu);
+    vm_ptbuilder_t b;
+    vm_ptbuilder_init(&b, 0x10000);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(vm_ptbuilder_map_sv39(&b, mmu, va + (uint64_t)i * 0x1000, backing[i],
+                                               VM_PTE_R | VM_PTE_W, root), VM_OK);
+    vm_mmu_set_satp(mmu, SATP_SV39 | (root >> 12));
+
+    enum { LEN = 4 * 4096 - 0x300 };
+    static uint8_t data[LEN], back[LEN];
+    for (size_t i = 0; i < LEN; i++)
+        data[i] = (uint8_t)(i * 7 + 1);
+    const vm_gva_t start = va + 0x123;
+    assert_int_equal(vm_mmu_write_bulk(mmu, start, data, LEN), VM_OK);
+    /* Every byte landed at its own page's PA. */
+    for (size_t i = 0; i < LEN; i += 97) {
+        vm_gva_t at = start + i;
+        uint64_t v = 0;
+        assert_int_equal(vm_mmu_read_phys(mmu, backing[(at - va) >> 12] + (at & 0xfff), 1, &v),
+                         VM_OK);
+        assert_int_equal(v, data[i]);
+    }
+    assert_int_equal(vm_mmu_read_bulk(mmu, start, back, LEN), VM_OK);
+    assert_memory_equal(back, data, LEN);
+
+    /* Last page unmapped: page fault naming that page's first byte, and
+     * no byte of the earlier pages written. */
+    vm_gpa_t l1 = pte_table(phys64(mmu, sv39_slot(root, va, 2)));
+    vm_gpa_t l0 = pte_table(phys64(mmu, sv39_slot(l1, va, 1)));
+    assert_int_equal(vm_mmu_write_phys(mmu, sv39_slot(l0, va + 0x4000, 0), 0, 8), VM_OK);
+    vm_mmu_flush_tlb(mmu);
+    memset(back, 0xEE, LEN);
+    assert_int_equal(vm_mmu_write_bulk(mmu, va, back, 5 * 4096), VM_ERR_PAGE_FAULT);
+    const vm_fault_t *f = vm_mmu_last_fault(mmu);
+    assert_int_equal(f->cause, VM_CAUSE_STORE_PAGE_FAULT);
+    assert_int_equal(f->va, va + 0x4000);
+    uint64_t v = 0;
+    assert_int_equal(vm_mmu_read_phys(mmu, backing[1] + 0x10, 1, &v), VM_OK);
+    assert_int_equal(v, data[0x1000 - 0x123 + 0x10]);
+    vm_mmu_free(mmu);
+}
+
 /* ---- TLB statistics ----------------------------------------------------- */
 
 /*
@@ -752,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_seed_mmio_uart),
         cmocka_unit_test(test_seed_lrsc),
         cmocka_unit_test(test_seed_bulk),
+        cmocka_unit_test(test_seed_bulk_through_sv39),
         cmocka_unit_test(test_seed_tlb_stats_all_faults),
         cmocka_unit_test(test_seed_tlb_stats_mapped),
         cmocka_unit_test(test_seed_tlb_capacity_and_resize),
