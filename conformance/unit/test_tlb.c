@@ -361,40 +361,54 @@ static void test_tlb_superpage_one_entry(void **state)
 }
 
 /* LRU replacement (mmu.h: fully associative, LRU): fill a DTLB of N,
- * touch page 0, add page N: page 1 was the least recently used. */
-static void test_tlb_lru_eviction(void **state)
+ * touch page 0, add page N: page 1 was the least recently used. Pages are
+ * `stride` apart (adjacent, 64 KiB and 2 MiB apart), so the result cannot
+ * depend on how the TLB indexes its entries internally. */
+static void lru_check(struct env *e, uint64_t stride)
 {
-    struct env *e = *state;
     const size_t n = 4;
     assert_int_equal(vm_mmu_resize_tlbs(e->mmu, n, n), VM_OK);
     for (size_t i = 0; i <= n; i++)
-        map(e, ROOT_A, VA + i * 0x1000, pte_of(P1 + i * 0x1000, FLAGS_RWX), 0);
+        map(e, ROOT_A, VA + i * stride, pte_of(P1 + i * 0x1000, FLAGS_RWX), 0);
     struct stats s = stats_now(e);
     for (size_t i = 0; i < n; i++)
-        (void)xlate(e, VA + i * 0x1000, VM_ACCESS_READ);
+        assert_int_equal(xlate(e, VA + i * stride, VM_ACCESS_READ), P1 + i * 0x1000);
     expect_delta(e, s, 0, n);
     s = stats_now(e);
     for (size_t i = 0; i < n; i++) /* all N fit */
-        (void)xlate(e, VA + i * 0x1000, VM_ACCESS_READ);
+        (void)xlate(e, VA + i * stride, VM_ACCESS_READ);
     expect_delta(e, s, n, 0);
     s = stats_now(e);
     (void)xlate(e, VA, VM_ACCESS_READ);              /* page 0 most recent; page 1 LRU */
-    (void)xlate(e, VA + n * 0x1000, VM_ACCESS_READ); /* page N: miss, evicts page 1 */
+    (void)xlate(e, VA + n * stride, VM_ACCESS_READ); /* page N: miss, evicts page 1 */
     expect_delta(e, s, 1, 1);
     s = stats_now(e);
     (void)xlate(e, VA, VM_ACCESS_READ);              /* page 0 still there */
-    (void)xlate(e, VA + 2 * 0x1000, VM_ACCESS_READ);
-    (void)xlate(e, VA + 3 * 0x1000, VM_ACCESS_READ);
-    (void)xlate(e, VA + n * 0x1000, VM_ACCESS_READ);
+    (void)xlate(e, VA + 2 * stride, VM_ACCESS_READ);
+    (void)xlate(e, VA + 3 * stride, VM_ACCESS_READ);
+    (void)xlate(e, VA + n * stride, VM_ACCESS_READ);
     expect_delta(e, s, 4, 0);
     s = stats_now(e);
-    (void)xlate(e, VA + 1 * 0x1000, VM_ACCESS_READ); /* page 1 was evicted */
+    assert_int_equal(xlate(e, VA + 1 * stride, VM_ACCESS_READ), P1 + 0x1000); /* evicted */
     expect_delta(e, s, 0, 1);
     /* fetches do not use the DTLB's capacity */
     s = stats_now(e);
     for (size_t i = 0; i < n; i++)
-        (void)xlate(e, VA + i * 0x1000, VM_ACCESS_EXEC);
+        (void)xlate(e, VA + i * stride, VM_ACCESS_EXEC);
     expect_delta(e, s, 0, n);
+}
+
+static void test_tlb_lru_eviction(void **state)
+{
+    lru_check(*state, 0x1000);
+}
+
+static void test_tlb_lru_eviction_strided(void **state)
+{
+    struct env *e = *state;
+    lru_check(e, 0x10000);
+    assert_int_equal(vm_mmu_resize_tlbs(e->mmu, 64, 128), VM_OK);
+    lru_check(e, UINT64_C(0x200000) + 0x1000);
 }
 
 /* resize_tlbs: new capacity, entries and stats cleared; 0 or > 4096 is
@@ -638,6 +652,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tlb_flush_page_high_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_superpage_one_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_lru_eviction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlb_lru_eviction_strided, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_resize, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_itlb_dtlb_separate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_write_after_read_sets_d, setup, teardown),
