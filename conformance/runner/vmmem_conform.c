@@ -768,11 +768,11 @@ static void run_sized(machine_t *mc, const access_line_t *L)
                      (unsigned long long)core_loaded, (unsigned long long)L->value);
             extra = extra_buf;
         }
-        if (answers_equal(&core, &ref))
+        if (answers_equal(&core, &ref) && ref.outcome != REF_MISALIGNED)
             for (int p = 0; p < rr.walked; p++)
                 if (rr.walk[p].outcome == REF_OK)
                     ref_tlb_record(mc->tlb, &mc->rv, rr.part_va[p], L->access, &rr.walk[p]);
-    } else {
+    } else if (ref.outcome != REF_MISALIGNED) {  /* misaligned: nothing was walked */
         for (int p = 0; p < rr.walked; p++)
             if (rr.walk[p].outcome == REF_OK)
                 ref_tlb_record(mc->tlb, &mc->rv, rr.part_va[p], L->access, &rr.walk[p]);
