@@ -598,6 +598,67 @@ static void test_seed_tlb_stats_mapped(void **state)
     vm_mmu_free(mmu);
 }
 
+/*
+ * Global entries (seed: "supports global page entries (G flag)"): a
+ * mapping is global when G is set on its leaf or on any non-leaf PTE above
+ * it (Priv. spec: "for non-leaf PTEs, the global setting implies that all
+ * mappings in the subsequent levels of the page table are global"). A
+ * global entry serves every ASID and survives an ASID-scoped flush; a
+ * non-global one serves only its ASID. The PTEs are cleared behind the
+ * TLB's back after the fill, so a translation that still succeeds came
+ * from the TLB.
+ */
+static void test_seed_global_entries(void **state)
+{
+    (void)state;
+    const vm_gpa_t root = 0x8000;
+    const vm_gva_t va_leaf_g = 0x1000, va_path_g = 0x40000000, va_local = 0x2000;
+    vm_mmu_t *mmu = vm_mmu_new(1 * MiB, false);
+    assert_non_null(mmu);
+    vm_ptbuilder_t b;
+    vm_ptbuilder_init(&b, 0x10000);
+    assert_int_equal(vm_ptbuilder_map_sv39(&b, mmu, va_leaf_g, 0x50000, VM_PTE_R | VM_PTE_G, root),
+                     VM_OK);
+    assert_int_equal(vm_ptbuilder_map_sv39(&b, mmu, va_local, 0x51000, VM_PTE_R, root), VM_OK);
+    assert_int_equal(vm_ptbuilder_map_sv39(&b, mmu, va_path_g, 0x52000, VM_PTE_R, root), VM_OK);
+    /* G on the root's pointer PTE for va_path_g only. */
+    vm_gpa_t slot = sv39_slot(root, va_path_g, 2);
+    assert_int_equal(vm_mmu_write_phys(mmu, slot, phys64(mmu, slot) | VM_PTE_G, 8), VM_OK);
+
+    const uint64_t asid1 = UINT64_C(1) << 44, asid2 = UINT64_C(2) << 44;
+    vm_mmu_set_satp(mmu, SATP_SV39 | asid1 | (root >> 12));
+    vm_gpa_t pa;
+    assert_int_equal(vm_mmu_translate(mmu, va_leaf_g, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(vm_mmu_translate(mmu, va_local, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(vm_mmu_translate(mmu, va_path_g, VM_ACCESS_READ, &pa), VM_OK);
+    /* Unmap all three (leaf PTEs to 0) without a flush. */
+    assert_int_equal(vm_mmu_write_phys(mmu, sv39_leaf_slot(mmu, root, va_leaf_g), 0, 8), VM_OK);
+    assert_int_equal(vm_mmu_write_phys(mmu, sv39_leaf_slot(mmu, root, va_local), 0, 8), VM_OK);
+    assert_int_equal(vm_mmu_write_phys(mmu, sv39_leaf_slot(mmu, root, va_path_g), 0, 8), VM_OK);
+
+    /* ASID 2: only the global entries serve. */
+    vm_mmu_set_satp(mmu, SATP_SV39 | asid2 | (root >> 12));
+    assert_int_equal(vm_mmu_translate(mmu, va_leaf_g, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(pa, 0x50000);
+    assert_int_equal(vm_mmu_translate(mmu, va_path_g, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(pa, 0x52000);
+    assert_int_equal(vm_mmu_translate(mmu, va_local, VM_ACCESS_READ, &pa), VM_ERR_PAGE_FAULT);
+    /* sfence.vma x0, asid: global entries stay; ASID 1's local one goes. */
+    vm_mmu_flush_tlb_asid(mmu, 1);
+    vm_mmu_flush_tlb_asid(mmu, 2);
+    assert_int_equal(vm_mmu_translate(mmu, va_leaf_g, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(vm_mmu_translate(mmu, va_path_g, VM_ACCESS_READ, &pa), VM_OK);
+    vm_mmu_set_satp(mmu, SATP_SV39 | asid1 | (root >> 12));
+    assert_int_equal(vm_mmu_translate(mmu, va_local, VM_ACCESS_READ, &pa), VM_ERR_PAGE_FAULT);
+    /* sfence.vma va, x0 drops global entries too. */
+    vm_mmu_flush_tlb_page(mmu, va_leaf_g + 0x123);
+    assert_int_equal(vm_mmu_translate(mmu, va_leaf_g, VM_ACCESS_READ, &pa), VM_ERR_PAGE_FAULT);
+    assert_int_equal(vm_mmu_translate(mmu, va_path_g, VM_ACCESS_READ, &pa), VM_OK);
+    vm_mmu_flush_tlb(mmu);
+    assert_int_equal(vm_mmu_translate(mmu, va_path_g, VM_ACCESS_READ, &pa), VM_ERR_PAGE_FAULT);
+    vm_mmu_free(mmu);
+}
+
 /* tlb_capacity / resize_tlbs: 64/128 by default; resize clears stats. */
 static void test_seed_tlb_capacity_and_resize(void **state)
 {
@@ -810,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_seed_bulk_through_sv39),
         cmocka_unit_test(test_seed_tlb_stats_all_faults),
         cmocka_unit_test(test_seed_tlb_stats_mapped),
+        cmocka_unit_test(test_seed_global_entries),
         cmocka_unit_test(test_seed_tlb_capacity_and_resize),
         cmocka_unit_test(test_seed_resize_clears_entries),
         cmocka_unit_test(test_seed_new_default),

@@ -306,7 +306,7 @@ vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsi
         return err;
     }
     if (!speculative)
-        tlb_insert(tlb, va, res.page_mask, res.page_pa, mmu->asid, mmu->fmt->is_global(res.pte),
+        tlb_insert(tlb, va, res.page_mask, res.page_pa, mmu->asid, res.global,
                    mmu->fmt->tlb_perms(res.pte), res.level);
     *pa = res.pa;
     return VM_OK;

@@ -93,6 +93,7 @@ vm_err_t walk_translate(const struct walk_format *fmt, const struct walk_ctx *ct
         int i = (int)fmt->levels - 1;
         vm_gpa_t pte_addr;
         uint64_t pte;
+        bool global = false;
 
         if (restarts > WALK_MAX_RESTARTS) {
             walk_fault_set(fault, va, access, VM_FAULT_PAGE, "PTE kept changing during A/D update",
@@ -112,6 +113,7 @@ vm_err_t walk_translate(const struct walk_format *fmt, const struct walk_ctx *ct
                 walk_fault_set(fault, va, access, VM_FAULT_PAGE, reason, i, pte_addr, pte);
                 return VM_ERR_PAGE_FAULT;
             }
+            global = global || fmt->is_global(pte);
             if (kind == WALK_PTE_LEAF)
                 break;
             if (i == 0) { /* step 4: "If i < 0, stop and raise a page-fault" */
@@ -169,6 +171,7 @@ vm_err_t walk_translate(const struct walk_format *fmt, const struct walk_ctx *ct
         out->pa = base | (va & page_mask);
         out->pte = pte;
         out->level = i;
+        out->global = global;
         return VM_OK;
     }
 }

@@ -41,6 +41,7 @@ struct walk_result {
     uint64_t page_mask;  /* page size - 1 */
     uint64_t pte;        /* leaf PTE as it is in memory now (after any A/D update) */
     int level;           /* leaf level */
+    bool global;         /* a PTE on the path marked the mapping global */
 };
 
 /*
@@ -70,7 +71,8 @@ struct walk_format {
     /* The PTE with the A (and D for a store) bits the access needs, or pte
      * itself when nothing needs setting; *reason names the missing bit. */
     uint64_t (*ad_needed)(uint64_t pte, vm_access_t access, const char **reason);
-    /* Is the leaf a global mapping (matches every ASID)? */
+    /* Does this PTE (leaf or pointer) mark its mappings global? The walk
+     * ORs it over the path. */
     bool (*is_global)(uint64_t pte);
     /* TLB permission vector of a leaf (see tlb.h, tlb_perm_bit). */
     uint32_t (*tlb_perms)(uint64_t pte);

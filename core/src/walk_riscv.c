@@ -14,11 +14,14 @@
  *   with any of them set is a page fault: Svnapot (N, bit 63), Svpbmt
  *   (PBMT, 62:61), and 60:54 ("reserved for future standard use").
  *
+ *   G: "For non-leaf PTEs, the global setting implies that all mappings in
+ *   the subsequent levels of the page table are global", so a mapping is
+ *   global if G is set on any PTE of its path (the walk ORs rv_is_global).
+ *
  * What was rejected
- *   - Treating the G bit of a non-leaf PTE as making the whole subtree
- *     global. The spec allows it, but "failing to mark a global mapping as
- *     global merely reduces performance": only the leaf's G is used, which
- *     can never make an entry visible under an ASID it should not be.
+ *   - Using only the leaf's G: legal ("failing to mark a global mapping as
+ *     global merely reduces performance") but it re-walks global kernel
+ *     mappings after every ASID switch for tables that set G high up.
  */
 #include "tlb.h"
 #include "walk_int.h"
