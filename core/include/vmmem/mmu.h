@@ -101,10 +101,14 @@ typedef struct vm_fault {
 VM_API vm_mmu_t *vm_mmu_new(size_t size, bool use_hugepages);
 VM_API vm_mmu_t *vm_mmu_new_default(void);
 VM_API vm_mmu_t *vm_mmu_new_shared(vm_physmem_t *pm);
+/* Frees the MMU and, if it owns it, its physical memory. NULL is a no-op. */
 VM_API void vm_mmu_free(vm_mmu_t *mmu);
 VM_API vm_physmem_t *vm_mmu_physmem(vm_mmu_t *mmu);
 
-/* Select the paging mode (keeps ASID and root); flushes both TLBs. */
+/*
+ * Select the paging mode (keeps ASID and root, so after BARE vm_mmu_satp()
+ * reads MODE 0 with the old ASID/PPN fields); flushes both TLBs.
+ */
 VM_API void vm_mmu_set_paging_mode(vm_mmu_t *mmu, vm_paging_mode_t mode);
 VM_API vm_paging_mode_t vm_mmu_paging_mode(const vm_mmu_t *mmu);
 
@@ -160,7 +164,12 @@ VM_API VM_WUR vm_err_t vm_mmu_guest_slice(vm_mmu_t *mmu, uint64_t pa, size_t len
  */
 VM_API VM_WUR vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
 VM_API VM_WUR vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size);
-/* 4-byte instruction fetch through the ITLB (execute permission). */
+/*
+ * 4-byte instruction fetch through the ITLB (execute permission). With
+ * strict alignment on, pc must be 4-byte aligned (the seed's rule for a
+ * 4-byte access; a core with the C extension fetches 2-aligned halves and
+ * should then use two 2-byte fetches or keep strict alignment off).
+ */
 VM_API VM_WUR vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn);
 /*
  * Bulk transfers (RAM only): every page is translated first; if any page
