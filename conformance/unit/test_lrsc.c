@@ -160,8 +160,9 @@ static void test_lrsc_every_write_kind_breaks(void **state)
         case 1: assert_int_equal(vm_physmem_write_u32(pm, A + 4, 1), VM_OK); break;
         case 2: assert_int_equal(vm_physmem_write_u64(pm, A, 1), VM_OK); break;
         case 3: assert_int_equal(vm_physmem_write(pm, A + 1, 1, 1), VM_OK); break;
-        case 4: assert_int_equal(vm_physmem_write_u32(pm, A - 3, 1), VM_OK); break; /* granule's first byte */
-        case 5: assert_int_equal(vm_physmem_write_u64(pm, A + 7, 1), VM_OK); break; /* granule's last byte */
+        /* 4: clips only the granule's first byte; 5: only its last byte. */
+        case 4: assert_int_equal(vm_physmem_write_u32(pm, A - 3, 1), VM_OK); break;
+        case 5: assert_int_equal(vm_physmem_write_u64(pm, A + 7, 1), VM_OK); break;
         case 6: assert_int_equal(vm_physmem_write(pm, A + 6, 1, 4), VM_OK); break;
         }
         assert_false(sc(pm, A, 0x42, 8, 5));

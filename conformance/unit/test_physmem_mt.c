@@ -67,13 +67,14 @@ static void *torn_writer(void *arg)
     for (unsigned i = 0; i < TORN_ITERS; i++) {
         uint8_t k = (uint8_t)(i * 37 + 1);
         unsigned size = sizes[i & 3];
+        uint64_t pa = slot(size, (i >> 2) & 1);
         vm_err_t err;
         /* Alternate the typed and the sized entry points. */
         switch (size) {
-        case 1: err = vm_physmem_write_u8(c->pm, slot(1, (i >> 2) & 1), k); break;
-        case 2: err = vm_physmem_write_u16(c->pm, slot(2, (i >> 2) & 1), (uint16_t)splat(k, 2)); break;
-        case 4: err = vm_physmem_write_u32(c->pm, slot(4, (i >> 2) & 1), (uint32_t)splat(k, 4)); break;
-        default: err = vm_physmem_write(c->pm, slot(8, (i >> 2) & 1), splat(k, 8), 8); break;
+        case 1: err = vm_physmem_write_u8(c->pm, pa, k); break;
+        case 2: err = vm_physmem_write_u16(c->pm, pa, (uint16_t)splat(k, 2)); break;
+        case 4: err = vm_physmem_write_u32(c->pm, pa, (uint32_t)splat(k, 4)); break;
+        default: err = vm_physmem_write(c->pm, pa, splat(k, 8), 8); break;
         }
         if (err)
             __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
