@@ -1,0 +1,639 @@
+/*
+ * fuzz_lrsc.c - differential fuzz target: vmmem's LR/SC reservations
+ * against the sequential Zalrsc model ref_resv_t plus a flat RAM model.
+ *
+ * Input: a 4-byte config header, then an op stream (opcode byte modulo the
+ * op count, fixed little-endian arguments). Config: number of harts (2..4),
+ * RAM size (16, 64, 4096 or 4100 bytes), the set of owner ids (including 0,
+ * UINT64_MAX and 2^63: an owner id is an opaque key, nothing may treat one
+ * value as "none"), the address window most accesses fall into (so harts
+ * collide on the same granules), and whether a device is mapped right after
+ * RAM (LR/SC there must fail without touching the device).
+ *
+ * Ops: LR (vm_physmem_load_reserved), reserve, SC of every size incl.
+ * misaligned and invalid sizes, a fused LR+SC (so successful SCs are
+ * common), write_uN, the MemoryAccess write (incl. bad sizes), write_buf,
+ * a write of the value already there (must still break reservations),
+ * restore (right and wrong length), invalidate, the internal 8-byte
+ * compare-and-swap the MMU uses for A/D updates (physmem_cmpxchg_u64) and
+ * the internal "SC faulted" clear (physmem_clear_reservation), reads, and
+ * MMIO writes (which never break a reservation).
+ *
+ * Oracle (vmmem/physmem.h, Zalrsc): every SC's error and its *stored flag
+ * are predicted by ref_resv_sc; every value an LR or read returns must equal
+ * the model; failing calls change nothing; at the end every hart probes its
+ * reservation with an SC whose outcome the model predicts, and RAM is
+ * compared byte for byte with the model.
+ *
+ * One tolerance, from an ambiguity in the contract: when an LR fails
+ * (bad size, misaligned, not RAM), physmem.h says both "on any error ... no
+ * reservation changes" and that invalid reserve input "leaves the owner with
+ * no reservation". Either reading is accepted: the hart's reservation is
+ * marked unknown, its next SC may succeed or fail (the model follows what
+ * the core did), and from then on it is exact again.
+ *
+ * A mismatch replays the input with the trace on (decoded scenario, expected
+ * vs actual per op) and traps. All state is static and reset per input.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_input.h"
+#include "physmem_int.h"
+#include "ref_model.h"
+#include "vmmem/physmem.h"
+
+#define MAX_HARTS 4
+#define MAX_RAM 4100u
+#define DEV_SIZE 64u
+
+static const uint64_t ram_sizes[4] = {16, 64, 4096, 4100};
+static const uint64_t owner_sets[4][MAX_HARTS] = {
+    {0, 1, 2, 3},
+    {1, 2, 3, 4},
+    {UINT64_MAX, 0, UINT64_C(1) << 63, 42},
+    {0x100000000u, 0x1, 0x200000000u, 0x2}, /* ids equal in their low 32 bits */
+};
+
+static uint8_t model_ram[MAX_RAM];
+static uint8_t scratch[MAX_RAM + 16];
+static ref_resv_t resv;
+static bool unknown[MAX_HARTS]; /* reservation state after a failed LR: either reading */
+static const uint64_t *owners;
+static int n_harts;
+static uint64_t ram_size, window, dev_base;
+static bool dev_mapped;
+static int dev_calls, dev_destroyed;
+static vm_physmem_t *pm;
+static unsigned op_no;
+static bool tracing;
+static jmp_buf on_mismatch;
+
+#define BIT(e) (1u << (e))
+
+static const char *err_name(vm_err_t e)
+{
+    static const char *const names[] = {
+        "OK", "INVALID_ADDRESS", "PAGE_FAULT", "ACCESS_FAULT", "ALIGNMENT_FAULT",
+        "INVALID_ARGUMENT", "OUT_OF_MEMORY", "MMIO", "UNSUPPORTED",
+    };
+    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
+}
+
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+    if (!tracing)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "  #%u ", op_no);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void print_reservations(void)
+{
+    fprintf(stderr, "    model reservations:");
+    for (int h = 0; h < n_harts; h++) {
+        if (unknown[h])
+            fprintf(stderr, " h%d=unknown", h);
+        else if (resv.valid[h])
+            fprintf(stderr, " h%d=0x%llx", h, (unsigned long long)resv.granule[h]);
+        else
+            fprintf(stderr, " h%d=none", h);
+    }
+    fputc('\n', stderr);
+}
+
+static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void mismatch(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "fuzz_lrsc: MISMATCH at op #%u: ", op_no);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    print_reservations();
+    longjmp(on_mismatch, 1);
+}
+
+static void check_err(const char *what, vm_err_t got, unsigned allowed)
+{
+    if (tracing) {
+        fprintf(stderr, "      -> %s", err_name(got));
+        const char *sep = " (expected ";
+        for (unsigned e = 0; e < VM_ERR__COUNT; e++)
+            if (allowed & BIT(e)) {
+                fprintf(stderr, "%s%s", sep, err_name((vm_err_t)e));
+                sep = "|";
+            }
+        fprintf(stderr, ")\n");
+    }
+    if ((unsigned)got >= VM_ERR__COUNT || !(allowed & BIT(got)))
+        mismatch("%s returned %s, not allowed by the contract", what, err_name(got));
+}
+
+/* ---- the device: LR/SC must never reach it; writes must not break reservations */
+
+static vm_err_t dev_read(void *opaque, uint64_t offset, uint8_t size, uint64_t *val)
+{
+    (void)opaque;
+    (void)size;
+    dev_calls++;
+    *val = offset & 0xFF;
+    return VM_OK;
+}
+
+static vm_err_t dev_write(void *opaque, uint64_t offset, uint64_t val, uint8_t size)
+{
+    (void)opaque;
+    (void)offset;
+    (void)val;
+    (void)size;
+    dev_calls++;
+    return VM_OK;
+}
+
+static void dev_destroy(void *opaque)
+{
+    (void)opaque;
+    dev_destroyed++;
+}
+
+/* ---- model helpers ---------------------------------------------------------- */
+
+static bool size_ok(unsigned size)
+{
+    return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static bool in_ram(uint64_t pa, uint64_t len)
+{
+    return pa <= ram_size && len <= ram_size - pa;
+}
+
+static uint64_t model_load(uint64_t pa, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)model_ram[pa + i] << (8 * i);
+    return v;
+}
+
+/* A RAM write by anyone: memory and every reservation it touches. */
+static void model_write(uint64_t pa, uint64_t val, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++)
+        model_ram[pa + i] = (uint8_t)(val >> (8 * i));
+    ref_resv_write(&resv, pa, size);
+}
+
+static bool in_device(uint64_t pa, unsigned size)
+{
+    return dev_mapped && pa >= dev_base && pa - dev_base < DEV_SIZE && size <= DEV_SIZE - (pa - dev_base);
+}
+
+/* ---- decoding ---------------------------------------------------------------- */
+
+static int pick_hart(fuzz_input_t *in)
+{
+    return fin_u8(in) % (unsigned)n_harts;
+}
+
+static uint64_t pick_addr(fuzz_input_t *in)
+{
+    uint8_t sel = fin_u8(in), arg = fin_u8(in);
+    switch (sel % 8) {
+    case 5: return ram_size - 8 + arg % 16u;               /* around the end of RAM */
+    case 6: return (arg & 1) ? UINT64_MAX - arg % 16u : fin_u64(in); /* near 2^64 / anywhere */
+    case 7: return dev_mapped ? dev_base + arg % 16u : ram_size - 4 + arg % 8u;
+    default: return window + arg % 40u;                    /* the shared window */
+    }
+}
+
+static unsigned pick_size(fuzz_input_t *in)
+{
+    static const unsigned sizes[12] = {1, 2, 4, 8, 1, 2, 4, 8, 0, 3, 5, 16};
+    return sizes[fin_u8(in) % 12u];
+}
+
+/* ---- ops ----------------------------------------------------------------------- */
+
+static void op_lr(int h, uint64_t pa, unsigned size)
+{
+    trace("LR h%d (owner 0x%llx) pa=0x%llx size=%u", h, (unsigned long long)owners[h],
+          (unsigned long long)pa, size);
+    unsigned allowed;
+    if (!size_ok(size)) {
+        allowed = BIT(VM_ERR_INVALID_ARGUMENT);
+    } else {
+        allowed = 0;
+        if (pa % size != 0)
+            allowed |= BIT(VM_ERR_ALIGNMENT_FAULT);
+        if (!in_ram(pa, size))
+            allowed |= BIT(VM_ERR_INVALID_ADDRESS) | (in_device(pa, size) ? BIT(VM_ERR_MMIO) : 0);
+        if (!allowed)
+            allowed = BIT(VM_OK);
+    }
+    uint64_t val = 0;
+    int calls = dev_calls;
+    vm_err_t e = vm_physmem_load_reserved(pm, pa, (uint8_t)size, owners[h], &val);
+    check_err("vm_physmem_load_reserved", e, allowed);
+    if (dev_calls != calls)
+        mismatch("LR at 0x%llx reached the device", (unsigned long long)pa);
+    if (e == VM_OK) {
+        uint64_t want = model_load(pa, size);
+        if (val != want)
+            mismatch("LR read 0x%llx, model 0x%llx", (unsigned long long)val, (unsigned long long)want);
+        ref_resv_lr(&resv, h, pa);
+        unknown[h] = false;
+    } else {
+        unknown[h] = true;
+    }
+}
+
+static void op_reserve(int h, uint64_t pa, unsigned size)
+{
+    trace("reserve h%d pa=0x%llx size=%u", h, (unsigned long long)pa, size);
+    /* physmem.h: size not 1/2/4/8, range not in RAM, or crossing the granule
+     * -> the owner has no reservation (misalignment inside the granule is fine). */
+    bool valid = size_ok(size) && in_ram(pa, size) && (pa % 8) + size <= 8;
+    int calls = dev_calls;
+    vm_physmem_reserve(pm, pa, owners[h], (uint8_t)size);
+    if (dev_calls != calls)
+        mismatch("reserve at 0x%llx reached the device", (unsigned long long)pa);
+    if (valid)
+        ref_resv_lr(&resv, h, pa);
+    else
+        resv.valid[h] = false;
+    unknown[h] = false;
+}
+
+static void op_sc(int h, uint64_t pa, unsigned size, uint64_t val, bool null_stored)
+{
+    trace("SC h%d (owner 0x%llx) pa=0x%llx size=%u val=0x%llx%s", h, (unsigned long long)owners[h],
+          (unsigned long long)pa, size, (unsigned long long)val, null_stored ? " stored=NULL" : "");
+    bool stored = false;
+    int calls = dev_calls;
+    vm_err_t e = vm_physmem_store_conditional(pm, pa, val, (uint8_t)size, owners[h],
+                                              null_stored ? NULL : &stored);
+    if (dev_calls != calls)
+        mismatch("SC at 0x%llx reached the device", (unsigned long long)pa);
+
+    /* Argument errors: the reservation is untouched (physmem.h, SC). */
+    if (!size_ok(size) || null_stored) {
+        check_err("vm_physmem_store_conditional", e, BIT(VM_ERR_INVALID_ARGUMENT));
+        return;
+    }
+    /* Past the argument checks every path clears the owner's reservation. */
+    unsigned allowed = 0;
+    if (pa % size != 0)
+        allowed |= BIT(VM_ERR_ALIGNMENT_FAULT);
+    if (!in_ram(pa, size))
+        allowed |= BIT(VM_ERR_INVALID_ADDRESS);
+    if (allowed) {
+        check_err("vm_physmem_store_conditional", e, allowed);
+        resv.valid[h] = false;
+        unknown[h] = false;
+        return;
+    }
+    check_err("vm_physmem_store_conditional", e, BIT(VM_OK));
+    if (tracing)
+        fprintf(stderr, "      -> stored=%d\n", stored);
+    if (unknown[h]) {
+        /* either reading of a failed LR: follow the core */
+        if (stored)
+            model_write(pa, val, size); /* breaks every reservation on the granule */
+        resv.valid[h] = false;
+        unknown[h] = false;
+        return;
+    }
+    bool want = ref_resv_sc(&resv, h, pa, size); /* clears h; on success breaks others */
+    if (stored != want)
+        mismatch("SC stored=%d, Zalrsc model says %d", stored, want);
+    if (want)
+        for (unsigned i = 0; i < size; i++)
+            model_ram[pa + i] = (uint8_t)(val >> (8 * i));
+}
+
+/* A scalar write, typed (w 1/2/4/8) or the MemoryAccess form (any size). */
+static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
+{
+    trace("%s pa=0x%llx size=%u val=0x%llx", typed ? "write_uN" : "vm_physmem_write",
+          (unsigned long long)pa, size, (unsigned long long)val);
+    vm_err_t e;
+    if (typed) {
+        switch (size) {
+        case 1: e = vm_physmem_write_u8(pm, pa, (uint8_t)val); break;
+        case 2: e = vm_physmem_write_u16(pm, pa, (uint16_t)val); break;
+        case 4: e = vm_physmem_write_u32(pm, pa, (uint32_t)val); break;
+        default: e = vm_physmem_write_u64(pm, pa, val); break;
+        }
+    } else {
+        e = vm_physmem_write(pm, pa, val, (uint8_t)size);
+    }
+    if (size_ok(size) && in_ram(pa, size)) {
+        check_err("write", e, BIT(VM_OK));
+        model_write(pa, val, size);
+    } else if (size_ok(size) && in_device(pa, size) && pa % size == 0) {
+        check_err("write (MMIO)", e, BIT(VM_OK)); /* MMIO never breaks a reservation */
+    } else if (e == VM_OK) {
+        mismatch("write pa=0x%llx size=%u succeeded outside RAM/device", (unsigned long long)pa, size);
+    }
+}
+
+static void op_write_buf(uint64_t pa, unsigned len, uint8_t seed)
+{
+    trace("write_buf pa=0x%llx len=%u seed=0x%02x", (unsigned long long)pa, len, seed);
+    for (unsigned i = 0; i < len; i++)
+        scratch[i] = (uint8_t)(seed + i);
+    vm_err_t e = vm_physmem_write_buf(pm, pa, scratch, len);
+    check_err("vm_physmem_write_buf", e, in_ram(pa, len) ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ADDRESS));
+    if (e == VM_OK && len > 0) {
+        memcpy(model_ram + pa, scratch, len);
+        ref_resv_write(&resv, pa, len);
+    }
+}
+
+static void op_restore(uint8_t sel, uint64_t pa)
+{
+    size_t len = sel % 4 == 0 ? ram_size + 1 - (sel & 4) / 2 : ram_size; /* size+1, size-1, size */
+    trace("restore len=%zu (size %llu), byte at 0x%llx flipped=%d", len,
+          (unsigned long long)ram_size, (unsigned long long)pa, (sel & 8) != 0);
+    /* the current contents, possibly with one byte changed: restore breaks
+     * every reservation even when it writes back what was there */
+    memcpy(scratch, model_ram, ram_size);
+    scratch[ram_size] = 0;
+    if ((sel & 8) && pa < ram_size)
+        scratch[pa] ^= 0x5A;
+    vm_err_t e = vm_physmem_restore(pm, scratch, len);
+    check_err("vm_physmem_restore", e, len == ram_size ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ARGUMENT));
+    if (e == VM_OK) {
+        memcpy(model_ram, scratch, ram_size);
+        ref_resv_reset(&resv);
+        memset(unknown, 0, sizeof unknown);
+    }
+}
+
+static void op_invalidate(uint64_t pa, uint8_t size)
+{
+    trace("invalidate pa=0x%llx size=%u", (unsigned long long)pa, size);
+    vm_physmem_invalidate(pm, pa, size);
+    ref_resv_invalidate(&resv, pa, size);
+}
+
+static void op_same_value(uint64_t pa, unsigned w)
+{
+    if (!in_ram(pa, w))
+        return;
+    op_write(pa, w, model_load(pa, w), true); /* the value already there */
+}
+
+static void op_cmpxchg(uint64_t pa, bool use_current, uint64_t expected, uint64_t desired)
+{
+    if (use_current && in_ram(pa, 8))
+        expected = model_load(pa, 8);
+    trace("physmem_cmpxchg_u64 pa=0x%llx expected=0x%llx desired=0x%llx", (unsigned long long)pa,
+          (unsigned long long)expected, (unsigned long long)desired);
+    bool swapped = false;
+    vm_err_t e = physmem_cmpxchg_u64(pm, pa, expected, desired, &swapped);
+    unsigned allowed = 0;
+    if (pa % 8 != 0)
+        allowed |= BIT(VM_ERR_ALIGNMENT_FAULT);
+    if (!in_ram(pa, 8))
+        allowed |= BIT(VM_ERR_INVALID_ADDRESS);
+    check_err("physmem_cmpxchg_u64", e, allowed ? allowed : BIT(VM_OK));
+    if (e != VM_OK)
+        return;
+    bool want = model_load(pa, 8) == expected;
+    if (tracing)
+        fprintf(stderr, "      -> swapped=%d\n", swapped);
+    if (swapped != want)
+        mismatch("cmpxchg swapped=%d, memory says %d", swapped, want);
+    if (want)
+        model_write(pa, desired, 8);
+}
+
+static void op_read(uint64_t pa, unsigned w)
+{
+    trace("read_u%u pa=0x%llx", 8 * w, (unsigned long long)pa);
+    uint64_t v = 0;
+    vm_err_t e = vm_physmem_read(pm, pa, (uint8_t)w, &v);
+    if (in_ram(pa, w)) {
+        check_err("vm_physmem_read", e, BIT(VM_OK));
+        if (v != model_load(pa, w))
+            mismatch("read 0x%llx, model 0x%llx", (unsigned long long)v,
+                     (unsigned long long)model_load(pa, w));
+    }
+}
+
+static void op_clear(int h)
+{
+    trace("physmem_clear_reservation h%d", h);
+    physmem_clear_reservation(pm, owners[h]);
+    resv.valid[h] = false;
+    unknown[h] = false;
+}
+
+enum {
+    OP_LR, OP_RESERVE, OP_SC, OP_LRSC, OP_WRITE_TYPED, OP_WRITE, OP_WRITE_BUF, OP_SAME_VALUE,
+    OP_RESTORE, OP_INVALIDATE, OP_CMPXCHG, OP_READ, OP_CLEAR, OP_COUNT
+};
+
+static void run_op(fuzz_input_t *in)
+{
+    switch (fin_u8(in) % OP_COUNT) {
+    case OP_LR: {
+        int h = pick_hart(in);
+        unsigned s = pick_size(in);
+        op_lr(h, pick_addr(in), s);
+        break;
+    }
+    case OP_RESERVE: {
+        int h = pick_hart(in);
+        unsigned s = pick_size(in);
+        op_reserve(h, pick_addr(in), s);
+        break;
+    }
+    case OP_SC: {
+        uint8_t hb = fin_u8(in);
+        unsigned s = pick_size(in);
+        uint64_t pa = pick_addr(in);
+        uint64_t v = fin_u64(in);
+        op_sc(hb % (unsigned)n_harts, pa, s, v, (hb & 0xF0) == 0xF0); /* 1 in 16: stored=NULL */
+        break;
+    }
+    case OP_LRSC: { /* LR then SC by the same hart: successes are common */
+        int h = pick_hart(in);
+        unsigned s = fin_size(in);
+        uint64_t pa = pick_addr(in) & ~(uint64_t)(s - 1);
+        uint8_t delta = fin_u8(in);
+        uint64_t v = fin_u64(in);
+        op_lr(h, pa, s);
+        op_no++;
+        /* mostly the LR's own address; sometimes another slot (same or next granule) */
+        uint64_t sc_pa = (delta & 0x80) ? pa + (delta & 7) * s : pa;
+        op_sc(h, sc_pa, s, v, false);
+        break;
+    }
+    case OP_WRITE_TYPED: {
+        unsigned w = fin_size(in);
+        uint64_t pa = pick_addr(in);
+        op_write(pa, w, fin_u64(in), true);
+        break;
+    }
+    case OP_WRITE: {
+        unsigned s = pick_size(in);
+        uint64_t pa = pick_addr(in);
+        op_write(pa, s, fin_u64(in), false);
+        break;
+    }
+    case OP_WRITE_BUF: {
+        uint64_t pa = pick_addr(in);
+        unsigned len = fin_u8(in) % 24u;
+        op_write_buf(pa, len, fin_u8(in));
+        break;
+    }
+    case OP_SAME_VALUE: {
+        unsigned w = fin_size(in);
+        op_same_value(pick_addr(in), w);
+        break;
+    }
+    case OP_RESTORE: {
+        uint8_t sel = fin_u8(in);
+        op_restore(sel, pick_addr(in));
+        break;
+    }
+    case OP_INVALIDATE: {
+        uint64_t pa = pick_addr(in);
+        op_invalidate(pa, fin_u8(in));
+        break;
+    }
+    case OP_CMPXCHG: {
+        uint8_t sel = fin_u8(in);
+        uint64_t pa = pick_addr(in);
+        if (sel & 1)
+            pa &= ~UINT64_C(7);
+        uint64_t x = fin_u64(in);
+        op_cmpxchg(pa, (sel & 2) != 0, x, fin_u64(in));
+        break;
+    }
+    case OP_READ: {
+        unsigned w = fin_size(in);
+        op_read(pick_addr(in), w);
+        break;
+    }
+    default:
+        op_clear(pick_hart(in));
+        break;
+    }
+}
+
+/* End of input: each hart's SC tells whether the core agrees on its reservation. */
+static void probe_reservations(void)
+{
+    for (int h = 0; h < n_harts; h++) {
+        op_no++;
+        uint64_t pa = resv.valid[h] ? resv.granule[h] : window;
+        if (!in_ram(pa, 1))
+            pa = 0;
+        trace("final probe of h%d", h);
+        op_sc(h, pa, 1, model_ram[pa], false);
+    }
+}
+
+static void run(const uint8_t *data, size_t size)
+{
+    fuzz_input_t in;
+    fin_init(&in, data, size);
+    uint8_t c_harts = fin_u8(&in), c_ram = fin_u8(&in), c_owners = fin_u8(&in), c_win = fin_u8(&in);
+
+    n_harts = 2 + c_harts % 3;
+    ram_size = ram_sizes[c_ram % 4];
+    owners = owner_sets[c_owners % 4];
+    switch (c_win % 4) {
+    case 0: window = 0; break;
+    case 1: window = ram_size > 32 ? ram_size - 32 : 0; break;
+    case 2: window = ram_size > 4096 ? 4064 : ram_size / 2; break; /* around a page edge */
+    default: window = (ram_size / 2) & ~UINT64_C(7); break;
+    }
+    memset(model_ram, 0, ram_size);
+    ref_resv_reset(&resv);
+    memset(unknown, 0, sizeof unknown);
+    dev_calls = dev_destroyed = 0;
+    dev_mapped = false;
+    op_no = 0;
+    if (tracing)
+        fprintf(stderr, "fuzz_lrsc scenario: %d harts (owners 0x%llx 0x%llx 0x%llx 0x%llx), RAM %llu, "
+                        "window 0x%llx%s\n", n_harts, (unsigned long long)owners[0],
+                (unsigned long long)owners[1], (unsigned long long)owners[2],
+                (unsigned long long)owners[3], (unsigned long long)ram_size,
+                (unsigned long long)window, c_harts & 0x80 ? ", device after RAM" : "");
+
+    pm = vm_physmem_new((size_t)ram_size, false);
+    if (!pm)
+        mismatch("vm_physmem_new(%llu) failed", (unsigned long long)ram_size);
+    if (c_harts & 0x80) {
+        static const vm_mmio_ops_t ops = {dev_read, dev_write, NULL, dev_destroy};
+        dev_base = (ram_size + 7) & ~UINT64_C(7);
+        check_err("vm_physmem_map_mmio", vm_physmem_map_mmio(pm, dev_base, DEV_SIZE, &ops, NULL),
+                  BIT(VM_OK));
+        dev_mapped = true;
+    }
+
+    while (!fin_done(&in)) {
+        op_no++;
+        run_op(&in);
+    }
+    probe_reservations();
+
+    op_no++;
+    trace("final: dump and compare RAM");
+    vm_err_t e = vm_physmem_dump(pm, scratch, ram_size);
+    check_err("vm_physmem_dump", e, BIT(VM_OK));
+    for (uint64_t i = 0; i < ram_size; i++)
+        if (scratch[i] != model_ram[i])
+            mismatch("RAM byte 0x%llx is 0x%02x, model 0x%02x", (unsigned long long)i, scratch[i],
+                     model_ram[i]);
+    vm_physmem_t *dying = pm;
+    pm = NULL;
+    vm_physmem_free(dying);
+    if (dev_destroyed != (dev_mapped ? 1 : 0))
+        mismatch("device destroyed %d times", dev_destroyed);
+}
+
+/* VMMEM_FUZZ_TRACE=1 in the environment traces every input (for reading seeds). */
+static bool trace_always;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    trace_always = getenv("VMMEM_FUZZ_TRACE") != NULL;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    tracing = trace_always;
+    if (setjmp(on_mismatch) == 0) {
+        run(data, size);
+        return 0;
+    }
+    vm_physmem_free(pm);
+    pm = NULL;
+    tracing = true;
+    fprintf(stderr, "---- decoded scenario ----\n");
+    if (setjmp(on_mismatch) == 0) {
+        run(data, size);
+        fprintf(stderr, "fuzz_lrsc: the mismatch did not repeat on replay (nondeterminism?)\n");
+    }
+    __builtin_trap();
+}

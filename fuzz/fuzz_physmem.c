@@ -1,0 +1,924 @@
+/*
+ * fuzz_physmem.c - differential fuzz target: vmmem's guest physical memory
+ * (scalar RAM access, the MemoryAccess form, bulk transfers, dump/restore,
+ * MMIO mapping, routing and polling) against the flat reference model
+ * (conformance/ref: ref_mem_t, ref_mem_route, ref_mem_region_ok).
+ *
+ * Input: a 2-byte config header, then an op stream in the style of QEMU's
+ * generic-fuzz: an opcode byte modulo the op count, then fixed
+ * little-endian arguments reduced modulo their valid range. Addresses are
+ * drawn from a small menu of interesting places (near 0, around the end of
+ * RAM, around the seed design's size/16 "shard" boundaries, inside and at
+ * the edges of mapped regions, near 2^64, anything), so nearly every input
+ * exercises an edge. The input running out ends the run.
+ *
+ * Config: byte 0 picks the RAM size (4096, 4100, 65536, 65552 and a few
+ * odd ones: sizes that are not multiples of 8 or of 16 shards); byte 1
+ * bit 0 asks for an MMIO "register file" device to be mapped right after
+ * RAM before the ops start (so short inputs reach the device too).
+ *
+ * Oracle, per op: the error returned must be in the set the contract in
+ * vmmem/physmem.h allows (exact where the contract is exact; where two
+ * sentences of the contract both apply to one access, either answer is
+ * accepted - see expect_scalar()); values read must equal the model's;
+ * every device callback is logged and the log of each op must equal the
+ * calls the routing model predicts (so a misrouted, duplicated, missing or
+ * misaligned device access is caught); failing calls must leave memory
+ * unchanged (checked at the end) and output buffers untouched. At the end:
+ * dump must equal the model byte for byte, free must call each mapped
+ * device's destroy exactly once and never one whose mapping failed.
+ *
+ * On a mismatch the input is run again from scratch with tracing on, which
+ * prints the decoded scenario op by op with expected vs actual results,
+ * then the target traps (__builtin_trap). State lives in static storage
+ * and is reset per input; RAM is capped at 1 MiB and the model and scratch
+ * buffers are static, so there is no large allocation per input besides
+ * the core's own (lazily touched) mapping.
+ *
+ * Rejected: comparing RAM after every op (a full memcmp per op would cut
+ * throughput by orders of magnitude for large RAM; the end-of-input dump
+ * plus read-back ops find the same bugs), and re-deriving the expected
+ * errors from the core's own helpers (the oracle would share its bugs).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_input.h"
+#include "ref_model.h"
+#include "vmmem/physmem.h"
+
+#define MAX_RAM (1u << 20)
+#define SCRATCH_LEN (MAX_RAM + 256u)
+#define DEV_REGS 64u
+#define LOG_MAX 64
+#define CANARY 0xA5u
+#define CANARY_CHECK 64u /* bytes of an output buffer checked after a failed call */
+#define DEV_ERROR VM_ERR_UNSUPPORTED /* what a device returns in its error window */
+
+/*
+ * RAM sizes: multiples and non-multiples of 8 and of 16 shards (4100/16 and
+ * 65552/16 are not multiples of 8, 1040/16 = 65 is odd), tiny ones that
+ * put every op near the end, and 1 MiB - rarely, since every full dump of
+ * it costs as much as a thousand small runs.
+ */
+static const uint64_t ram_sizes[16] = {4096, 4100, 65536, 65552, 24, 4095, 1040, 8,
+                                       4096, 4100, 8200, 4108, 12, 4104, 16400, MAX_RAM};
+
+/* ---- the register-file device ---------------------------------------- */
+
+enum call_kind { CALL_READ, CALL_WRITE, CALL_POLL };
+static const char *const call_names[] = {"read", "write", "poll"};
+
+struct dev_call {
+    int dev;
+    int kind;
+    uint64_t offset;
+    unsigned size;
+    uint64_t val;
+};
+
+struct regdev {
+    int id;
+    bool fail_window; /* offsets with (offset & 0xf0) == 0xf0 fail with DEV_ERROR */
+    bool has_poll, has_destroy;
+    int destroyed;
+    uint8_t regs[DEV_REGS];
+};
+
+static struct regdev devs[REF_MAX_MMIO];
+static int dev_of_region[REF_MAX_MMIO]; /* model region index -> devs[] slot */
+static struct dev_call call_log[LOG_MAX], expected_log[LOG_MAX];
+static int n_calls, n_expected;
+
+/* The device's byte at offset o: stored registers first, then a fixed function. */
+static uint8_t dev_byte(const struct regdev *d, uint64_t o)
+{
+    return o < DEV_REGS ? d->regs[o] : (uint8_t)(o * 31u + (unsigned)d->id * 7u + 0x5Au);
+}
+
+static uint64_t dev_value(const struct regdev *d, uint64_t o, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)dev_byte(d, o + i) << (8 * i);
+    return v;
+}
+
+static bool dev_fails(const struct regdev *d, uint64_t o)
+{
+    return d->fail_window && (o & 0xF0u) == 0xF0u;
+}
+
+static void log_call(struct dev_call *log, int *n, int dev, int kind, uint64_t off, unsigned size,
+                     uint64_t val)
+{
+    if (*n < LOG_MAX)
+        log[*n] = (struct dev_call){dev, kind, off, size, val};
+    (*n)++;
+}
+
+static vm_err_t dev_read(void *opaque, uint64_t offset, uint8_t size, uint64_t *val)
+{
+    struct regdev *d = opaque;
+    bool fails = dev_fails(d, offset);
+    uint64_t v = fails || size > 8 ? 0 : dev_value(d, offset, size);
+    log_call(call_log, &n_calls, d->id, CALL_READ, offset, size, v);
+    if (fails)
+        return DEV_ERROR;
+    *val = v;
+    return VM_OK;
+}
+
+static vm_err_t dev_write(void *opaque, uint64_t offset, uint64_t val, uint8_t size)
+{
+    struct regdev *d = opaque;
+    log_call(call_log, &n_calls, d->id, CALL_WRITE, offset, size, val);
+    if (dev_fails(d, offset))
+        return DEV_ERROR;
+    for (unsigned i = 0; i < size && i < 8; i++)
+        if (offset + i < DEV_REGS)
+            d->regs[offset + i] = (uint8_t)(val >> (8 * i));
+    return VM_OK;
+}
+
+static void dev_poll(void *opaque)
+{
+    struct regdev *d = opaque;
+    log_call(call_log, &n_calls, d->id, CALL_POLL, 0, 0, 0);
+}
+
+static void dev_destroy(void *opaque)
+{
+    struct regdev *d = opaque;
+    d->destroyed++;
+}
+
+/* ---- state of one run ------------------------------------------------- */
+
+static uint8_t model_ram[MAX_RAM];
+static uint8_t scratch[SCRATCH_LEN];
+static uint8_t pattern[SCRATCH_LEN + 256]; /* position-dependent fill data, made once */
+static bool pattern_made;
+static uint64_t dirty_lo, dirty_hi;        /* hull of the RAM bytes written (this run/last run) */
+static ref_mem_t model;
+static vm_physmem_t *pm;
+static int n_devs;       /* devs[] slots handed out (mapped or not) */
+static unsigned op_no;
+static bool tracing;
+static jmp_buf on_mismatch;
+
+static const char *err_name(vm_err_t e)
+{
+    static const char *const names[] = {
+        "OK", "INVALID_ADDRESS", "PAGE_FAULT", "ACCESS_FAULT", "ALIGNMENT_FAULT",
+        "INVALID_ARGUMENT", "OUT_OF_MEMORY", "MMIO", "UNSUPPORTED",
+    };
+    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
+}
+
+static void print_errs(unsigned mask)
+{
+    const char *sep = "";
+    for (unsigned e = 0; e < VM_ERR__COUNT; e++)
+        if (mask & (1u << e)) {
+            fprintf(stderr, "%s%s", sep, err_name((vm_err_t)e));
+            sep = "|";
+        }
+}
+
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+    if (!tracing)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "  #%u ", op_no);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void mismatch(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "fuzz_physmem: MISMATCH at op #%u: ", op_no);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    longjmp(on_mismatch, 1);
+}
+
+#define BIT(e) (1u << (e))
+
+static void check_err(const char *what, vm_err_t got, unsigned allowed)
+{
+    if (tracing) {
+        fprintf(stderr, "      -> %s (expected ", err_name(got));
+        print_errs(allowed);
+        fprintf(stderr, ")\n");
+    }
+    if ((unsigned)got >= VM_ERR__COUNT || !(allowed & BIT(got))) {
+        fprintf(stderr, "fuzz_physmem: %s returned %s, contract allows ", what, err_name(got));
+        print_errs(allowed);
+        fputc('\n', stderr);
+        mismatch("wrong error class");
+    }
+}
+
+static void print_log(const char *title, const struct dev_call *log, int n)
+{
+    fprintf(stderr, "    %s (%d calls):\n", title, n);
+    for (int i = 0; i < n && i < LOG_MAX; i++)
+        fprintf(stderr, "      dev%d %s off=0x%llx size=%u val=0x%llx\n", log[i].dev,
+                call_names[log[i].kind], (unsigned long long)log[i].offset, log[i].size,
+                (unsigned long long)log[i].val);
+}
+
+static void expect_call(int dev, int kind, uint64_t off, unsigned size, uint64_t val)
+{
+    log_call(expected_log, &n_expected, dev, kind, off, size, val);
+}
+
+/* The device calls of this op must be exactly the predicted ones. */
+static void check_calls(void)
+{
+    bool same = n_calls == n_expected && n_calls <= LOG_MAX;
+    for (int i = 0; same && i < n_calls; i++)
+        same = call_log[i].dev == expected_log[i].dev && call_log[i].kind == expected_log[i].kind &&
+               call_log[i].offset == expected_log[i].offset &&
+               call_log[i].size == expected_log[i].size && call_log[i].val == expected_log[i].val;
+    if (!same || tracing) {
+        if (!same || n_calls) {
+            print_log("device calls expected", expected_log, n_expected);
+            print_log("device calls made", call_log, n_calls);
+        }
+    }
+    if (!same)
+        mismatch("device call log differs from the routing model");
+    n_calls = n_expected = 0;
+}
+
+/* ---- model helpers ----------------------------------------------------- */
+
+static uint64_t model_load(uint64_t pa, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)model_ram[pa + i] << (8 * i);
+    return v;
+}
+
+static void mark_dirty(uint64_t pa, uint64_t len)
+{
+    if (pa < dirty_lo)
+        dirty_lo = pa;
+    if (pa + len > dirty_hi)
+        dirty_hi = pa + len;
+}
+
+static void model_store(uint64_t pa, uint64_t val, unsigned size)
+{
+    mark_dirty(pa, size);
+    for (unsigned i = 0; i < size; i++)
+        model_ram[pa + i] = (uint8_t)(val >> (8 * i));
+}
+
+static uint64_t truncate_to(uint64_t v, unsigned size)
+{
+    return size >= 8 ? v : v & ((UINT64_C(1) << (8 * size)) - 1);
+}
+
+/* Does [pa, pa+size) (clipped at 2^64) share a byte with any mapped region? */
+static bool touches_region(uint64_t pa, uint64_t size)
+{
+    uint64_t last = size - 1 > UINT64_MAX - pa ? UINT64_MAX : pa + size - 1;
+    for (int i = 0; i < model.n_mmio; i++) {
+        uint64_t rlast = model.mmio[i].base + (model.mmio[i].size - 1);
+        if (pa <= rlast && model.mmio[i].base <= last)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Expected outcome of a scalar access of a valid size (physmem.h, "Scalar
+ * accesses"). Returns the allowed error set; *region >= 0 when the access
+ * must reach a device. Two sentences of the contract overlap, and then
+ * either answer is accepted:
+ *  - an access running from the end of RAM into an adjacent region is both
+ *    "a RAM access running past its end" (INVALID_ADDRESS) and one that
+ *    "straddles a region edge" (MMIO);
+ *  - an access with some bytes in a region and some unbacked has "a byte
+ *    outside RAM and outside every MMIO region" (INVALID_ADDRESS) and
+ *    "straddles a region edge" (MMIO).
+ */
+static unsigned expect_scalar(uint64_t pa, unsigned size, int *region, uint64_t *offset)
+{
+    *region = -1;
+    int r;
+    switch (ref_mem_route(&model, pa, size, &r, offset)) {
+    case REF_ROUTE_RAM:
+        return BIT(VM_OK);
+    case REF_ROUTE_MMIO:
+        *region = r;
+        return dev_fails(&devs[dev_of_region[r]], *offset) ? BIT(DEV_ERROR) : BIT(VM_OK);
+    case REF_ROUTE_MMIO_BAD:
+        return pa < model.size ? BIT(VM_ERR_MMIO) | BIT(VM_ERR_INVALID_ADDRESS) : BIT(VM_ERR_MMIO);
+    default:
+        return touches_region(pa, size) ? BIT(VM_ERR_INVALID_ADDRESS) | BIT(VM_ERR_MMIO)
+                                        : BIT(VM_ERR_INVALID_ADDRESS);
+    }
+}
+
+/* ---- input decoding ------------------------------------------------------ */
+
+/* An address from the menu of interesting places. */
+static uint64_t pick_addr(fuzz_input_t *in)
+{
+    uint8_t sel = fin_u8(in);
+    uint16_t arg = fin_u16(in);
+    uint64_t size = model.size;
+    switch (sel % 9) {
+    case 0: /* near 0 */
+        return arg % 64u;
+    case 1: /* around the end of RAM, both sides */
+        return size - 32 + arg % 64u;
+    case 2: { /* around a size/16 "shard" boundary */
+        uint64_t k = (arg >> 4) % 17u;
+        return k * (size / 16) + (arg & 15u) - 8;
+    }
+    case 3: /* inside or around a mapped region */
+        if (model.n_mmio > 0) {
+            const struct ref_mmio *r = &model.mmio[(arg >> 8) % (unsigned)model.n_mmio];
+            uint64_t span = r->size < 256 ? r->size + 32 : 288;
+            uint64_t off = (arg & 0xFFu) % span;
+            return (arg & 0x8000u) ? r->base + r->size - 16 + off % 32u : r->base - 16 + off;
+        }
+        return size + arg % 64u;
+    case 4: /* near 2^64 */
+        return UINT64_MAX - arg % 64u;
+    case 5: /* anywhere */
+        return fin_u64(in);
+    case 6: /* anywhere in RAM or just past it */
+        return (arg | (uint64_t)fin_u16(in) << 16) % (size + 16);
+    case 7: /* the seed's UART address and its neighbourhood */
+        return UINT64_C(0x10000000) + arg % 0x1100u - 0x80u;
+    default: /* anywhere in RAM */
+        return (arg | (uint64_t)fin_u16(in) << 16) % size;
+    }
+}
+
+/* A scalar size for the MemoryAccess form: mostly valid, sometimes not. */
+static unsigned pick_any_size(fuzz_input_t *in)
+{
+    static const unsigned sizes[16] = {1, 2, 4, 8, 1, 2, 4, 8, 1, 2, 4, 8, 0, 3, 16, 255};
+    return sizes[fin_u8(in) % 16u];
+}
+
+/* A bulk length relative to addr: empty, small, to the end, past it, huge. */
+static uint64_t pick_len(fuzz_input_t *in, uint64_t addr)
+{
+    uint8_t sel = fin_u8(in);
+    uint16_t arg = fin_u16(in);
+    uint64_t size = model.size;
+    switch (sel % 8) {
+    case 0: return 0;
+    case 1: return arg % 64u;
+    case 2: return arg % (size + 64);
+    case 3: return size - addr + (arg % 8u) - 4; /* to the end of RAM, +-4 */
+    case 4: return SIZE_MAX - arg % 16u;         /* huge */
+    case 5: return (0 - addr) + arg % 16u;       /* addr + len wraps (or ends at 2^64) */
+    case 6: return size;
+    default: return 16 + (arg % 64u);            /* across a size/16 boundary */
+    }
+}
+
+/* ---- the ops ------------------------------------------------------------- */
+
+static vm_err_t core_read_typed(uint64_t pa, unsigned w, uint64_t *v)
+{
+    vm_err_t e;
+    switch (w) {
+    case 1: { uint8_t x = 0; e = vm_physmem_read_u8(pm, pa, &x); *v = x; break; }
+    case 2: { uint16_t x = 0; e = vm_physmem_read_u16(pm, pa, &x); *v = x; break; }
+    case 4: { uint32_t x = 0; e = vm_physmem_read_u32(pm, pa, &x); *v = x; break; }
+    default: { uint64_t x = 0; e = vm_physmem_read_u64(pm, pa, &x); *v = x; break; }
+    }
+    return e;
+}
+
+static vm_err_t core_write_typed(uint64_t pa, unsigned w, uint64_t v)
+{
+    switch (w) {
+    case 1: return vm_physmem_write_u8(pm, pa, (uint8_t)v);
+    case 2: return vm_physmem_write_u16(pm, pa, (uint16_t)v);
+    case 4: return vm_physmem_write_u32(pm, pa, (uint32_t)v);
+    default: return vm_physmem_write_u64(pm, pa, v);
+    }
+}
+
+/* One scalar read (typed or MemoryAccess form) checked against the model. */
+static void op_read(uint64_t pa, unsigned size, bool typed)
+{
+    const char *what = typed ? "vm_physmem_read_uN" : "vm_physmem_read";
+    trace("%s pa=0x%llx size=%u", what, (unsigned long long)pa, size);
+    bool size_ok = size == 1 || size == 2 || size == 4 || size == 8;
+    int region = -1;
+    uint64_t off = 0;
+    unsigned allowed = size_ok ? expect_scalar(pa, size, &region, &off) : BIT(VM_ERR_INVALID_ARGUMENT);
+    uint64_t expect_val = 0;
+    if (region >= 0) {
+        const struct regdev *d = &devs[dev_of_region[region]];
+        bool fails = dev_fails(d, off);
+        expect_val = fails ? 0 : dev_value(d, off, size);
+        expect_call(d->id, CALL_READ, off, size, expect_val);
+    } else if (allowed == BIT(VM_OK)) {
+        expect_val = model_load(pa, size);
+    }
+    uint64_t got = 0;
+    vm_err_t e = typed ? core_read_typed(pa, size, &got) : vm_physmem_read(pm, pa, (uint8_t)size, &got);
+    check_err(what, e, allowed);
+    check_calls();
+    if (e == VM_OK && got != expect_val)
+        mismatch("%s pa=0x%llx size=%u read 0x%llx, model 0x%llx", what, (unsigned long long)pa,
+                 size, (unsigned long long)got, (unsigned long long)expect_val);
+}
+
+static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
+{
+    const char *what = typed ? "vm_physmem_write_uN" : "vm_physmem_write";
+    trace("%s pa=0x%llx size=%u val=0x%llx", what, (unsigned long long)pa, size,
+          (unsigned long long)val);
+    bool size_ok = size == 1 || size == 2 || size == 4 || size == 8;
+    int region = -1;
+    uint64_t off = 0;
+    unsigned allowed = size_ok ? expect_scalar(pa, size, &region, &off) : BIT(VM_ERR_INVALID_ARGUMENT);
+    if (region >= 0)
+        expect_call(devs[dev_of_region[region]].id, CALL_WRITE, off, size, truncate_to(val, size));
+    vm_err_t e = typed ? core_write_typed(pa, size, val) : vm_physmem_write(pm, pa, val, (uint8_t)size);
+    check_err(what, e, allowed);
+    check_calls();
+    if (e == VM_OK && region < 0)
+        model_store(pa, val, size);
+}
+
+static bool bulk_in_ram(uint64_t addr, uint64_t len)
+{
+    return addr <= model.size && len <= model.size - addr;
+}
+
+static void fill_canary(size_t len)
+{
+    memset(scratch, CANARY, len < CANARY_CHECK ? len : CANARY_CHECK);
+}
+
+static void check_canary(const char *what, size_t len)
+{
+    size_t n = len < CANARY_CHECK ? len : CANARY_CHECK;
+    for (size_t i = 0; i < n; i++)
+        if (scratch[i] != CANARY)
+            mismatch("%s failed but wrote its output buffer (byte %zu = 0x%02x)", what, i, scratch[i]);
+}
+
+static void op_read_buf(uint64_t addr, uint64_t len, bool null_buf)
+{
+    trace("vm_physmem_read_buf addr=0x%llx len=0x%llx%s", (unsigned long long)addr,
+          (unsigned long long)len, null_buf ? " buf=NULL" : "");
+    bool ok = bulk_in_ram(addr, len);
+    unsigned allowed = ok ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ADDRESS);
+    if (null_buf && len > 0)
+        allowed = ok ? BIT(VM_ERR_INVALID_ARGUMENT) : allowed | BIT(VM_ERR_INVALID_ARGUMENT);
+    fill_canary(len);
+    vm_err_t e = vm_physmem_read_buf(pm, addr, null_buf ? NULL : scratch, (size_t)len);
+    check_err("vm_physmem_read_buf", e, allowed);
+    check_calls();
+    if (e != VM_OK && !null_buf)
+        check_canary("vm_physmem_read_buf", len);
+    if (e == VM_OK && len > 0 && memcmp(scratch, model_ram + addr, len) != 0) {
+        size_t i = 0;
+        while (scratch[i] == model_ram[addr + i])
+            i++;
+        mismatch("read_buf byte at 0x%llx is 0x%02x, model 0x%02x",
+                 (unsigned long long)(addr + i), scratch[i], model_ram[addr + i]);
+    }
+}
+
+/*
+ * Fill data: a window of the pattern table, chosen by seed. memcpy and no
+ * per-byte loop here: the target is compiled with coverage callbacks on
+ * every compare, and a byte loop over 1 MiB would dominate the run time.
+ */
+static void fill_pattern(uint8_t *buf, size_t len, uint8_t seed)
+{
+    memcpy(buf, pattern + seed, len);
+}
+
+static void make_pattern(void)
+{
+    uint32_t x = 0x9E3779B9u; /* xorshift32: no period near any power of two */
+    for (size_t i = 0; i < sizeof pattern; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        pattern[i] = (uint8_t)x;
+    }
+}
+
+static void op_write_buf(uint64_t addr, uint64_t len, uint8_t seed, bool null_buf)
+{
+    trace("vm_physmem_write_buf addr=0x%llx len=0x%llx seed=0x%02x%s", (unsigned long long)addr,
+          (unsigned long long)len, seed, null_buf ? " buf=NULL" : "");
+    bool ok = bulk_in_ram(addr, len);
+    unsigned allowed = ok ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ADDRESS);
+    if (null_buf && len > 0)
+        allowed = ok ? BIT(VM_ERR_INVALID_ARGUMENT) : allowed | BIT(VM_ERR_INVALID_ARGUMENT);
+    /* a length past the end of RAM must fail: fill only what could be read */
+    fill_pattern(scratch, len < model.size + 16 ? (size_t)len : (size_t)model.size + 16, seed);
+    vm_err_t e = vm_physmem_write_buf(pm, addr, null_buf ? NULL : scratch, (size_t)len);
+    check_err("vm_physmem_write_buf", e, allowed);
+    check_calls();
+    if (e == VM_OK && len > 0) {
+        memcpy(model_ram + addr, scratch, len);
+        mark_dirty(addr, len);
+    }
+}
+
+/* dump/restore lengths: right, one off either way, zero, huge. */
+static uint64_t pick_dump_len(uint8_t sel)
+{
+    switch (sel % 8) {
+    case 0: return model.size + 1;
+    case 1: return model.size - 1;
+    case 2: return 0;
+    case 3: return SIZE_MAX;
+    default: return model.size;
+    }
+}
+
+static void op_dump(uint8_t sel)
+{
+    uint64_t len = pick_dump_len(sel);
+    trace("vm_physmem_dump len=0x%llx (size 0x%llx)", (unsigned long long)len,
+          (unsigned long long)model.size);
+    unsigned allowed = len == model.size ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ARGUMENT);
+    fill_canary(len);
+    vm_err_t e = vm_physmem_dump(pm, scratch, (size_t)len);
+    check_err("vm_physmem_dump", e, allowed);
+    check_calls();
+    if (e != VM_OK)
+        check_canary("vm_physmem_dump", len);
+    else if (memcmp(scratch, model_ram, model.size) != 0) {
+        size_t i = 0;
+        while (scratch[i] == model_ram[i])
+            i++;
+        mismatch("dump byte at 0x%zx is 0x%02x, model 0x%02x", i, scratch[i], model_ram[i]);
+    }
+}
+
+static void op_restore(uint8_t sel, uint8_t seed)
+{
+    uint64_t len = pick_dump_len(sel);
+    trace("vm_physmem_restore len=0x%llx (size 0x%llx) seed=0x%02x", (unsigned long long)len,
+          (unsigned long long)model.size, seed);
+    unsigned allowed = len == model.size ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ARGUMENT);
+    fill_pattern(scratch, len == model.size ? model.size : 16, seed);
+    vm_err_t e = vm_physmem_restore(pm, scratch, (size_t)len);
+    check_err("vm_physmem_restore", e, allowed);
+    check_calls();
+    if (e == VM_OK) {
+        memcpy(model_ram, scratch, model.size);
+        mark_dirty(0, model.size);
+    }
+}
+
+static uint64_t align_up8(uint64_t v)
+{
+    return (v + 7) & ~UINT64_C(7);
+}
+
+/*
+ * map_mmio. Bases are kept 8-aligned: with an unaligned base, "naturally
+ * aligned" (physmem.h, vm_mmio_ops_t) could mean the address or the offset,
+ * and the contract does not say which.
+ */
+static void op_map(fuzz_input_t *in)
+{
+    uint8_t bsel = fin_u8(in), ssel = fin_u8(in), flags = fin_u8(in);
+    uint32_t arg = fin_u32(in);
+    uint64_t size;
+    switch (ssel % 10) {
+    case 0: size = 0; break;
+    case 1: size = 1; break;
+    case 2: size = 8; break;
+    case 3: size = 64; break;
+    case 4: size = 256; break;
+    case 5: size = 4096; break;
+    case 6: size = 1 + arg % 0x3000u; break;
+    case 7: size = UINT64_MAX - arg % 16u; break;
+    case 8: size = (uint64_t)arg << 12; break;
+    default: size = 16 + arg % 512u; break;
+    }
+    uint64_t base;
+    const struct ref_mmio *other = model.n_mmio ? &model.mmio[arg % (unsigned)model.n_mmio] : NULL;
+    switch (bsel % 8) {
+    case 0: base = align_up8(model.size); break;                       /* right after RAM */
+    case 1: base = align_up8(model.size) + (arg % 16u) * 4096u; break; /* a hole above RAM */
+    case 2: base = arg % model.size; break;                            /* overlaps RAM */
+    case 3: base = other ? other->base + (arg >> 8) % 64u - 32 : 0x10000000; break; /* overlap */
+    case 4: base = other ? other->base + other->size : model.size; break;            /* adjacent */
+    case 5: base = (0 - size) + (arg % 5u) * 8 - 16; break; /* ends near 2^64: fits/exact/overflows */
+    case 6: base = 0x10000000u + (arg % 0x200u) * 8; break;
+    default: base = (uint64_t)arg << 16 | (arg & 0xFFFFu); break;
+    }
+    base &= ~UINT64_C(7);
+    bool null_ops = (flags & 0x30u) == 0x30u; /* 1 in 4: NULL ops or a NULL callback */
+
+    if (model.n_mmio >= REF_MAX_MMIO || n_devs >= REF_MAX_MMIO) {
+        trace("map_mmio skipped: %d regions already", model.n_mmio);
+        return;
+    }
+    struct regdev *d = &devs[n_devs];
+    memset(d, 0, sizeof *d);
+    d->id = n_devs;
+    d->fail_window = flags & 1u;
+    d->has_poll = flags & 2u;
+    d->has_destroy = !(flags & 4u);
+    vm_mmio_ops_t ops = {dev_read, dev_write, d->has_poll ? dev_poll : NULL,
+                         d->has_destroy ? dev_destroy : NULL};
+    const vm_mmio_ops_t *ops_arg = &ops;
+    if (null_ops) {
+        switch (flags >> 6) {
+        case 0: ops_arg = NULL; break;
+        case 1: ops.read = NULL; break;
+        default: ops.write = NULL; break;
+        }
+    }
+    trace("vm_physmem_map_mmio base=0x%llx size=0x%llx dev%d%s%s%s%s", (unsigned long long)base,
+          (unsigned long long)size, d->id, d->fail_window ? " fail-window" : "",
+          d->has_poll ? " poll" : "", d->has_destroy ? " destroy" : "",
+          null_ops ? ((flags >> 6) == 0 ? " ops=NULL" : (flags >> 6) == 1 ? " read=NULL" : " write=NULL") : "");
+
+    unsigned allowed;
+    bool exact_top = size != 0 && base != 0 && size == 0 - base; /* ends exactly at 2^64 */
+    if (size == 0 || size > UINT64_MAX - base) {
+        allowed = BIT(VM_ERR_INVALID_ARGUMENT);
+        if (exact_top) {
+            /* base + size is 0 in uint64_t: "overflows" in C, yet the region
+             * [base, 2^64) is well formed. Accept either reading. */
+            allowed |= touches_region(base, size) ? BIT(VM_ERR_MMIO) : BIT(VM_OK);
+        }
+    } else {
+        allowed = ref_mem_region_ok(&model, base, size) ? BIT(VM_OK) : BIT(VM_ERR_MMIO);
+    }
+    if (null_ops) /* argument errors and overlap errors may be checked in either order */
+        allowed = (allowed & ~BIT(VM_OK)) | BIT(VM_ERR_INVALID_ARGUMENT);
+
+    vm_err_t e = vm_physmem_map_mmio(pm, base, size, ops_arg, d);
+    check_err("vm_physmem_map_mmio", e, allowed);
+    check_calls();
+    if (e == VM_OK) {
+        model.mmio[model.n_mmio] = (struct ref_mmio){base, size};
+        dev_of_region[model.n_mmio] = n_devs;
+        model.n_mmio++;
+    } else {
+        d->has_destroy = false; /* a refused mapping must never see destroy */
+    }
+    n_devs++;
+}
+
+static void op_poll(void)
+{
+    trace("vm_physmem_poll_devices (%d regions)", model.n_mmio);
+    for (int i = 0; i < model.n_mmio; i++) {
+        const struct regdev *d = &devs[dev_of_region[i]];
+        if (d->has_poll)
+            expect_call(d->id, CALL_POLL, 0, 0, 0);
+    }
+    vm_physmem_poll_devices(pm);
+    check_calls();
+}
+
+/* NULL output pointers: INVALID_ARGUMENT, whatever the address. */
+static void op_null_out(uint64_t pa, unsigned w)
+{
+    trace("vm_physmem_read(_u%u) pa=0x%llx out=NULL", 8 * w, (unsigned long long)pa);
+    vm_err_t e;
+    switch (w) {
+    case 1: e = vm_physmem_read_u8(pm, pa, NULL); break;
+    case 2: e = vm_physmem_read_u16(pm, pa, NULL); break;
+    case 4: e = vm_physmem_read_u32(pm, pa, NULL); break;
+    default: e = vm_physmem_read(pm, pa, 8, NULL); break;
+    }
+    /* An implementation may route first; a device must then not be called
+     * with a NULL result (that would crash here, under ASan). */
+    int region;
+    uint64_t off;
+    unsigned route = expect_scalar(pa, w, &region, &off);
+    check_err("read with out=NULL", e, BIT(VM_ERR_INVALID_ARGUMENT) | (route & ~BIT(VM_OK)) |
+                                           (region >= 0 ? BIT(DEV_ERROR) : 0));
+    n_calls = n_expected = 0; /* a device read into a local buffer is tolerated */
+}
+
+enum {
+    OP_READ_TYPED, OP_WRITE_TYPED, OP_READ, OP_WRITE, OP_READ_BUF, OP_WRITE_BUF,
+    OP_DUMP, OP_RESTORE, OP_MAP, OP_POLL, OP_NULL_ARGS, OP_COUNT
+};
+
+/*
+ * Opcode byte -> op, weighted: scalar accesses are cheap and where routing
+ * bugs live; dump and restore move all of RAM through the (instrumented)
+ * core and are made rare so that throughput stays high.
+ */
+static const uint8_t op_table[32] = {
+    OP_READ_TYPED, OP_READ_TYPED, OP_READ_TYPED, OP_READ_TYPED, OP_READ_TYPED, OP_READ_TYPED,
+    OP_WRITE_TYPED, OP_WRITE_TYPED, OP_WRITE_TYPED, OP_WRITE_TYPED, OP_WRITE_TYPED,
+    OP_READ, OP_READ, OP_READ, OP_READ, OP_WRITE, OP_WRITE, OP_WRITE, OP_WRITE,
+    OP_READ_BUF, OP_READ_BUF, OP_READ_BUF, OP_WRITE_BUF, OP_WRITE_BUF, OP_WRITE_BUF,
+    OP_DUMP, OP_RESTORE, OP_MAP, OP_MAP, OP_POLL, OP_NULL_ARGS, OP_NULL_ARGS,
+};
+
+static void run_op(fuzz_input_t *in)
+{
+    uint8_t op = op_table[fin_u8(in) % 32u];
+    switch (op) {
+    case OP_READ_TYPED: {
+        unsigned w = fin_size(in);
+        op_read(pick_addr(in), w, true);
+        break;
+    }
+    case OP_WRITE_TYPED: {
+        unsigned w = fin_size(in);
+        uint64_t pa = pick_addr(in);
+        op_write(pa, w, fin_u64(in), true);
+        break;
+    }
+    case OP_READ: {
+        unsigned s = pick_any_size(in);
+        op_read(pick_addr(in), s, false);
+        break;
+    }
+    case OP_WRITE: {
+        unsigned s = pick_any_size(in);
+        uint64_t pa = pick_addr(in);
+        op_write(pa, s, fin_u64(in), false);
+        break;
+    }
+    case OP_READ_BUF: {
+        uint64_t a = pick_addr(in);
+        op_read_buf(a, pick_len(in, a), false);
+        break;
+    }
+    case OP_WRITE_BUF: {
+        uint64_t a = pick_addr(in);
+        uint64_t len = pick_len(in, a);
+        op_write_buf(a, len, fin_u8(in), false);
+        break;
+    }
+    case OP_DUMP:
+        op_dump(fin_u8(in));
+        break;
+    case OP_RESTORE: {
+        uint8_t sel = fin_u8(in);
+        op_restore(sel, fin_u8(in));
+        break;
+    }
+    case OP_MAP:
+        op_map(in);
+        break;
+    case OP_POLL:
+        op_poll();
+        break;
+    default: {
+        uint8_t sel = fin_u8(in);
+        uint64_t a = pick_addr(in);
+        switch (sel % 4) {
+        case 0: op_null_out(a, fin_size(in)); break;
+        case 1: op_read_buf(a, 0, true); break;  /* len 0: NULL is fine */
+        case 2: op_write_buf(a, 0, 0, true); break;
+        default: { /* NULL with a length: INVALID_ARGUMENT */
+            uint64_t len = 1 + fin_u8(in) % 16u;
+            if (sel & 4)
+                op_read_buf(a, len, true);
+            else
+                op_write_buf(a, len, 0, true);
+            break;
+        }
+        }
+        break;
+    }
+    }
+}
+
+/* One whole run; returns normally or longjmps to on_mismatch. */
+static void run(const uint8_t *data, size_t size)
+{
+    fuzz_input_t in;
+    fin_init(&in, data, size);
+    uint8_t cfg_size = fin_u8(&in), cfg_flags = fin_u8(&in);
+
+    model.ram = model_ram;
+    model.size = ram_sizes[cfg_size % 16u];
+    model.n_mmio = 0;
+    if (!pattern_made) {
+        make_pattern();
+        pattern_made = true;
+    }
+    memset(model_ram, 0, dirty_hi); /* only what the previous run wrote */
+    dirty_lo = UINT64_MAX;
+    dirty_hi = 0;
+    n_devs = 0;
+    n_calls = n_expected = 0;
+    op_no = 0;
+    if (tracing)
+        fprintf(stderr, "fuzz_physmem scenario: RAM %llu bytes%s\n",
+                (unsigned long long)model.size, cfg_flags & 1 ? ", device after RAM" : "");
+
+    pm = vm_physmem_new((size_t)model.size, false);
+    if (!pm)
+        mismatch("vm_physmem_new(%llu) returned NULL", (unsigned long long)model.size);
+    if (vm_physmem_size(pm) != model.size)
+        mismatch("vm_physmem_size %zu != %llu", vm_physmem_size(pm), (unsigned long long)model.size);
+    if (vm_physmem_hugepages(pm) != VM_HUGEPAGES_NONE)
+        mismatch("hugepages reported without being asked for");
+
+    if (cfg_flags & 1) {
+        /* the seed's UART example, moved next to RAM: 0x100 bytes, poll+destroy */
+        static const uint8_t map_args[] = {0, 4, 2, 0, 0, 0, 0};
+        fuzz_input_t fixed;
+        fin_init(&fixed, map_args, sizeof map_args);
+        op_map(&fixed);
+    }
+    while (!fin_done(&in)) {
+        op_no++;
+        run_op(&in);
+    }
+
+    /*
+     * Final comparison. Small RAM: dump all of it. Large RAM: dumping 64 KiB
+     * or 1 MiB per input would cost more than the rest of the run, so read
+     * back the hull of what this run wrote (+-64 bytes) and both ends of RAM;
+     * a stray write far away from everything written is still caught in the
+     * small-RAM runs, and by every explicit dump op (a full compare).
+     */
+    op_no++;
+    if (model.size <= 8192 || (dirty_lo == 0 && dirty_hi == model.size)) {
+        trace("final: dump and compare all of RAM");
+        op_dump(4);
+    } else {
+        trace("final: read back what was written, and both ends of RAM");
+        if (dirty_hi > 0) {
+            uint64_t lo = dirty_lo > 64 ? dirty_lo - 64 : 0;
+            uint64_t hi = dirty_hi + 64 < model.size ? dirty_hi + 64 : model.size;
+            op_read_buf(lo, hi - lo, false);
+        }
+        op_read_buf(0, 64, false);
+        op_read_buf(model.size - 64, 64, false);
+    }
+
+    vm_physmem_t *dying = pm;
+    pm = NULL;
+    vm_physmem_free(dying);
+    for (int i = 0; i < n_devs; i++) {
+        int want = devs[i].has_destroy ? 1 : 0;
+        if (devs[i].destroyed != want)
+            mismatch("vm_physmem_free called destroy of dev%d %d times, expected %d", i,
+                     devs[i].destroyed, want);
+    }
+}
+
+/* VMMEM_FUZZ_TRACE=1 in the environment traces every input (for reading seeds). */
+static bool trace_always;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    trace_always = getenv("VMMEM_FUZZ_TRACE") != NULL;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    tracing = trace_always;
+    if (setjmp(on_mismatch) == 0) {
+        run(data, size);
+        return 0;
+    }
+    /* Mismatch: release this run, then replay it with the trace on. */
+    vm_physmem_free(pm);
+    pm = NULL;
+    tracing = true;
+    fprintf(stderr, "---- decoded scenario ----\n");
+    if (setjmp(on_mismatch) == 0) {
+        run(data, size);
+        fprintf(stderr, "fuzz_physmem: the mismatch did not repeat on replay (nondeterminism?)\n");
+    }
+    __builtin_trap();
+}
