@@ -19,6 +19,9 @@
  *
  * Worker threads count failures in atomics; the main thread asserts.
  */
+#ifndef _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_barrier_t, sched_yield */
+#endif
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>

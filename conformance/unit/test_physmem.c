@@ -7,6 +7,9 @@
  * RAM at [0, size), no partial writes, no address wrap), never from running
  * the implementation.
  */
+#ifndef _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_barrier_t, sched_yield */
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

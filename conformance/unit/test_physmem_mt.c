@@ -12,6 +12,9 @@
  * Worker threads never call cmocka asserts (they longjmp); they count
  * failures in atomics that the main thread checks.
  */
+#ifndef _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthread_barrier_t, sched_yield */
+#endif
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
