@@ -163,8 +163,7 @@ vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
     if (VM_LIKELY(val != NULL && access_fast_pa(mmu, &mmu->dtlb, va, size, VM_ACCESS_READ, &pa))) {
         mmu->tlb_hits++;
         *val = physmem_load_aligned(mmu->pm, pa, size);
-        mmu_note_success(mmu);
-        return VM_OK;
+        return mmu_success(mmu);
     }
     return access_slow(mmu, va, size, val, VM_ACCESS_READ);
 }
@@ -175,8 +174,7 @@ vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
     if (VM_LIKELY(access_fast_pa(mmu, &mmu->dtlb, va, size, VM_ACCESS_WRITE, &pa))) {
         mmu->tlb_hits++;
         physmem_store_aligned(mmu->pm, pa, val, size);
-        mmu_note_success(mmu);
-        return VM_OK;
+        return mmu_success(mmu);
     }
     return access_slow(mmu, va, size, &val, VM_ACCESS_WRITE);
 }
@@ -187,8 +185,7 @@ vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
     if (VM_LIKELY(insn != NULL && access_fast_pa(mmu, &mmu->itlb, pc, 4, VM_ACCESS_EXEC, &pa))) {
         mmu->tlb_hits++;
         *insn = physmem_load_aligned(mmu->pm, pa, 4);
-        mmu_note_success(mmu);
-        return VM_OK;
+        return mmu_success(mmu);
     }
     return access_slow(mmu, pc, 4, insn, VM_ACCESS_EXEC);
 }

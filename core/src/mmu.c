@@ -51,6 +51,12 @@ void mmu_fault_clear(vm_mmu_t *mmu)
     mmu->fault = mmu_no_fault;
 }
 
+vm_err_t mmu_fault_clear_ok(vm_mmu_t *mmu)
+{
+    mmu_fault_clear(mmu);
+    return VM_OK;
+}
+
 void mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_fault_kind_t kind,
                       const char *reason)
 {
@@ -277,7 +283,7 @@ vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsi
 
     struct tlb *tlb = mmu_tlb_for(mmu, access);
     struct tlb_entry *e = tlb_lookup_slow(tlb, va, mmu->asid, !speculative);
-    if (e != NULL && (speculative || (e->perms & mmu->need[access]) != 0)) {
+    if (e != NULL && (e->perms & mmu->need[access]) != 0) {
         if (!speculative)
             mmu->tlb_hits++;
         *pa = e->pa_base | (va & e->page_mask);
@@ -331,8 +337,7 @@ vm_err_t vm_mmu_translate(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_gpa
         if (VM_LIKELY(e != NULL)) {
             mmu->tlb_hits++;
             *pa = e->pa_base | (va & e->page_mask);
-            mmu_note_success(mmu);
-            return VM_OK;
+            return mmu_success(mmu);
         }
     }
     return mmu_translate_slow(mmu, va, access, pa);

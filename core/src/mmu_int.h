@@ -51,12 +51,22 @@ static inline struct tlb *mmu_tlb_for(vm_mmu_t *mmu, vm_access_t access)
 
 /* Reset the fault record to "no fault" (out of line: rare). */
 VM_HIDDEN void mmu_fault_clear(vm_mmu_t *mmu);
+/* mmu_fault_clear, then return VM_OK (lets the hot path tail-call it). */
+VM_HIDDEN vm_err_t mmu_fault_clear_ok(vm_mmu_t *mmu);
 
-/* The hot path's fault-record upkeep: a success leaves kind NONE. */
+/* The fault-record upkeep of a success: kind NONE afterwards. */
 static inline void mmu_note_success(vm_mmu_t *mmu)
 {
     if (VM_UNLIKELY(mmu->fault.kind != VM_FAULT_NONE))
         mmu_fault_clear(mmu);
+}
+
+/* `return mmu_success(mmu);` ends a hot path: no stack frame needed. */
+static inline vm_err_t mmu_success(vm_mmu_t *mmu)
+{
+    if (VM_UNLIKELY(mmu->fault.kind != VM_FAULT_NONE))
+        return mmu_fault_clear_ok(mmu);
+    return VM_OK;
 }
 
 /* Record a fault not found by the walker (misaligned, data access fault). */
