@@ -102,11 +102,15 @@ static void test_physmem_new_1gib_hugepages(void **state)
     vm_physmem_free(pm);
 }
 
-static void test_physmem_new_zero_size_fails(void **state)
+static void test_physmem_new_bad_size_fails(void **state)
 {
     (void)state;
     assert_null(vm_physmem_new(0, false));
     assert_null(vm_physmem_new(0, true));
+    /* More than any host address space: refused, not wrapped by rounding. */
+    assert_null(vm_physmem_new(SIZE_MAX, false));
+    assert_null(vm_physmem_new(SIZE_MAX, true));
+    assert_null(vm_physmem_new(SIZE_MAX - 4095, true));
 }
 
 static void test_physmem_free_null_is_noop(void **state)
@@ -580,7 +584,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_physmem_new_128mib),
         cmocka_unit_test(test_physmem_new_1gib_hugepages),
-        cmocka_unit_test(test_physmem_new_zero_size_fails),
+        cmocka_unit_test(test_physmem_new_bad_size_fails),
         cmocka_unit_test(test_physmem_free_null_is_noop),
         cmocka_unit_test(test_physmem_odd_size),
         cmocka_unit_test(test_physmem_null_arguments),
