@@ -38,9 +38,13 @@
  *    a RwLock: every store in the VM would take a lock. nres keeps the
  *    common case (no live reservation) at one relaxed load.
  *  - SC as "check under the lock, then plain store": a concurrent plain
- *    store to another byte of the granule (not yet visible through nres)
- *    landing between the check and the store would make the SC succeed
- *    although the granule was written after the LR. The CAS closes that.
+ *    store to another byte of the granule that is not yet visible through
+ *    nres (its writer is still on the way to res_lock) would let the SC
+ *    succeed although the reservation set was written after the LR
+ *    (Zalrsc: the SC "must fail"), and an 8-byte store of the merged
+ *    snapshot would even undo that store. The CAS closes both; the test
+ *    test_lrsc_mt_racing_store_fails_sc holds res_lock to force exactly
+ *    this interleaving.
  *  - Tagging TLB entries / pages with a "reserved" bit (Spike style): the
  *    MMU can layer that on top; physmem stays correct on its own.
  */
