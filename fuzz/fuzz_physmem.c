@@ -162,7 +162,19 @@ static uint8_t model_ram[MAX_RAM];
 static uint8_t scratch[SCRATCH_LEN];
 static uint8_t pattern[SCRATCH_LEN + 256]; /* position-dependent fill data, made once */
 static bool pattern_made;
-static uint64_t dirty_lo, dirty_hi;        /* hull of the RAM bytes written (this run/last run) */
+/*
+ * What this run wrote, as a few byte ranges (neighbours merged, the last
+ * one absorbing the rest when all are taken), so the end-of-run check can
+ * read back just those in a large RAM; dirty_hi, the highest byte written,
+ * also tells the next run how much of model_ram to re-zero.
+ */
+#define MAX_DIRTY 8
+struct dirty_range {
+    uint64_t lo, hi;
+};
+static struct dirty_range dirty[MAX_DIRTY];
+static int n_dirty;
+static uint64_t dirty_hi;
 static ref_mem_t model;
 static vm_physmem_t *pm;
 static int n_devs;       /* devs[] slots handed out (mapped or not) */
@@ -276,10 +288,23 @@ static uint64_t model_load(uint64_t pa, unsigned size)
 
 static void mark_dirty(uint64_t pa, uint64_t len)
 {
-    if (pa < dirty_lo)
-        dirty_lo = pa;
-    if (pa + len > dirty_hi)
-        dirty_hi = pa + len;
+    uint64_t hi = pa + len;
+    if (hi > dirty_hi)
+        dirty_hi = hi;
+    int i;
+    for (i = 0; i < n_dirty; i++)
+        if (pa <= dirty[i].hi + 64 && dirty[i].lo <= hi + 64)
+            break;
+    if (i == n_dirty) {
+        if (n_dirty == MAX_DIRTY)
+            i = MAX_DIRTY - 1;
+        else
+            dirty[n_dirty++] = (struct dirty_range){pa, hi};
+    }
+    if (pa < dirty[i].lo)
+        dirty[i].lo = pa;
+    if (hi > dirty[i].hi)
+        dirty[i].hi = hi;
 }
 
 static void model_store(uint64_t pa, uint64_t val, unsigned size)
@@ -390,7 +415,7 @@ static uint64_t pick_len(fuzz_input_t *in, uint64_t addr)
     switch (sel % 8) {
     case 0: return 0;
     case 1: return arg % 64u;
-    case 2: return arg % (size + 64);
+    case 2: return arg % (size / 4 + 64);
     case 3: return size - addr + (arg % 8u) - 4; /* to the end of RAM, +-4 */
     case 4: return SIZE_MAX - arg % 16u;         /* huge */
     case 5: return (0 - addr) + arg % 16u;       /* addr + len wraps (or ends at 2^64) */
@@ -830,8 +855,8 @@ static void run(const uint8_t *data, size_t size)
         pattern_made = true;
     }
     memset(model_ram, 0, dirty_hi); /* only what the previous run wrote */
-    dirty_lo = UINT64_MAX;
     dirty_hi = 0;
+    n_dirty = 0;
     n_devs = 0;
     n_calls = n_expected = 0;
     op_no = 0;
@@ -862,19 +887,19 @@ static void run(const uint8_t *data, size_t size)
     /*
      * Final comparison. Small RAM: dump all of it. Large RAM: dumping 64 KiB
      * or 1 MiB per input would cost more than the rest of the run, so read
-     * back the hull of what this run wrote (+-64 bytes) and both ends of RAM;
+     * back the ranges this run wrote (+-16 bytes) and both ends of RAM;
      * a stray write far away from everything written is still caught in the
      * small-RAM runs, and by every explicit dump op (a full compare).
      */
     op_no++;
-    if (model.size <= 8192 || (dirty_lo == 0 && dirty_hi == model.size)) {
+    if (model.size <= 8192 || (n_dirty == 1 && dirty[0].lo == 0 && dirty[0].hi == model.size)) {
         trace("final: dump and compare all of RAM");
         op_dump(4);
     } else {
         trace("final: read back what was written, and both ends of RAM");
-        if (dirty_hi > 0) {
-            uint64_t lo = dirty_lo > 64 ? dirty_lo - 64 : 0;
-            uint64_t hi = dirty_hi + 64 < model.size ? dirty_hi + 64 : model.size;
+        for (int i = 0; i < n_dirty; i++) {
+            uint64_t lo = dirty[i].lo > 16 ? dirty[i].lo - 16 : 0;
+            uint64_t hi = dirty[i].hi + 16 < model.size ? dirty[i].hi + 16 : model.size;
             op_read_buf(lo, hi - lo, false);
         }
         op_read_buf(0, 64, false);

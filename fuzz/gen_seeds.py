@@ -307,6 +307,7 @@ def lrsc_seeds():
     s["other-byte-write"] = hdr(3) + lr(0, 4, A.win(0)) + wr(1, A.win(7), 9) + sc(0, 4, A.win(0), 1)
     s["same-value-write"] = hdr() + lr(1, 8, A.win(16)) + same(2, A.win(20)) + sc(1, 8, A.win(16), 3)
     s["bulk-write-breaks"] = hdr() + lr(0, 8, A.win(8)) + wbuf(A.win(3), 6, 0x40) + sc(0, 8, A.win(8), 1)
+    s["bulk-same-bytes"] = hdr() + lr(0, 8, A.win(8)) + wbuf(A.win(6), 4, 0x80) + sc(0, 8, A.win(8), 1)
     s["bulk-write-edge"] = hdr() + lr(0, 8, A.win(8)) + wbuf(A.win(0), 8, 0x40) + sc(0, 8, A.win(8), 1)
     s["restore-breaks"] = hdr() + lr(0, 8, A.win(0)) + restore(1, A.win(0)) + sc(0, 8, A.win(0), 1) + \
         lr(0, 8, A.win(0)) + restore(0, A.win(0)) + sc(0, 8, A.win(0), 1)

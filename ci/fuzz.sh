@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# ci/fuzz.sh [SECONDS] [--merge] [--afl] - vmmem's fuzzing job.
+#
+# On a fresh Debian 12 machine (as root) it installs what it needs, builds
+# every fuzz/fuzz_*.c as a libFuzzer binary with ASan+UBSan, fuzzes each for
+# SECONDS (default 60), two at a time (the CI machines have 2 cores), each on
+# a scratch copy of corpus/<t>/ with its dictionary, and prints one row per
+# target:
+#
+#   target            runs     exec/s   cov   ft    corpus        findings
+#
+# runs/exec/s come from libFuzzer's -print_final_stats=1, cov (edges) and ft
+# (features) from its last status line, corpus is the file count of the
+# scratch corpus before -> after. Any crash, leak, timeout, OOM or oracle
+# mismatch is a finding: the reproducer is kept under out/fuzz/findings/<t>/,
+# the exact commands to replay it are printed, and the exit status is 1.
+# Exit 0 iff every target built, ran, and found nothing.
+#
+#   --merge  fold inputs with new coverage back into corpus/<t>/ (libFuzzer
+#            -merge=1, minimised; new files are named cov-<sha1>)
+#   --afl    run the AFL++ job instead (ci/fuzz-afl.sh SECONDS)
+#
+# Environment: VMMEM_FUZZ_JOBS (parallel targets, default min(2, nproc)),
+# VMMEM_FUZZ_TARGETS (space-separated subset, default all).
+# Build tree: build/ci-fuzz; outputs: out/fuzz/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+secs=60 merge=0 afl=0
+for a in "$@"; do
+  case $a in
+    --merge) merge=1 ;;
+    --afl) afl=1 ;;
+    ''|*[!0-9]*) echo "usage: ci/fuzz.sh [SECONDS] [--merge] [--afl]" >&2; exit 2 ;;
+    *) secs=$a ;;
+  esac
+done
+if ((afl)); then
+  exec bash ci/fuzz-afl.sh "$secs"
+fi
+
+# ---- dependencies --------------------------------------------------------
+need_pkgs=(clang libclang-rt-14-dev cmake ninja-build pkg-config)
+have_all() {
+  command -v clang >/dev/null && command -v cmake >/dev/null && command -v ninja >/dev/null &&
+    command -v pkg-config >/dev/null &&
+    echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' |
+      clang -x c -fsanitize=fuzzer,address,undefined - -o /tmp/vmmem-fuzz-probe.$$ 2>/dev/null
+}
+if ! have_all; then
+  if [[ $(id -u) -ne 0 ]]; then
+    missing=()
+    for p in "${need_pkgs[@]}"; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    echo "ci/fuzz.sh: cannot build libFuzzer targets; missing: ${missing[*]:-a working clang -fsanitize=fuzzer}" >&2
+    echo "  run as root, or: apt-get install -y ${need_pkgs[*]}" >&2
+    exit 2
+  fi
+  echo "ci/fuzz.sh: installing ${need_pkgs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  have_all || { echo "ci/fuzz.sh: clang -fsanitize=fuzzer still does not link" >&2; exit 2; }
+fi
+rm -f /tmp/vmmem-fuzz-probe.$$
+
+# ---- build ------------------------------------------------------------------
+build=$root/build/ci-fuzz
+out=$root/out/fuzz
+mkdir -p "$out"
+targets=()
+if [[ -n ${VMMEM_FUZZ_TARGETS:-} ]]; then
+  read -r -a targets <<<"$VMMEM_FUZZ_TARGETS"
+else
+  for f in fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
+fi
+((${#targets[@]})) || { echo "ci/fuzz.sh: no fuzz/fuzz_*.c targets" >&2; exit 2; }
+
+echo "==== building ${#targets[@]} libFuzzer targets (ASan+UBSan) in $build"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DVMMEM_SANITIZE=address -DVMMEM_BUILD_FUZZ=ON -DVMMEM_BUILD_TESTS=OFF >"$out/cmake.log" 2>&1 ||
+  { cat "$out/cmake.log"; exit 2; }
+jobs=${VMMEM_FUZZ_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
+declare -A status
+for t in "${targets[@]}"; do
+  if ninja -C "$build" -j"$jobs" "$t" "${t}_replay" >"$out/build-$t.log" 2>&1; then
+    status[$t]=built
+  else
+    status[$t]=build-failed
+    echo "ci/fuzz.sh: $t does not build: see $out/build-$t.log" >&2
+    tail -20 "$out/build-$t.log" >&2
+  fi
+done
+
+# ---- fuzz -------------------------------------------------------------------
+opt() { # opt TARGET KEY: a value from fuzz/TARGET.options ([libfuzzer] section)
+  if [[ -f fuzz/$1.options ]]; then
+    sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "fuzz/$1.options" | head -1
+  fi
+}
+
+fuzz_one() {
+  local t=$1
+  local dir=$out/$t exe=$build/fuzz/$t
+  rm -rf "$dir" "$out/findings/$t"
+  mkdir -p "$dir/corpus" "$out/findings/$t"
+  if [[ -d corpus/$t ]]; then cp -r "corpus/$t/." "$dir/corpus/"; fi
+  find "$dir/corpus" -type f | wc -l >"$dir/before"
+  local args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+              -artifact_prefix="$out/findings/$t/")
+  local d; d=$(opt "$t" dict)
+  [[ -n $d && -f fuzz/$d ]] && args+=(-dict="$root/fuzz/$d")
+  local m; m=$(opt "$t" max_len)
+  [[ -n $m ]] && args+=(-max_len="$m")
+  echo "$exe ${args[*]} $dir/corpus" >"$dir/command"
+  set +e
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    "$exe" "${args[@]}" "$dir/corpus" >"$dir/fuzz.log" 2>&1
+  echo $? >"$dir/rc"
+  set -e
+  find "$dir/corpus" -type f | wc -l >"$dir/after"
+}
+
+runnable=()
+for t in "${targets[@]}"; do [[ ${status[$t]} == built ]] && runnable+=("$t"); done
+echo "==== fuzzing ${#runnable[@]} targets for ${secs}s each, $jobs at a time"
+i=0
+while ((i < ${#runnable[@]})); do
+  pids=()
+  for ((k = 0; k < jobs && i < ${#runnable[@]}; k++, i++)); do
+    fuzz_one "${runnable[$i]}" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || true; done
+done
+
+# ---- report -------------------------------------------------------------------
+fstat() { sed -n "s/^stat::$2:[[:space:]]*//p" "$1" 2>/dev/null | tail -1 || true; }
+failed=0
+printf '\n%-20s %10s %9s %6s %7s %13s  %s\n' target runs exec/s cov ft corpus findings
+for t in "${targets[@]}"; do
+  if [[ ${status[$t]} != built ]]; then
+    printf '%-20s %10s %9s %6s %7s %13s  %s\n' "$t" - - - - - "BUILD FAILED ($out/build-$t.log)"
+    failed=1
+    continue
+  fi
+  dir=$out/$t log=$dir/fuzz.log
+  if [[ ! -f $dir/rc ]]; then
+    printf '%-20s %10s %9s %6s %7s %13s  %s\n' "$t" - - - - - "DID NOT RUN (see ${dir#$root/})"
+    failed=1
+    continue
+  fi
+  runs=$(fstat "$log" number_of_executed_units) eps=$(fstat "$log" average_exec_per_sec)
+  last=$(grep -E '(DONE|pulse|NEW|REDUCE|INITED).*cov: ' "$log" 2>/dev/null | tail -1 || true)
+  cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
+  rc=$(cat "$dir/rc")
+  mapfile -t found < <(find "$out/findings/$t" -type f | sort)
+  note=none
+  if ((${#found[@]})); then
+    note="${#found[@]}: ${found[*]#$root/}"
+    failed=1
+  elif ((rc != 0)); then
+    note="libFuzzer exit $rc, no reproducer (see ${log#$root/})"
+    failed=1
+  fi
+  printf '%-20s %10s %9s %6s %7s %13s  %s\n' "$t" "${runs:--}" "${eps:--}" "${cov:--}" "${ft:--}" \
+    "$(cat "$dir/before") -> $(cat "$dir/after")" "$note"
+done
+
+for t in "${runnable[@]}"; do
+  mapfile -t found < <(find "$out/findings/$t" -type f | sort)
+  ((${#found[@]})) || continue
+  echo
+  echo "---- $t: findings (log: out/fuzz/$t/fuzz.log)"
+  grep -m3 -E 'MISMATCH|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
+    "$out/$t/fuzz.log" | sed 's/^/  /' || true
+  for f in "${found[@]}"; do
+    echo "  reproducer: ${f#$root/}"
+    echo "    replay (decoded trace): ${build#$root/}/fuzz/${t}_replay ${f#$root/}"
+    echo "    replay (libFuzzer):     ${build#$root/}/fuzz/$t ${f#$root/}"
+  done
+done
+
+if ((merge)); then
+  echo
+  echo "==== merging new coverage into corpus/<target>/"
+  for t in "${runnable[@]}"; do
+    tmp=$(mktemp -d)
+    mkdir -p "corpus/$t"
+    cp -r "corpus/$t/." "$tmp/" 2>/dev/null || true
+    before=$(find "$tmp" -type f | wc -l)
+    "$build/fuzz/$t" -merge=1 -timeout=10 -rss_limit_mb=2048 "$tmp" "$out/$t/corpus" \
+      >"$out/$t/merge.log" 2>&1 || echo "  $t: merge reported an error (see out/fuzz/$t/merge.log)"
+    added=0
+    for f in "$tmp"/*; do
+      n=$(basename "$f")
+      [[ -e corpus/$t/$n ]] && continue
+      cp "$f" "corpus/$t/cov-$n"
+      added=$((added + 1))
+    done
+    echo "  $t: $before -> $((before + added)) files (+$added)"
+    rm -rf "$tmp"
+  done
+fi
+
+if ((failed)); then
+  echo
+  echo "ci/fuzz.sh: FAILED (findings above)"
+  exit 1
+fi
+echo
+echo "ci/fuzz.sh: no findings"
