@@ -89,7 +89,7 @@ typedef struct fm_dev_op {
 typedef struct fm_dev {
     uint8_t regs[FM_MMIO_SIZE];
     fm_dev_op_t log[FM_DEV_LOG];
-    unsigned n;          /* accesses since reset (log keeps the first FM_DEV_LOG) */
+    unsigned n;          /* accesses since reset; log[] is a ring of the last FM_DEV_LOG */
     const char *bad;     /* set when the core hands the device an access it must refuse */
 } fm_dev_t;
 
@@ -111,8 +111,7 @@ static vm_err_t fm_dev_read(void *opaque, uint64_t off, uint8_t size, uint64_t *
         return VM_ERR_MMIO;
     }
     *val = fm_le_load(d->regs + off, size);
-    if (d->n < FM_DEV_LOG)
-        d->log[d->n] = (fm_dev_op_t){off, *val, size, false};
+    d->log[d->n % FM_DEV_LOG] = (fm_dev_op_t){off, *val, size, false};
     d->n++;
     return VM_OK;
 }
@@ -125,8 +124,7 @@ static vm_err_t fm_dev_write(void *opaque, uint64_t off, uint64_t val, uint8_t s
         return VM_ERR_MMIO;
     }
     fm_le_store(d->regs + off, val, size);
-    if (d->n < FM_DEV_LOG)
-        d->log[d->n] = (fm_dev_op_t){off, val & (size == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * size)) - 1),
+    d->log[d->n % FM_DEV_LOG] = (fm_dev_op_t){off, val & (size == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * size)) - 1),
                                      size, true};
     d->n++;
     return VM_OK;
