@@ -5,8 +5,8 @@
  * (conformance/ref: ref_mem_t, ref_mem_route, ref_mem_region_ok).
  *
  * Input: a 2-byte config header, then an op stream in the style of QEMU's
- * generic-fuzz: an opcode byte modulo the op count, then fixed
- * little-endian arguments reduced modulo their valid range. Addresses are
+ * generic-fuzz: an opcode byte (through a weighted table, op_table), then
+ * fixed little-endian arguments reduced modulo their valid range. Addresses are
  * drawn from a small menu of interesting places (near 0, around the end of
  * RAM, around the seed design's size/16 "shard" boundaries, inside and at
  * the edges of mapped regions, near 2^64, anything), so nearly every input
