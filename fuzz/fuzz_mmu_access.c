@@ -117,7 +117,7 @@ typedef struct fa {
 static uint8_t fa_arena[FA_BULK_MAX + FA_MAX_UNDO * 8 + 64];
 static uint8_t fa_carena[FA_BULK_MAX + FA_MAX_UNDO * 8 + 64]; /* the first match's bytes */
 static uint8_t fa_rbuf[FA_BULK_MAX];
-static uint8_t fa_wbuf[FA_BULK_MAX];
+static uint8_t fa_pattern[FA_BULK_MAX + 256]; /* bulk write data: a window of this */
 
 /* ---- tentative model writes ------------------------------------------ */
 static void fa_twrite(fa_t *fa, uint64_t pa, const uint8_t *src, uint64_t len, bool data)
@@ -660,24 +660,26 @@ static void op_bulk(fm_t *fm, fuzz_input_t *in, bool write)
 {
     vm_gva_t va = fm_va(fm, in);
     uint8_t ls = fin_u8(in), seed = fin_u8(in);
-    static const uint16_t lens[6] = {4096, 4095, 4097, 8192, 3 * 4096, 2};
     uint64_t len;
     switch (ls % 8) {
     case 0: len = 0; break;
-    case 1: len = 1 + (ls >> 3); break;
-    case 2: len = fin_u16(in) % (FA_BULK_MAX + 1); break;
-    default: len = lens[((ls % 8) - 3 + ((ls >> 3) & 1)) % 6]; break;
+    case 1: case 2: len = 1 + (ls >> 3); break;                  /* 1..32 */
+    case 3: len = FM_PAGE - 1 + ((ls >> 3) % 3); break;         /* 4095..4097 */
+    case 4: len = 2 * FM_PAGE + (ls >> 3); break;               /* three pages */
+    case 5: len = FM_PAGE + (ls >> 3) * 8; break;
+    default: len = fin_u16(in) % (FA_BULK_MAX + 1); break;
     }
     fa_t fa;
     fm_log_entry_t *e = fm_log(fm, write ? "write-bulk" : "read-bulk",
                                "va=0x%llx len=%llu pattern=%llu", va, len, seed, 0);
     fa_begin(&fa, fm, write ? "write-bulk" : "read-bulk", K_BULK, write ? REF_WRITE : REF_READ,
              va, len);
-    for (uint64_t i = 0; write && i < len; i++)
-        fa_wbuf[i] = (uint8_t)(seed + i * 13 + (i >> 8));
-    fa.wbuf = fa_wbuf;
+    if (!fa_pattern[1])
+        for (size_t i = 0; i < sizeof fa_pattern; i++)
+            fa_pattern[i] = (uint8_t)(i * 13 + (i >> 8) + 1);
+    fa.wbuf = fa_pattern + seed;
     fa.rbuf = fa_rbuf;
-    vm_err_t err = write ? vm_mmu_write_bulk(fm->mmu, va, fa_wbuf, len)
+    vm_err_t err = write ? vm_mmu_write_bulk(fm->mmu, va, fa.wbuf, len)
                          : vm_mmu_read_bulk(fm->mmu, va, fa_rbuf, len);
     e->result = vm_strerror(err);
     fa_observe(&fa, err);

@@ -238,6 +238,19 @@ static void fm_print_tlb_matches(const fm_t *fm, FILE *f, uint64_t va)
         fprintf(f, "  (no remembered TLB entry covers 0x%llx)\n", (unsigned long long)va);
 }
 
+/* The decoded scenario, oldest op first. */
+static void fm_print_log(const fm_t *fm, FILE *f)
+{
+    unsigned first = fm->n_ops > FM_LOG ? fm->n_ops - FM_LOG : 0;
+    fprintf(f, "scenario (%u ops%s):\n", fm->n_ops, first ? ", oldest dropped" : "");
+    for (unsigned i = first; i < fm->n_ops; i++) {
+        const fm_log_entry_t *e = &fm->log[i % FM_LOG];
+        fprintf(f, "  #%-4u %-14s ", i, e->name);
+        fprintf(f, e->fmt, e->a[0], e->a[1], e->a[2], e->a[3]);
+        fprintf(f, "%s%s\n", e->result[0] ? "  -> " : "", e->result);
+    }
+}
+
 __attribute__((noreturn, format(printf, 2, 3)))
 static void fm_fail(fm_t *fm, const char *fmt, ...)
 {
@@ -253,14 +266,7 @@ static void fm_fail(fm_t *fm, const char *fmt, ...)
     fprintf(f, "state now: %s root=0x%llx asid=%u priv=%s sum=%d mxr=%d ad=%s\n",
             fm_levels_name(fm->s.levels), (unsigned long long)(fm->s.root_ppn << 12), fm->s.asid,
             fm_priv_name(fm->s.priv), fm->s.sum, fm->s.mxr, fm->s.ad_hardware ? "hw" : "fault");
-    unsigned first = fm->n_ops > FM_LOG ? fm->n_ops - FM_LOG : 0;
-    fprintf(f, "scenario (%u ops%s):\n", fm->n_ops, first ? ", oldest dropped" : "");
-    for (unsigned i = first; i < fm->n_ops; i++) {
-        const fm_log_entry_t *e = &fm->log[i % FM_LOG];
-        fprintf(f, "  #%-4u %-14s ", i, e->name);
-        fprintf(f, e->fmt, e->a[0], e->a[1], e->a[2], e->a[3]);
-        fprintf(f, "%s%s\n", e->result[0] ? "  -> " : "", e->result);
-    }
+    fm_print_log(fm, f);
     if (fm->have_walk) {
         fprintf(f, "reference walk (fresh) of the failing access:\n");
         ref_rv_walk_print(&fm->walk, fm->walk_va, fm->walk_acc, f);
@@ -999,6 +1005,11 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
 static void fm_teardown(fm_t *fm)
 {
     vm_physmem_t *pm = vm_mmu_physmem(fm->mmu);
+    static int trace = -1;
+    if (trace < 0)
+        trace = getenv("VMMEM_FUZZ_TRACE") != NULL;
+    if (trace) /* VMMEM_FUZZ_TRACE=1: print every input's decoded scenario */
+        fm_print_log(fm, stderr);
     fm_log(fm, "end", "final RAM compare", 0, 0, 0, 0);
     bool all = fm->npages <= 16; /* 64 KiB: compare everything (stray writes) */
     for (unsigned i = 0; i < fm->npages / 8; i++) {
