@@ -498,6 +498,29 @@ static bool bulk_in_ram(uint64_t addr, uint64_t len)
     return addr <= model.size && len <= model.size - addr;
 }
 
+/*
+ * Bulk traffic budget per input: RAM moved by bulk ops, dump and restore
+ * beyond BULK_BUDGET bytes is skipped (the first such op always runs). It
+ * bounds the cost of one input - a long input of 64 KiB restores would
+ * otherwise run a hundred times slower than the rest - without hiding
+ * anything: one transfer of a kind exercises what a hundred do.
+ */
+#define BULK_BUDGET (256u * 1024u)
+static uint64_t bulk_used;
+static bool final_check; /* the end-of-input comparison is never skipped */
+
+static bool bulk_allowed(const char *what, uint64_t addr, uint64_t len)
+{
+    if (final_check || !bulk_in_ram(addr, len) || len <= 64)
+        return true; /* refused or tiny: costs nothing */
+    if (bulk_used > 0 && bulk_used + len > BULK_BUDGET) {
+        trace("%s len=0x%llx skipped: bulk budget spent", what, (unsigned long long)len);
+        return false;
+    }
+    bulk_used += len;
+    return true;
+}
+
 static void fill_canary(size_t len)
 {
     memset(scratch, CANARY, len < CANARY_CHECK ? len : CANARY_CHECK);
@@ -513,6 +536,8 @@ static void check_canary(const char *what, size_t len)
 
 static void op_read_buf(uint64_t addr, uint64_t len, bool null_buf)
 {
+    if (!bulk_allowed("vm_physmem_read_buf", addr, len))
+        return;
     trace("vm_physmem_read_buf addr=0x%llx len=0x%llx%s", (unsigned long long)addr,
           (unsigned long long)len, null_buf ? " buf=NULL" : "");
     bool ok = bulk_in_ram(addr, len);
@@ -557,6 +582,8 @@ static void make_pattern(void)
 
 static void op_write_buf(uint64_t addr, uint64_t len, uint8_t seed, bool null_buf)
 {
+    if (!bulk_allowed("vm_physmem_write_buf", addr, len))
+        return;
     trace("vm_physmem_write_buf addr=0x%llx len=0x%llx seed=0x%02x%s", (unsigned long long)addr,
           (unsigned long long)len, seed, null_buf ? " buf=NULL" : "");
     bool ok = bulk_in_ram(addr, len);
@@ -589,6 +616,8 @@ static uint64_t pick_dump_len(uint8_t sel)
 static void op_dump(uint8_t sel)
 {
     uint64_t len = pick_dump_len(sel);
+    if (!bulk_allowed("vm_physmem_dump", 0, len))
+        return;
     trace("vm_physmem_dump len=0x%llx (size 0x%llx)", (unsigned long long)len,
           (unsigned long long)model.size);
     unsigned allowed = len == model.size ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ARGUMENT);
@@ -609,6 +638,8 @@ static void op_dump(uint8_t sel)
 static void op_restore(uint8_t sel, uint8_t seed)
 {
     uint64_t len = pick_dump_len(sel);
+    if (!bulk_allowed("vm_physmem_restore", 0, len))
+        return;
     trace("vm_physmem_restore len=0x%llx (size 0x%llx) seed=0x%02x", (unsigned long long)len,
           (unsigned long long)model.size, seed);
     unsigned allowed = len == model.size ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ARGUMENT);
@@ -859,6 +890,8 @@ static void run(const uint8_t *data, size_t size)
     n_dirty = 0;
     n_devs = 0;
     n_calls = n_expected = 0;
+    bulk_used = 0;
+    final_check = false;
     op_no = 0;
     if (tracing)
         fprintf(stderr, "fuzz_physmem scenario: RAM %llu bytes%s\n",
@@ -892,6 +925,7 @@ static void run(const uint8_t *data, size_t size)
      * small-RAM runs, and by every explicit dump op (a full compare).
      */
     op_no++;
+    final_check = true;
     if (model.size <= 8192 || (n_dirty == 1 && dirty[0].lo == 0 && dirty[0].hi == model.size)) {
         trace("final: dump and compare all of RAM");
         op_dump(4);
