@@ -73,7 +73,7 @@ int ref_mem_route(const ref_mem_t *m, uint64_t pa, uint64_t size, int *region, u
 
     int first_region = region_holding(m, pa);
     if (first_region >= 0) {
-        uint64_t rlast;
+        uint64_t rlast = 0; /* set: a mapped region always has a last byte */
         last_byte(m->mmio[first_region].base, m->mmio[first_region].size, &rlast);
         if (last <= rlast && pa % size == 0) {
             if (region)
@@ -87,7 +87,7 @@ int ref_mem_route(const ref_mem_t *m, uint64_t pa, uint64_t size, int *region, u
     /* Walk the access stretch by stretch: is every byte backed by something? */
     uint64_t cursor = pa;
     for (;;) {
-        uint64_t stretch_last;
+        uint64_t stretch_last = 0;
         if (cursor < m->size) {
             stretch_last = m->size - 1;
         } else {
