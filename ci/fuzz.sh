@@ -41,10 +41,12 @@ if ((afl)); then
 fi
 
 # ---- dependencies --------------------------------------------------------
-need_pkgs=(clang libclang-rt-14-dev cmake ninja-build pkg-config)
+# libcmocka-dev is not needed by the fuzz build itself (tests are off there)
+# but by ctest's corpus replay in the same checkout: install it alongside.
+need_pkgs=(clang libclang-rt-14-dev cmake ninja-build libcmocka-dev pkg-config)
 have_all() {
   command -v clang >/dev/null && command -v cmake >/dev/null && command -v ninja >/dev/null &&
-    command -v pkg-config >/dev/null &&
+    command -v pkg-config >/dev/null && pkg-config --exists cmocka &&
     echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' |
       clang -x c -fsanitize=fuzzer,address,undefined - -o /tmp/vmmem-fuzz-probe.$$ 2>/dev/null
 }
