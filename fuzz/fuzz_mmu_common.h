@@ -5,9 +5,10 @@
  * maps, raw PTE writes, satp, priv/SUM/MXR/AD, flushes, TLB resize), the
  * MMIO register-file device, the op log and the mismatch report.
  *
- * How it works. Every input builds a fresh vm_mmu_t over RAM of one of
- * four sizes and a reference world: ref_mem_t over a static byte array
- * that mirrors the core's RAM (every physical write goes to both), a
+ * How it works. Every input resets the core machine (vm_mmu_t over a
+ * vm_physmem_t) of one of four RAM sizes and builds a fresh reference
+ * world: ref_mem_t over a static byte array that mirrors the core's RAM
+ * (every physical write goes to both), a
  * ref_rv_state_t mirroring satp/priv/SUM/MXR/AD, a ref_tlb_t remembering
  * every leaf the core may have cached, and a ref_resv_t. Ops are decoded
  * QEMU-generic-fuzz style (opcode byte % n, fixed little-endian args,
@@ -27,17 +28,22 @@
  * match), so a hit that "happens to equal" the fresh walk while skipping
  * an A/D update (BUG-CLASSES 2) is caught.
  *
- * Cost. Per input: one vm_mmu_new (a lazy mmap of at most 4 MiB, only
- * touched pages become resident) and a model reset that re-zeroes only
- * the pages the model wrote. The log stores a format pointer and four
- * integers per op; nothing is formatted unless there is a mismatch.
+ * Cost. One physmem + MMU per RAM size lives for the whole process
+ * (fm_machine): creating and freeing a vm_mmu_t per input cost ~27 us under
+ * ASan, more than the whole per-input budget. Each input resets it
+ * completely through the public API (TLB flush or resize, every setter,
+ * satp) plus white-box zeroing of exactly the RAM pages it touched and
+ * dropping every reservation (physmem_int.h), so no state carries over.
+ * The core's RAM is read straight from its mapping for compares. The log
+ * stores a format pointer and four integers per op; nothing is formatted
+ * unless there is a mismatch (or VMMEM_FUZZ_TRACE=1 is set).
  *
  * Rejected: comparing all of RAM after every op (too slow for 4 MiB; we
- * compare the PTE words of every walk after each translation and the
- * touched pages at the end); formatting the op log as we go (snprintf per
- * op halved throughput); sharing one physmem between inputs with
- * vm_mmu_new_shared (MMIO regions cannot be unmapped and stale
- * reservations of dead owners would accumulate).
+ * compare the PTE words of every walk after each translation, every range
+ * an access could reach after it, and all touched pages at the end, all
+ * of RAM for 64 KiB inputs); formatting the op log as we go (snprintf per
+ * op); a fresh vm_mmu_new per input (see Cost); reading core RAM through
+ * vm_mmu_guest_slice (an instrumented byte loop per call).
  */
 #ifndef VMMEM_FUZZ_MMU_COMMON_H
 #define VMMEM_FUZZ_MMU_COMMON_H
