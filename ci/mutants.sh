@@ -8,10 +8,12 @@
 #     # target: fuzz_translate
 # For each patch: copy the committed tree to a scratch directory, apply the
 # patch there (never to the checkout), build that target with libFuzzer +
-# ASan+UBSan, fuzz it for at most SECONDS (default 60) starting from the
-# target's seed inputs only (corpus/<t>/seed-*, not the regression inputs, so
-# the fuzzer must find the bug itself), and report killed (the target
-# reported a mismatch/crash, with the time it took) or survived.
+# ASan+UBSan, fuzz it for at most SECONDS (default 60) starting from an
+# EMPTY corpus (with only the dictionary), so the fuzzer must find the bug by
+# itself rather than replay a hand-written seed that spells it out, and
+# report killed (the target reported a mismatch/crash, with the time it
+# took) or survived. VMMEM_MUTANT_SEEDS=1 starts from corpus/<t>/seed-*
+# instead (what continuous fuzzing does).
 # Exit status: 0 iff every mutant was killed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +39,11 @@ for p in "${patches[@]}"; do
   src=$work/$name/src
   mkdir -p "$src"
   git archive HEAD | tar -x -C "$src"
-  if ! (cd "$src" && git apply "$root/$p") 2>"$work/$name/apply.log"; then
+  # The scratch copy is its own repository: `git apply` run inside another
+  # repository's subdirectory would silently skip the paths. After applying,
+  # the reverse must apply: proof the bug is really planted.
+  if ! { git -C "$src" init -q && git -C "$src" apply "$root/$p" &&
+         git -C "$src" apply --check -R "$root/$p"; } 2>"$work/$name/apply.log"; then
     printf '%-34s %-18s %-9s %s\n' "$name" "$target" BROKEN "patch does not apply"
     broken=$((broken + 1)); continue
   fi
@@ -50,7 +56,9 @@ for p in "${patches[@]}"; do
   fi
   exe=$(find "$b" -type f -executable -name "$target" | head -1)
   corp=$work/$name/corpus && mkdir -p "$corp"
-  cp "$src"/corpus/"$target"/seed-* "$corp"/ 2>/dev/null || true
+  if [[ ${VMMEM_MUTANT_SEEDS:-0} == 1 ]]; then
+    cp "$src"/corpus/"$target"/seed-* "$corp"/ 2>/dev/null || true
+  fi
   dict=()
   [[ -f $src/fuzz/$target.dict ]] && dict=(-dict="$src/fuzz/$target.dict")
   start=$(date +%s.%N)
