@@ -39,17 +39,19 @@
  * deadlock into a failing test instead of a hang.
  */
 #ifndef _GNU_SOURCE
-#define _POSIX_C_SOURCE 200809L /* pthread_barrier_t, sched_yield, alarm */
+#define _XOPEN_SOURCE 700 /* pthread_barrier_t, sched_yield, alarm, setitimer */
 #endif
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,8 +179,8 @@ static void spin(unsigned n)
 #define AD_DELAYS 256u                /* clear delays swept: 0 .. AD_DELAYS-1 polls */
 #define AD_PATIENT_EVERY 16u          /* every 16th round waits for A, however long */
 #define AD_WATCH_READS 8u             /* re-reads of the cleared PTE per round */
-#define AD_TIME_BUDGET_S 2            /* stop early on a slow (loaded, TSan) machine, */
-#define AD_TIME_LIMIT_S 4             /* ... unless the threads rarely ran side by side */
+#define AD_TIME_BUDGET_S 1            /* stop early on a slow (loaded, TSan) machine, */
+#define AD_TIME_LIMIT_S 2             /* ... unless the threads rarely ran side by side */
 #define AD_ENOUGH_RACES 1000u         /* impatient rounds in which the walk set A */
 
 struct ad_ctx {
@@ -301,6 +303,92 @@ static void *ad_kernel(void *arg)
     return NULL;
 }
 
+/*
+ * The same race without needing two free cores: the "other hart's" clear
+ * is a profiling-timer signal that lands at an arbitrary instruction of
+ * the walk, on the walking thread itself - the exact interleaving "walker
+ * read the PTE, the PTE was cleared, walker updates". CPU-time timers only
+ * tick while the thread runs, so a saturated machine does not starve it.
+ * (Under TSan signals are deferred to safe points: this phase then rarely
+ * lands inside a walk, harmlessly.)
+ */
+#define AD_SIG_PERIOD_US 50
+#define AD_SIG_MAX_ITERS 50000000u
+#define AD_SIG_ENOUGH_HITS 400u   /* signals that cleared the PTE inside a walk */
+#define AD_SIG_TIME_LIMIT_S 1
+
+static vm_physmem_t *ad_sig_pm;
+static vm_gpa_t ad_sig_leaf;
+static volatile sig_atomic_t ad_sig_armed;   /* a walk of the valid PTE is running */
+static volatile sig_atomic_t ad_sig_cleared; /* the handler cleared it during that walk */
+
+static void ad_sig_handler(int sig)
+{
+    (void)sig;
+    if (ad_sig_armed && !ad_sig_cleared) {
+        /* Lock-free: an aligned RAM store (no reservation is live here). */
+        vm_err_t err = vm_physmem_write_u64(ad_sig_pm, ad_sig_leaf, 0);
+        (void)err;
+        ad_sig_cleared = 1;
+    }
+}
+
+/* Returns the number of walks a signal interrupted; failures go to *f. */
+static unsigned long ad_interrupted_walks(vm_mmu_t *mmu, vm_physmem_t *pm, vm_gpa_t leaf,
+                                          struct failures *f)
+{
+    const uint64_t valid = pte_of(AD_PA, VM_PTE_V | VM_PTE_R | VM_PTE_W); /* A=D=0 */
+    struct sigaction sa, old_sa;
+    struct itimerval tv, old_tv;
+    struct timespec t0, t;
+    unsigned long hits = 0;
+
+    ad_sig_pm = pm;
+    ad_sig_leaf = leaf;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = ad_sig_handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPROF, &sa, &old_sa) != 0)
+        return 0;
+    memset(&tv, 0, sizeof(tv));
+    tv.it_interval.tv_usec = AD_SIG_PERIOD_US;
+    tv.it_value.tv_usec = AD_SIG_PERIOD_US;
+    if (setitimer(ITIMER_PROF, &tv, &old_tv) != 0) {
+        sigaction(SIGPROF, &old_sa, NULL);
+        return 0;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (unsigned n = 0; n < AD_SIG_MAX_ITERS && hits < AD_SIG_ENOUGH_HITS; n++) {
+        vm_gpa_t pa = 0;
+        if (n % 1024 == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if (t.tv_sec - t0.tv_sec >= AD_SIG_TIME_LIMIT_S)
+                break;
+        }
+        if (vm_physmem_write_u64(pm, leaf, valid) != VM_OK)
+            fail_note(f, "raw PTE write failed", leaf, 0);
+        vm_mmu_flush_tlb_page(mmu, AD_VA);
+        ad_sig_cleared = 0;
+        ad_sig_armed = 1;
+        vm_err_t err = vm_mmu_translate(mmu, AD_VA + AD_OFF, VM_ACCESS_READ, &pa);
+        ad_sig_armed = 0;
+        if (err != VM_OK && err != VM_ERR_PAGE_FAULT)
+            fail_note(f, "translation neither success nor page fault", err, 0);
+        else if (err == VM_OK && pa != AD_PA + AD_OFF)
+            fail_note(f, "translation to a wrong PA", pa, AD_PA + AD_OFF);
+        if (ad_sig_cleared) {
+            hits++;
+            if (phys64(pm, leaf) != 0)
+                fail_note(f, "PTE cleared during the walk resurrected by the A/D update",
+                          phys64(pm, leaf), n);
+        }
+    }
+    setitimer(ITIMER_PROF, &old_tv, NULL);
+    sigaction(SIGPROF, &old_sa, NULL);
+    return hits;
+}
+
 static void test_ad_update_never_resurrects_cleared_pte(void **state)
 {
     (void)state;
@@ -335,6 +423,10 @@ static void test_ad_update_never_resurrects_cleared_pte(void **state)
     assert_true(c.walks_ok > 0);
     assert_true(c.walks_pf > 0);
     assert_true(c.a_seen > 0);
+
+    unsigned long hits = ad_interrupted_walks(c.walker, c.pm, c.leaf, &c.fail);
+    print_message("walks cleared by a signal mid-walk: %lu\n", hits);
+    assert_no_failures(&c.fail);
     vm_mmu_free(c.walker);
     vm_physmem_free(c.pm);
     alarm(0);
