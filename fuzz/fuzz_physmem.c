@@ -69,6 +69,22 @@ static const uint64_t ram_sizes[16] = {4096, 4100, 65536, 65552, 24, 4095, 1040,
 
 /* ---- the register-file device ---------------------------------------- */
 
+static vm_physmem_t *pm;
+static ref_mem_t model;
+
+/*
+ * A DMA-capable device (map flag 0x08) reaches back into guest RAM from
+ * inside its callbacks, which the contract allows (callbacks run with no
+ * vmmem lock held): an 8-byte write at DMA_STORE stores the value's high
+ * 32 bits at the RAM address in its low 32 bits (mod RAM size), an 8-byte
+ * read at DMA_LOAD returns the 8 RAM bytes at the address held in the
+ * registers at DMA_ADDR. A vmmem lock held across a callback deadlocks
+ * here (a libFuzzer timeout); a lost or misplaced DMA store shows in RAM.
+ */
+#define DMA_ADDR 0x28u
+#define DMA_LOAD 0x30u
+#define DMA_STORE 0x38u
+
 enum call_kind { CALL_READ, CALL_WRITE, CALL_POLL };
 static const char *const call_names[] = {"read", "write", "poll"};
 
@@ -83,6 +99,7 @@ struct dev_call {
 struct regdev {
     int id;
     bool fail_window; /* offsets with (offset & 0xf0) == 0xf0 fail with DEV_ERROR */
+    bool dma;         /* DMA_LOAD / DMA_STORE registers reach into RAM */
     bool has_poll, has_destroy;
     int destroyed;
     uint8_t regs[DEV_REGS];
@@ -120,11 +137,40 @@ static void log_call(struct dev_call *log, int *n, int dev, int kind, uint64_t o
     (*n)++;
 }
 
+static uint64_t dma_load_addr(const struct regdev *d)
+{
+    return dev_value(d, DMA_ADDR, 8) % (model.size - 7); /* RAM is >= 8 bytes */
+}
+
+static uint64_t dma_store_addr(uint64_t val)
+{
+    return (val & 0xFFFFFFFFu) % (model.size - 3);
+}
+
+static bool is_dma_load(const struct regdev *d, uint64_t off, unsigned size)
+{
+    return d->dma && off == DMA_LOAD && size == 8;
+}
+
+static bool is_dma_store(const struct regdev *d, uint64_t off, unsigned size)
+{
+    return d->dma && off == DMA_STORE && size == 8;
+}
+
 static vm_err_t dev_read(void *opaque, uint64_t offset, uint8_t size, uint64_t *val)
 {
     struct regdev *d = opaque;
     bool fails = dev_fails(d, offset);
     uint64_t v = fails || size > 8 ? 0 : dev_value(d, offset, size);
+    if (is_dma_load(d, offset, size)) {
+        uint8_t bytes[8];
+        v = 0;
+        if (vm_physmem_read_buf(pm, dma_load_addr(d), bytes, 8) == VM_OK)
+            for (unsigned i = 0; i < 8; i++)
+                v |= (uint64_t)bytes[i] << (8 * i);
+        else
+            v = 0xDEADDEADDEADDEADu; /* the log comparison reports it */
+    }
     log_call(call_log, &n_calls, d->id, CALL_READ, offset, size, v);
     if (fails)
         return DEV_ERROR;
@@ -141,6 +187,8 @@ static vm_err_t dev_write(void *opaque, uint64_t offset, uint64_t val, uint8_t s
     for (unsigned i = 0; i < size && i < 8; i++)
         if (offset + i < DEV_REGS)
             d->regs[offset + i] = (uint8_t)(val >> (8 * i));
+    if (is_dma_store(d, offset, size))
+        return vm_physmem_write_u32(pm, dma_store_addr(val), (uint32_t)(val >> 32));
     return VM_OK;
 }
 
@@ -175,8 +223,6 @@ struct dirty_range {
 static struct dirty_range dirty[MAX_DIRTY];
 static int n_dirty;
 static uint64_t dirty_hi;
-static ref_mem_t model;
-static vm_physmem_t *pm;
 static int n_devs;       /* devs[] slots handed out (mapped or not) */
 static unsigned op_no;
 static bool tracing;
@@ -462,6 +508,8 @@ static void op_read(uint64_t pa, unsigned size, bool typed)
         const struct regdev *d = &devs[dev_of_region[region]];
         bool fails = dev_fails(d, off);
         expect_val = fails ? 0 : dev_value(d, off, size);
+        if (is_dma_load(d, off, size))
+            expect_val = model_load(dma_load_addr(d), 8);
         expect_call(d->id, CALL_READ, off, size, expect_val);
     } else if (allowed == BIT(VM_OK)) {
         expect_val = model_load(pa, size);
@@ -484,13 +532,16 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
     int region = -1;
     uint64_t off = 0;
     unsigned allowed = size_ok ? expect_scalar(pa, size, &region, &off) : BIT(VM_ERR_INVALID_ARGUMENT);
-    if (region >= 0)
-        expect_call(devs[dev_of_region[region]].id, CALL_WRITE, off, size, truncate_to(val, size));
+    const struct regdev *d = region >= 0 ? &devs[dev_of_region[region]] : NULL;
+    if (d)
+        expect_call(d->id, CALL_WRITE, off, size, truncate_to(val, size));
     vm_err_t e = typed ? core_write_typed(pa, size, val) : vm_physmem_write(pm, pa, val, (uint8_t)size);
     check_err(what, e, allowed);
     check_calls();
-    if (e == VM_OK && region < 0)
+    if (e == VM_OK && !d)
         model_store(pa, val, size);
+    if (e == VM_OK && d && is_dma_store(d, off, size))
+        model_store(dma_store_addr(val), val >> 32, 4);
 }
 
 static bool bulk_in_ram(uint64_t addr, uint64_t len)
@@ -703,6 +754,7 @@ static void op_map(fuzz_input_t *in)
     memset(d, 0, sizeof *d);
     d->id = n_devs;
     d->fail_window = flags & 1u;
+    d->dma = flags & 8u;
     d->has_poll = flags & 2u;
     d->has_destroy = !(flags & 4u);
     vm_mmio_ops_t ops = {dev_read, dev_write, d->has_poll ? dev_poll : NULL,
@@ -715,8 +767,8 @@ static void op_map(fuzz_input_t *in)
         default: ops.write = NULL; break;
         }
     }
-    trace("vm_physmem_map_mmio base=0x%llx size=0x%llx dev%d%s%s%s%s", (unsigned long long)base,
-          (unsigned long long)size, d->id, d->fail_window ? " fail-window" : "",
+    trace("vm_physmem_map_mmio base=0x%llx size=0x%llx dev%d%s%s%s%s%s", (unsigned long long)base,
+          (unsigned long long)size, d->id, d->fail_window ? " fail-window" : "", d->dma ? " dma" : "",
           d->has_poll ? " poll" : "", d->has_destroy ? " destroy" : "",
           null_ops ? ((flags >> 6) == 0 ? " ops=NULL" : (flags >> 6) == 1 ? " read=NULL" : " write=NULL") : "");
 

@@ -124,7 +124,7 @@ def p_map(bsel, ssel, flags, arg):
     """bsel: 0 after RAM, 1 hole+arg*4K, 2 in RAM, 3 overlap other, 4 adjacent,
     5 near 2^64, 6 0x10000000+arg*8, 7 arg<<16|arg.  ssel: 0 zero, 1 1, 2 8,
     3 64, 4 256, 5 4096, 6 1+arg%0x3000, 7 ~2^64, 8 arg<<12, 9 16+arg%512.
-    flags: 1 fail window, 2 poll, 4 no destroy, 0x30 + (x<<6) NULL ops."""
+    flags: 1 fail window, 2 poll, 4 no destroy, 8 DMA, 0x30 + (x<<6) NULL ops."""
     return u8(P_MAP) + u8(bsel) + u8(ssel) + u8(flags) + u32(arg)
 
 
@@ -204,6 +204,14 @@ def physmem_seeds():
         p_read(4, P.any(8192 + 0xE0)), p_write(8, P.any(8192 + 0x8), 0x1122334455667788),
         p_read(8, P.any(8192 + 0x8)), p_read_any(2, P.any(8192 + 0x9)),
         p_read(2, P.region(0, 16 + 0x20)),
+    ])
+    s["dma"] = hdr(4100) + b"".join([
+        p_map(1, 3, 2 | 8, 0),                 # 4104: 64-byte DMA device
+        p_write(8, P.ram(0x123), 0x8877665544332211),
+        p_write(8, P.any(4104 + 0x28), 0x123),  # DMA_ADDR
+        p_read(8, P.any(4104 + 0x30)),          # DMA_LOAD: RAM at 0x123 through the device
+        p_write(8, P.any(4104 + 0x38), (0xCAFEBABE << 32) | 0xFFE),  # DMA_STORE at 0xffe
+        p_read(4, P.ram(0xFFE)), p_read(8, P.any(4104 + 0x30)),
     ])
     s["null-args"] = hdr(24) + b"".join([
         u8(P_NULL) + u8(0) + P.near0(0) + u8(2),
