@@ -43,8 +43,9 @@
  *
  * Rejected: checking the A/D race only with free-running threads - on a
  * busy 2-core machine the walker and the clearing thread are seldom on a
- * CPU at the same time and a planted plain-store write-back went unseen in
- * about half of the runs; the signal phase catches it in every run.
+ * CPU at the same time, and a planted plain-store write-back went unseen
+ * in every run while other jobs saturated the cores; the signal phase
+ * caught it in every run we tried.
  */
 #ifndef _GNU_SOURCE
 #define _XOPEN_SOURCE 700 /* pthread_barrier_t, sched_yield, alarm, setitimer */
