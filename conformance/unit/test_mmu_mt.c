@@ -14,7 +14,9 @@
  *    the two threads on two cores at once, so on a saturated machine the
  *    thread phase runs longer (up to AD_TIME_LIMIT_S), and a second phase
  *    lands the clear inside the walk as a profiling-timer signal on the
- *    walking thread itself, which needs no second core;
+ *    walking thread itself, which needs no second core; there a walk that
+ *    succeeds although its PTE was cleared mid-walk must have set A before
+ *    the clear (else it skipped the re-walk after a failed compare-and-set);
  *  - D after concurrent stores and D clears (BUG-CLASSES 2): stores keep
  *    going while a thread clears D behind the TLBs' back (no sfence, which
  *    mmu.h allows); afterwards a store that follows a flush and a load (the
@@ -330,14 +332,18 @@ static vm_physmem_t *ad_sig_pm;
 static vm_gpa_t ad_sig_leaf;
 static volatile sig_atomic_t ad_sig_armed;   /* a walk of the valid PTE is running */
 static volatile sig_atomic_t ad_sig_cleared; /* the handler cleared it during that walk */
+static volatile sig_atomic_t ad_sig_had_a;   /* ... and the PTE it overwrote had A set */
 
 static void ad_sig_handler(int sig)
 {
     (void)sig;
     if (ad_sig_armed && !ad_sig_cleared) {
-        /* Lock-free: an aligned RAM store (no reservation is live here). */
-        vm_err_t err = vm_physmem_write_u64(ad_sig_pm, ad_sig_leaf, 0);
+        /* Lock-free: aligned RAM accesses (no reservation is live here). */
+        uint64_t old = 0;
+        vm_err_t err = vm_physmem_read_u64(ad_sig_pm, ad_sig_leaf, &old);
+        err = vm_physmem_write_u64(ad_sig_pm, ad_sig_leaf, 0);
         (void)err;
+        ad_sig_had_a = (old & VM_PTE_A) != 0;
         ad_sig_cleared = 1;
     }
 }
@@ -391,6 +397,11 @@ static unsigned long ad_interrupted_walks(vm_mmu_t *mmu, vm_physmem_t *pm, vm_gp
             if (phys64(pm, leaf) != 0)
                 fail_note(f, "PTE cleared during the walk resurrected by the A/D update",
                           phys64(pm, leaf), n);
+            /* A walk that succeeded although its PTE was cleared under it
+             * must have set A before the clear (step 9: if the
+             * compare-and-set fails, walk again - and find V=0). */
+            if (err == VM_OK && !ad_sig_had_a)
+                fail_note(f, "walk used a PTE whose A update failed (no re-walk)", n, 0);
         }
     }
     setitimer(ITIMER_PROF, &old_tv, NULL);
