@@ -75,12 +75,19 @@ VM_API size_t vm_physmem_size(const vm_physmem_t *pm);
 VM_API vm_hugepage_mode_t vm_physmem_hugepages(const vm_physmem_t *pm);
 
 /*
- * Scalar accesses to RAM or MMIO. Errors: VM_ERR_INVALID_ARGUMENT (NULL
- * out), VM_ERR_INVALID_ADDRESS (any byte outside RAM and outside every MMIO
- * region, or a RAM access running past its end), VM_ERR_MMIO (the access
- * straddles a region edge or is misaligned for a device) or the device's
- * own error. A write to RAM breaks every LR reservation on the granules it
- * touches.
+ * Scalar accesses to RAM or MMIO. Checked in this order:
+ *   VM_ERR_INVALID_ARGUMENT  NULL out (or pm), size not 1/2/4/8;
+ *   VM_ERR_INVALID_ADDRESS   addr + size - 1 wraps past 2^64 - 1;
+ *   wholly inside RAM        done (any alignment);
+ *   VM_ERR_MMIO              the access touches an MMIO region but is not
+ *                            wholly inside it (also from the end of RAM into
+ *                            an adjacent region), or is inside it but not
+ *                            naturally aligned (pa % size != 0): the device
+ *                            never sees split or misaligned accesses;
+ *   wholly inside a region   the device's callback; its error is returned;
+ *   VM_ERR_INVALID_ADDRESS   otherwise (some byte is neither RAM nor MMIO,
+ *                            e.g. a RAM access running past its end).
+ * A write to RAM breaks every LR reservation on the granules it touches.
  */
 VM_API VM_WUR vm_err_t vm_physmem_read_u8(vm_physmem_t *pm, uint64_t addr, uint8_t *out);
 VM_API VM_WUR vm_err_t vm_physmem_read_u16(vm_physmem_t *pm, uint64_t addr, uint16_t *out);
@@ -142,7 +149,13 @@ VM_API VM_WUR vm_err_t vm_physmem_restore(vm_physmem_t *pm, const void *data, si
  */
 VM_API void vm_physmem_reserve(vm_physmem_t *pm, vm_gpa_t pa, uint64_t owner, uint8_t size);
 
-/* LR in one call: reserve, then read the value (naturally aligned, RAM only). */
+/*
+ * LR in one call: reserve, then read the value. Errors (no reservation
+ * changes on error, the owner keeps any previous one):
+ * VM_ERR_INVALID_ARGUMENT (size, NULL val), VM_ERR_ALIGNMENT_FAULT (pa not
+ * naturally aligned), VM_ERR_INVALID_ADDRESS (not wholly in RAM: MMIO
+ * included, and no device is called).
+ */
 VM_API VM_WUR vm_err_t vm_physmem_load_reserved(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size,
                                                 uint64_t owner, uint64_t *val);
 
@@ -163,7 +176,9 @@ VM_API VM_WUR vm_err_t vm_physmem_store_conditional(vm_physmem_t *pm, vm_gpa_t p
  * Map a device at [base, base+size). The ops struct is copied; opaque is
  * owned by the region from now on (destroy(opaque) runs at vm_physmem_free).
  * Errors: VM_ERR_INVALID_ARGUMENT (size 0, NULL ops/read/write, base+size
- * overflows), VM_ERR_MMIO (overlaps RAM or another region),
+ * exceeds 2^64 - 1: a region can not include the very last byte of the
+ * address space), VM_ERR_MMIO (overlaps RAM or another region; merely
+ * adjacent is fine),
  * VM_ERR_OUT_OF_MEMORY. On error nothing is mapped and destroy is not called.
  */
 VM_API VM_WUR vm_err_t vm_physmem_map_mmio(vm_physmem_t *pm, vm_gpa_t base, uint64_t size,
