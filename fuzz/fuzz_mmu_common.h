@@ -922,6 +922,23 @@ static vm_mmu_t *fm_machine(unsigned k)
     return mc->mmu;
 }
 
+/* All four machines at once, from LLVMFuzzerInitialize: a machine created
+ * lazily makes the first input of its RAM size take extra edges. */
+static int fm_trace = -1; /* VMMEM_FUZZ_TRACE=1: print every input's scenario */
+
+static void fm_init_machines(void)
+{
+    fm_trace = getenv("VMMEM_FUZZ_TRACE") != NULL;
+    for (unsigned k = 0; k < 4; k++) {
+        vm_mmu_t *mmu = fm_machine(k);
+        uint64_t v;
+        /* Warm up: the first LR of an owner allocates its reservation
+         * slot; take that path here, not in the first input that does LR. */
+        if (mmu && vm_mmu_load_reserved(mmu, 0, 8, &v) == VM_OK)
+            vm_physmem_invalidate(vm_mmu_physmem(mmu), 0, 8);
+    }
+}
+
 /*
  * Config header (6 bytes): mode, RAM size, root selector, ASID selector,
  * flags (priv 1:0, SUM 2, MXR 3, AD fault 4, strict 5, 7:6 == 3 for the
@@ -981,13 +998,14 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
         want_i = 1 + (tsel & 7);
         want_d = 1 + ((tsel >> 3) & 7);
     }
+    /* Always a resize: fresh entries and hint arrays, exactly as a new
+     * MMU has them (a flush keeps the hints, and stale hints change which
+     * branches the next lookups take: AFL++ stability). */
+    if (vm_mmu_resize_tlbs(fm->mmu, want_i, want_d) != VM_OK)
+        fm_fail(fm, "vm_mmu_resize_tlbs(%zu, %zu) failed", want_i, want_d);
     vm_mmu_tlb_capacity(fm->mmu, &ci, &cd);
-    if (ci != want_i || cd != want_d) {
-        if (vm_mmu_resize_tlbs(fm->mmu, want_i, want_d) != VM_OK)
-            fm_fail(fm, "vm_mmu_resize_tlbs(%zu, %zu) failed", want_i, want_d);
-    } else {
-        vm_mmu_flush_tlb(fm->mmu);
-    }
+    if (ci != want_i || cd != want_d)
+        fm_fail(fm, "vm_mmu_resize_tlbs(%zu, %zu) left %zu/%zu", want_i, want_d, ci, cd);
     static const int privs[4] = {0, 1, 1, 3};
     fm->s.priv = privs[fl & 3];
     vm_mmu_set_priv(fm->mmu, (vm_priv_t)fm->s.priv);
@@ -1001,7 +1019,11 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
     vm_mmu_set_strict_align(fm->mmu, fm->strict);
 
     uint16_t asid = (asel & 3) == 3 ? asel >> 2 : fm_asids[asel & 3];
-    vm_mmu_set_satp(fm->mmu, 0); /* so the config's satp write is a MODE change */
+    /* Bare first, whatever the last input left (set_paging_mode always
+     * flushes; set_satp flushes only on a MODE change, a branch that would
+     * depend on the previous input), so the config's satp is a MODE change. */
+    vm_mmu_set_paging_mode(fm->mmu, VM_PAGING_BARE);
+    vm_mmu_set_satp(fm->mmu, 0);
     fm_write_satp(fm, fm_satp_of(fm_mode_of_levels(fm->cfg_levels), asid, fm->root_a >> 12));
     fm_stats(fm, &fm->hits, &fm->misses);
     return true;
@@ -1011,10 +1033,9 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
 static void fm_teardown(fm_t *fm)
 {
     vm_physmem_t *pm = vm_mmu_physmem(fm->mmu);
-    static int trace = -1;
-    if (trace < 0)
-        trace = getenv("VMMEM_FUZZ_TRACE") != NULL;
-    if (trace) /* VMMEM_FUZZ_TRACE=1: print every input's decoded scenario */
+    if (fm_trace < 0)
+        fm_trace = getenv("VMMEM_FUZZ_TRACE") != NULL;
+    if (fm_trace)
         fm_print_log(fm, stderr);
     fm_log(fm, "end", "final RAM compare", 0, 0, 0, 0);
     bool all = fm->npages <= 16; /* 64 KiB: compare everything (stray writes) */
