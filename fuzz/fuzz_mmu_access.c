@@ -105,6 +105,9 @@ typedef struct fa {
 
     /* every RAM range any candidate may touch (collected in a first pass) */
     bool collect;
+    int nc0;                       /* part 0's candidates, the same in both passes */
+    fa_cand_t c0[FA_MAX_CANDS];
+    ref_rv_walk_t w0;
     struct { uint64_t pa, len; } watch[32];
     unsigned n_watch;
 
@@ -211,9 +214,6 @@ static int fa_candidates(fa_t *fa, unsigned k, const ref_rv_walk_t *w, fa_cand_t
             ref_tlb_record(&fa_inflight, &fm->s, fa->part_va[j], fa->acc, &fa->walks[j]);
     if (fa_inflight.n)
         n = fa_hits_from(fa, &fa_inflight, fa->part_va[k], w, c, n);
-    for (int i = 0; i < n; i++)
-        if (c[i].outcome == REF_OK)
-            fa_watch(fa, c[i].pa, fa->part_len[k]);
     return n;
 }
 
@@ -442,11 +442,27 @@ static void fa_try(fa_t *fa, unsigned k)
         return;
     }
     ref_rv_walk_t *w = &fa->walks[k];
-    ref_rv_translate(&fm->m, &fm->s, fa->part_va[k], fa->acc, false, w);
-    for (int j = 0; j < w->n_steps && j < REF_MAX_LEVELS; j++)
-        fa_watch(fa, w->steps[j].pte_addr, 8);
     fa_cand_t c[FA_MAX_CANDS];
-    int nc = fa_candidates(fa, k, w, c);
+    int nc;
+    if (k == 0 && !fa->collect) {
+        /* the model is pristine at part 0 in both passes: reuse */
+        *w = fa->w0;
+        nc = fa->nc0;
+        memcpy(c, fa->c0, sizeof c);
+    } else {
+        ref_rv_translate(&fm->m, &fm->s, fa->part_va[k], fa->acc, false, w);
+        for (int j = 0; j < w->n_steps && j < REF_MAX_LEVELS; j++)
+            fa_watch(fa, w->steps[j].pte_addr, 8);
+        nc = fa_candidates(fa, k, w, c);
+        for (int i = 0; i < nc; i++)
+            if (c[i].outcome == REF_OK)
+                fa_watch(fa, c[i].pa, fa->part_len[k]);
+        if (k == 0) {
+            fa->w0 = *w;
+            fa->nc0 = nc;
+            memcpy(fa->c0, c, sizeof c);
+        }
+    }
     for (int i = 0; i < nc; i++) {
         unsigned mark = fa->n_undo;
         fa->path[k] = c[i];
