@@ -93,6 +93,7 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
     t->hint = hint;
     t->hint_mask = nhint - 1;
     t->capacity = capacity;
+    t->clock = 0;
     tlb_flush_all(t);
     return VM_OK;
 }
