@@ -123,7 +123,7 @@ static uint8_t fa_rbuf[FA_BULK_MAX];
 static uint8_t fa_pattern[FA_BULK_MAX + 256]; /* bulk write data: a window of this */
 
 /* ---- tentative model writes ------------------------------------------ */
-static void fa_twrite(fa_t *fa, uint64_t pa, const uint8_t *src, uint64_t len, bool data)
+FUZZ_NO_COVERAGE static void fa_twrite(fa_t *fa, uint64_t pa, const uint8_t *src, uint64_t len, bool data)
 {
     if (fa->n_undo == FA_MAX_UNDO || fa->arena_used + len > sizeof fa_arena)
         fm_fail(fa->fm, "harness bug: undo log full");
@@ -137,7 +137,7 @@ static void fa_twrite(fa_t *fa, uint64_t pa, const uint8_t *src, uint64_t len, b
     memmove(fm_mram + pa, src, len);
 }
 
-static void fa_undo_to(fa_t *fa, unsigned mark)
+FUZZ_NO_COVERAGE static void fa_undo_to(fa_t *fa, unsigned mark)
 {
     while (fa->n_undo > mark) {
         fa->n_undo--;
@@ -147,7 +147,7 @@ static void fa_undo_to(fa_t *fa, unsigned mark)
     }
 }
 
-static void fa_watch(fa_t *fa, uint64_t pa, uint64_t len)
+FUZZ_NO_COVERAGE static void fa_watch(fa_t *fa, uint64_t pa, uint64_t len)
 {
     if (!fa->collect || !fm_in_ram(fa->fm, pa, len))
         return;
@@ -168,7 +168,7 @@ static void fa_watch(fa_t *fa, uint64_t pa, uint64_t len)
 static ref_tlb_t fa_inflight;
 
 /* Add the answers the remembered leaves of t legally give for part k. */
-static int fa_hits_from(fa_t *fa, const ref_tlb_t *t, uint64_t va, const ref_rv_walk_t *w,
+FUZZ_NO_COVERAGE static int fa_hits_from(fa_t *fa, const ref_tlb_t *t, uint64_t va, const ref_rv_walk_t *w,
                         fa_cand_t *c, int n)
 {
     fm_t *fm = fa->fm;
@@ -200,7 +200,7 @@ static int fa_hits_from(fa_t *fa, const ref_tlb_t *t, uint64_t va, const ref_rv_
 }
 
 /* The fresh walk first, then every answer a remembered leaf legally gives. */
-static int fa_candidates(fa_t *fa, unsigned k, const ref_rv_walk_t *w, fa_cand_t *c)
+FUZZ_NO_COVERAGE static int fa_candidates(fa_t *fa, unsigned k, const ref_rv_walk_t *w, fa_cand_t *c)
 {
     fm_t *fm = fa->fm;
     int n = 0;
@@ -241,7 +241,7 @@ static inline int fa_route(const fm_t *fm, uint64_t pa, uint64_t len, int *regio
  * match's walked leaves (the core may have cached any of them) and
  * whether they reserve different granules (LR).
  */
-static void fa_on_match(fa_t *fa, unsigned np)
+FUZZ_NO_COVERAGE static void fa_on_match(fa_t *fa, unsigned np)
 {
     if (fa->n_match++ == 0) {
         uint32_t used = 0;
@@ -280,7 +280,7 @@ static void fa_on_match(fa_t *fa, unsigned np)
  * one translated but is not RAM (bulk). Computes what the contracts
  * prescribe for this combination and compares with the observations.
  */
-static bool fa_eval(fa_t *fa, unsigned np, bool backing_fault)
+FUZZ_NO_COVERAGE static bool fa_eval(fa_t *fa, unsigned np, bool backing_fault)
 {
     fm_t *fm = fa->fm;
     if (fa->collect)
@@ -434,7 +434,7 @@ static bool fa_eval(fa_t *fa, unsigned np, bool backing_fault)
 
 /* Depth-first over every combination of the parts' candidates (fresh
  * walk first); fa_eval() collects the ones that match. */
-static void fa_try(fa_t *fa, unsigned k)
+FUZZ_NO_COVERAGE static void fa_try(fa_t *fa, unsigned k)
 {
     fm_t *fm = fa->fm;
     if (k == fa->nparts) {
@@ -484,7 +484,7 @@ static void fa_try(fa_t *fa, unsigned k)
 
 /* ---- driving one access -------------------------------------------- */
 
-static void fa_split(fa_t *fa)
+FUZZ_NO_COVERAGE static void fa_split(fa_t *fa)
 {
     uint64_t va = fa->va, left = fa->len, off = 0;
     fa->nparts = 0;
@@ -559,7 +559,7 @@ static void fa_report(fa_t *fa)
 }
 
 /* Find the matching combinations, then commit the first to the model. */
-static void fa_check(fa_t *fa)
+FUZZ_NO_COVERAGE static void fa_check(fa_t *fa)
 {
     fm_t *fm = fa->fm;
     fa_split(fa);

@@ -24,7 +24,10 @@
  *
  *   LRU is exact: every hit and fill stamps the entry with ++clock; when
  *   the TLB is full, the entry with the smallest stamp is evicted, empty
- *   entries being used first. Before a fill, every entry overlapping the
+ *   entries being used first. A high-water mark (`used`) bounds every scan
+ *   and flush to the entries ever filled since the last full flush, so a
+ *   flush of a mostly empty TLB (a context switch, a mode change) costs
+ *   what it holds, not its capacity. Before a fill, every entry overlapping the
  *   new page that a lookup under the same ASID could find (any ASID for a
  *   global fill) is dropped, so a lookup never has two candidates.
  *
@@ -50,16 +53,15 @@ static size_t tlb_hint_size(size_t capacity)
     return n;
 }
 
+/*
+ * An empty entry is defined by its tag alone (TLB_TAG_INVALID never equals a
+ * page-aligned VA); perms = 0 as well, so even the VA 1 with a zero page
+ * mask can never hit. The other fields are dead until the next fill.
+ */
 static void tlb_entry_clear(struct tlb_entry *e)
 {
     e->tag = TLB_TAG_INVALID;
-    e->page_mask = 0;
-    e->pa_base = 0;
-    e->last_use = 0;
     e->perms = 0;
-    e->asid = 0;
-    e->asid_mask = 0xffff;
-    e->level = -1;
 }
 
 static bool tlb_entry_valid(const struct tlb_entry *e)
@@ -94,6 +96,7 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
     t->hint_mask = nhint - 1;
     t->capacity = capacity;
     t->clock = 0;
+    t->used = capacity; /* the entries are uninitialised: clear them all */
     tlb_flush_all(t);
     return VM_OK;
 }
@@ -105,12 +108,13 @@ void tlb_destroy(struct tlb *t)
     t->entries = NULL;
     t->hint = NULL;
     t->capacity = 0;
+    t->used = 0;
 }
 
 struct tlb_entry *tlb_lookup_slow(struct tlb *t, vm_gva_t va, uint16_t asid, bool touch)
 {
     uint16_t *hint = &t->hint[(va >> TLB_HINT_SHIFT) & t->hint_mask];
-    for (size_t i = 0; i < t->capacity; i++) {
+    for (size_t i = 0; i < t->used; i++) {
         struct tlb_entry *e = &t->entries[i];
         if (tlb_entry_covers(e, va) && tlb_entry_visible(e, asid)) {
             *hint = (uint16_t)i;
@@ -131,7 +135,7 @@ void tlb_insert(struct tlb *t, vm_gva_t va, uint64_t page_mask, vm_gpa_t pa_base
      * lookup could find next to it - under this ASID, or under any ASID
      * when the new entry is global. Two aligned power-of-two ranges overlap
      * iff one contains the other's base. */
-    for (size_t i = 0; i < t->capacity; i++) {
+    for (size_t i = 0; i < t->used; i++) {
         struct tlb_entry *e = &t->entries[i];
         if (!tlb_entry_valid(e))
             continue;
@@ -139,8 +143,9 @@ void tlb_insert(struct tlb *t, vm_gva_t va, uint64_t page_mask, vm_gpa_t pa_base
         if (overlaps && (global || tlb_entry_visible(e, asid)))
             tlb_entry_clear(e);
     }
-    /* Empty entries first, else the least recently used one. */
-    for (size_t i = 0; i < t->capacity; i++) {
+    /* Empty entries first (below the high-water mark, then the next one
+     * above it), else the least recently used one. */
+    for (size_t i = 0; i < t->used; i++) {
         if (!tlb_entry_valid(&t->entries[i])) {
             victim = i;
             break;
@@ -148,6 +153,8 @@ void tlb_insert(struct tlb *t, vm_gva_t va, uint64_t page_mask, vm_gpa_t pa_base
         if (victim == t->capacity || t->entries[i].last_use < t->entries[victim].last_use)
             victim = i;
     }
+    if (t->used < t->capacity && (victim == t->capacity || tlb_entry_valid(&t->entries[victim])))
+        victim = t->used++;
     struct tlb_entry *e = &t->entries[victim];
     e->tag = tag;
     e->page_mask = page_mask;
@@ -162,15 +169,16 @@ void tlb_insert(struct tlb *t, vm_gva_t va, uint64_t page_mask, vm_gpa_t pa_base
 
 void tlb_flush_all(struct tlb *t)
 {
-    for (size_t i = 0; i < t->capacity; i++)
+    for (size_t i = 0; i < t->used; i++)
         tlb_entry_clear(&t->entries[i]);
+    t->used = 0;
 }
 
 /* sfence.vma x0, asid: only non-global entries of that ASID (Priv. spec,
  * "SFENCE.VMA": global mappings are not affected by an ASID-scoped fence). */
 void tlb_flush_asid(struct tlb *t, uint16_t asid)
 {
-    for (size_t i = 0; i < t->capacity; i++) {
+    for (size_t i = 0; i < t->used; i++) {
         struct tlb_entry *e = &t->entries[i];
         if (tlb_entry_valid(e) && e->asid_mask != 0 && e->asid == asid)
             tlb_entry_clear(e);
@@ -180,7 +188,7 @@ void tlb_flush_asid(struct tlb *t, uint16_t asid)
 /* sfence.vma va, x0: every entry covering va, in any ASID, global too. */
 void tlb_flush_va(struct tlb *t, vm_gva_t va)
 {
-    for (size_t i = 0; i < t->capacity; i++) {
+    for (size_t i = 0; i < t->used; i++) {
         struct tlb_entry *e = &t->entries[i];
         if (tlb_entry_covers(e, va))
             tlb_entry_clear(e);

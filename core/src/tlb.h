@@ -49,6 +49,8 @@ struct tlb {
     uint64_t hint_mask;
     uint64_t clock;      /* LRU clock */
     size_t capacity;
+    size_t used;         /* high-water mark: entries [used, capacity) are all empty,
+                            so scans and flushes touch only what was filled */
 };
 
 /*
