@@ -72,6 +72,7 @@ static bool mmu_translating(const vm_mmu_t *mmu)
 /* Recompute the permission bits the inline hit asks for. */
 static void mmu_update_need(vm_mmu_t *mmu)
 {
+    mmu->identity = !mmu_translating(mmu);
     if (!mmu_translating(mmu) || mmu->fmt == NULL) {
         for (unsigned a = 0; a < 3; a++)
             mmu->need[a] = TLB_PERM_NEVER;

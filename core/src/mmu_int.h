@@ -20,6 +20,7 @@ struct vm_mmu {
     uint16_t asid;              /* satp.ASID */
     uint32_t need[3];           /* TLB permission bit per access in the current
                                    context; TLB_PERM_NEVER when not translating */
+    bool identity;              /* Bare or M-mode: VA == PA, no TLB (kept by mmu_update_need) */
     struct tlb itlb;            /* fetches */
     struct tlb dtlb;            /* loads and stores */
     uint64_t tlb_hits, tlb_misses;
