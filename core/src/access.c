@@ -79,6 +79,18 @@ static vm_err_t access_one_page(vm_mmu_t *mmu, vm_gva_t va, vm_gpa_t pa, unsigne
 }
 
 /*
+ * Bare mode and M-mode: an aligned access to RAM needs no translation and
+ * no TLB (and counts no TLB statistics). Tested first thing in access_slow
+ * (tail-called after the TLB hit failed), so it costs the paged hit path
+ * nothing and keeps the inline functions free of a stack frame.
+ */
+static inline bool access_identity_ram(const vm_mmu_t *mmu, vm_gva_t va, unsigned size)
+{
+    return mmu->identity && mmu_size_ok(size) && (va & (size - 1u)) == 0 &&
+           physmem_ram_contains(mmu->pm, va, size);
+}
+
+/*
  * Every scalar access that is not an aligned RAM TLB hit. For a write *val
  * holds the value; for a read it receives the zero-extended result.
  */
@@ -87,6 +99,13 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
 {
     if (!mmu_size_ok(size) || val == NULL)
         return VM_ERR_INVALID_ARGUMENT;
+    if (access_identity_ram(mmu, va, size)) {
+        if (access == VM_ACCESS_WRITE)
+            physmem_store_aligned(mmu->pm, va, *val, size);
+        else
+            *val = physmem_load_aligned(mmu->pm, va, size);
+        return mmu_success(mmu);
+    }
     bool misaligned = (va & (size - 1u)) != 0;
     if (misaligned && mmu->strict_align)
         return access_fault(mmu, va, access, VM_FAULT_MISALIGNED, "misaligned (strict alignment)");
@@ -157,27 +176,12 @@ static inline bool access_fast_pa(vm_mmu_t *mmu, struct tlb *tlb, vm_gva_t va, u
     return VM_LIKELY(*pa + size <= mmu->pm->ram_size);
 }
 
-/*
- * Bare mode and M-mode: an aligned access to RAM needs no translation and
- * no TLB (and counts no TLB statistics). Tested only after the TLB hit
- * failed, so it costs the paged hit path nothing.
- */
-static inline bool access_identity_ram(const vm_mmu_t *mmu, vm_gva_t va, unsigned size)
-{
-    return mmu->identity && mmu_size_ok(size) && (va & (size - 1u)) == 0 &&
-           physmem_ram_contains(mmu->pm, va, size);
-}
-
 vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
 {
     vm_gpa_t pa;
     if (VM_LIKELY(val != NULL && access_fast_pa(mmu, &mmu->dtlb, va, size, VM_ACCESS_READ, &pa))) {
         mmu->tlb_hits++;
         *val = physmem_load_aligned(mmu->pm, pa, size);
-        return mmu_success(mmu);
-    }
-    if (val != NULL && access_identity_ram(mmu, va, size)) {
-        *val = physmem_load_aligned(mmu->pm, va, size);
         return mmu_success(mmu);
     }
     return access_slow(mmu, va, size, val, VM_ACCESS_READ);
@@ -191,10 +195,6 @@ vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
         physmem_store_aligned(mmu->pm, pa, val, size);
         return mmu_success(mmu);
     }
-    if (access_identity_ram(mmu, va, size)) {
-        physmem_store_aligned(mmu->pm, va, val, size);
-        return mmu_success(mmu);
-    }
     return access_slow(mmu, va, size, &val, VM_ACCESS_WRITE);
 }
 
@@ -204,10 +204,6 @@ vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
     if (VM_LIKELY(insn != NULL && access_fast_pa(mmu, &mmu->itlb, pc, 4, VM_ACCESS_EXEC, &pa))) {
         mmu->tlb_hits++;
         *insn = physmem_load_aligned(mmu->pm, pa, 4);
-        return mmu_success(mmu);
-    }
-    if (insn != NULL && access_identity_ram(mmu, pc, 4)) {
-        *insn = physmem_load_aligned(mmu->pm, pc, 4);
         return mmu_success(mmu);
     }
     return access_slow(mmu, pc, 4, insn, VM_ACCESS_EXEC);
