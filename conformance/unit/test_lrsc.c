@@ -516,11 +516,41 @@ static void test_lrsc_many_owners(void **state)
         assert_int_equal(sc(pm, 0x10000 + o * 8, 1, 8, o * 1000), o >= 32);
 }
 
+/*
+ * Owners come and go (vCPUs created and freed): the reservation table must
+ * stay as large as the reservations live at once, not grow per owner ever
+ * seen; and a departed owner's reservation must not keep writers on the
+ * slow path (nres back to 0).
+ */
+static void test_lrsc_table_bounded_by_live_reservations(void **state)
+{
+    vm_physmem_t *pm = *state;
+    uint64_t v;
+    bool ok;
+
+    for (uint64_t owner = 1; owner <= 20000; owner++) {
+        assert_int_equal(vm_physmem_load_reserved(pm, 0x100 + 8 * (owner % 4), 8, owner, &v), VM_OK);
+        assert_int_equal(vm_physmem_store_conditional(pm, 0x100 + 8 * (owner % 4), owner, 8, owner, &ok),
+                         VM_OK);
+        assert_true(ok);
+    }
+    assert_true(pm->res_cap <= 8);
+    assert_int_equal(__atomic_load_n(&pm->nres, __ATOMIC_SEQ_CST), 0);
+
+    /* A recycled slot must not let its new owner inherit anything. */
+    assert_int_equal(vm_physmem_load_reserved(pm, 0x200, 8, 1, &v), VM_OK);
+    assert_int_equal(vm_physmem_store_conditional(pm, 0x200, 7, 8, 2, &ok), VM_OK);
+    assert_false(ok); /* owner 2 never reserved */
+    assert_int_equal(vm_physmem_store_conditional(pm, 0x200, 7, 8, 1, &ok), VM_OK);
+    assert_true(ok);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_lrsc_seed_example),
+        T(test_lrsc_table_bounded_by_live_reservations),
         T(test_lrsc_widths_and_merge),
         T(test_lrsc_sc_without_lr_fails),
         T(test_lrsc_sc_after_sc_fails),

@@ -142,6 +142,8 @@ void vm_mmu_free(vm_mmu_t *mmu)
     tlb_destroy(&mmu->dtlb);
     if (mmu->owns_pm)
         vm_physmem_free(mmu->pm);
+    else /* a departing vCPU leaves no reservation behind in shared memory */
+        physmem_clear_reservation(mmu->pm, mmu->owner);
     free(mmu);
 }
 

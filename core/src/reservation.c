@@ -68,13 +68,26 @@ static struct vm_reservation *find_slot(vm_physmem_t *pm, uint64_t owner)
     return NULL;
 }
 
-/* The owner's slot, created (invalid) if needed; NULL if out of memory. */
+/*
+ * The owner's slot, created (invalid) if needed; NULL if out of memory. An
+ * invalid slot says nothing (no slot and an invalid slot both mean "no
+ * reservation"), so any invalid slot is recycled before the table grows:
+ * the table stays as large as the most reservations ever live at once,
+ * however many owners (vCPUs created and freed) come and go.
+ */
 static struct vm_reservation *get_slot(vm_physmem_t *pm, uint64_t owner)
 {
     struct vm_reservation *r = find_slot(pm, owner);
 
     if (r)
         return r;
+    for (size_t i = 0; i < pm->res_len; i++) {
+        if (!pm->res[i].valid) {
+            r = &pm->res[i];
+            r->owner = owner;
+            return r;
+        }
+    }
     if (pm->res_len == pm->res_cap) {
         size_t cap = pm->res_cap ? pm->res_cap * 2 : 8;
         struct vm_reservation *n;
