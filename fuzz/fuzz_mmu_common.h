@@ -1024,6 +1024,16 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
      * depend on the previous input), so the config's satp is a MODE change. */
     vm_mmu_set_paging_mode(fm->mmu, VM_PAGING_BARE);
     vm_mmu_set_satp(fm->mmu, 0);
+    /* The fault record too: the previous input's last fault must not decide
+     * which branch this input's first success takes (AFL++ stability). A
+     * fault (unbacked PA in Bare mode), then a success, always. */
+    {
+        uint64_t v;
+        vm_gpa_t pa;
+        if (vm_mmu_read(fm->mmu, UINT64_C(1) << 62, 8, &v) == VM_OK ||
+            vm_mmu_translate(fm->mmu, 0, VM_ACCESS_READ, &pa) != VM_OK)
+            fm_fail(fm, "Bare-mode reset probe: unbacked read succeeded or identity failed");
+    }
     fm_write_satp(fm, fm_satp_of(fm_mode_of_levels(fm->cfg_levels), asid, fm->root_a >> 12));
     fm_stats(fm, &fm->hits, &fm->misses);
     return true;
