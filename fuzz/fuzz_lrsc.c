@@ -25,12 +25,9 @@
  * reservation with an SC whose outcome the model predicts, and RAM is
  * compared byte for byte with the model.
  *
- * One tolerance, from an ambiguity in the contract: when an LR fails
- * (bad size, misaligned, not RAM), physmem.h says both "on any error ... no
- * reservation changes" and that invalid reserve input "leaves the owner with
- * no reservation". Either reading is accepted: the hart's reservation is
- * marked unknown, its next SC may succeed or fail (the model follows what
- * the core did), and from then on it is exact again.
+ * No tolerance: physmem.h pins that a failed LR (vm_physmem_load_reserved)
+ * changes no reservation, while invalid vm_physmem_reserve input leaves the
+ * owner with none; the model follows both exactly.
  *
  * A mismatch replays the input with the trace on (decoded scenario, expected
  * vs actual per op) and traps. All state is static and reset per input.
@@ -61,7 +58,6 @@ static const uint64_t owner_sets[4][MAX_HARTS] = {
 static uint8_t model_ram[MAX_RAM];
 static uint8_t scratch[MAX_RAM + 16];
 static ref_resv_t resv;
-static bool unknown[MAX_HARTS]; /* reservation state after a failed LR: either reading */
 static const uint64_t *owners;
 static int n_harts;
 static uint64_t ram_size, window, dev_base;
@@ -100,9 +96,7 @@ static void print_reservations(void)
 {
     fprintf(stderr, "    model reservations:");
     for (int h = 0; h < n_harts; h++) {
-        if (unknown[h])
-            fprintf(stderr, " h%d=unknown", h);
-        else if (resv.valid[h])
+        if (resv.valid[h])
             fprintf(stderr, " h%d=0x%llx", h, (unsigned long long)resv.granule[h]);
         else
             fprintf(stderr, " h%d=none", h);
@@ -233,12 +227,12 @@ static void op_lr(int h, uint64_t pa, unsigned size)
     if (!size_ok(size)) {
         allowed = BIT(VM_ERR_INVALID_ARGUMENT);
     } else {
-        allowed = 0;
+        /* physmem.h: alignment, then RAM (MMIO included: INVALID_ADDRESS). */
         if (pa % size != 0)
-            allowed |= BIT(VM_ERR_ALIGNMENT_FAULT);
-        if (!in_ram(pa, size))
-            allowed |= BIT(VM_ERR_INVALID_ADDRESS) | (in_device(pa, size) ? BIT(VM_ERR_MMIO) : 0);
-        if (!allowed)
+            allowed = BIT(VM_ERR_ALIGNMENT_FAULT);
+        else if (!in_ram(pa, size))
+            allowed = BIT(VM_ERR_INVALID_ADDRESS);
+        else
             allowed = BIT(VM_OK);
     }
     uint64_t val = 0;
@@ -252,10 +246,9 @@ static void op_lr(int h, uint64_t pa, unsigned size)
         if (val != want)
             mismatch("LR read 0x%llx, model 0x%llx", (unsigned long long)val, (unsigned long long)want);
         ref_resv_lr(&resv, h, pa);
-        unknown[h] = false;
-    } else {
-        unknown[h] = true;
     }
+    /* On error no reservation changes (physmem.h, LR): the model keeps
+     * whatever the hart held. */
 }
 
 static void op_reserve(int h, uint64_t pa, unsigned size)
@@ -272,7 +265,6 @@ static void op_reserve(int h, uint64_t pa, unsigned size)
         ref_resv_lr(&resv, h, pa);
     else
         resv.valid[h] = false;
-    unknown[h] = false;
 }
 
 static void op_sc(int h, uint64_t pa, unsigned size, uint64_t val, bool null_stored)
@@ -294,26 +286,17 @@ static void op_sc(int h, uint64_t pa, unsigned size, uint64_t val, bool null_sto
     /* Past the argument checks every path clears the owner's reservation. */
     unsigned allowed = 0;
     if (pa % size != 0)
-        allowed |= BIT(VM_ERR_ALIGNMENT_FAULT);
-    if (!in_ram(pa, size))
-        allowed |= BIT(VM_ERR_INVALID_ADDRESS);
+        allowed = BIT(VM_ERR_ALIGNMENT_FAULT); /* checked before the address */
+    else if (!in_ram(pa, size))
+        allowed = BIT(VM_ERR_INVALID_ADDRESS);
     if (allowed) {
         check_err("vm_physmem_store_conditional", e, allowed);
         resv.valid[h] = false;
-        unknown[h] = false;
         return;
     }
     check_err("vm_physmem_store_conditional", e, BIT(VM_OK));
     if (tracing)
         fprintf(stderr, "      -> stored=%d\n", stored);
-    if (unknown[h]) {
-        /* either reading of a failed LR: follow the core */
-        if (stored)
-            model_write(pa, val, size); /* breaks every reservation on the granule */
-        resv.valid[h] = false;
-        unknown[h] = false;
-        return;
-    }
     bool want = ref_resv_sc(&resv, h, pa, size); /* clears h; on success breaks others */
     if (stored != want)
         mismatch("SC stored=%d, Zalrsc model says %d", stored, want);
@@ -381,7 +364,6 @@ static void op_restore(uint8_t sel, uint64_t pa)
     if (e == VM_OK) {
         memcpy(model_ram, scratch, ram_size);
         ref_resv_reset(&resv);
-        memset(unknown, 0, sizeof unknown);
     }
 }
 
@@ -407,12 +389,12 @@ static void op_cmpxchg(uint64_t pa, bool use_current, uint64_t expected, uint64_
           (unsigned long long)expected, (unsigned long long)desired);
     bool swapped = false;
     vm_err_t e = physmem_cmpxchg_u64(pm, pa, expected, desired, &swapped);
-    unsigned allowed = 0;
+    unsigned allowed = BIT(VM_OK);
     if (pa % 8 != 0)
-        allowed |= BIT(VM_ERR_ALIGNMENT_FAULT);
-    if (!in_ram(pa, 8))
-        allowed |= BIT(VM_ERR_INVALID_ADDRESS);
-    check_err("physmem_cmpxchg_u64", e, allowed ? allowed : BIT(VM_OK));
+        allowed = BIT(VM_ERR_ALIGNMENT_FAULT); /* physmem_int.h: checked before the address */
+    else if (!in_ram(pa, 8))
+        allowed = BIT(VM_ERR_INVALID_ADDRESS);
+    check_err("physmem_cmpxchg_u64", e, allowed);
     if (e != VM_OK)
         return;
     bool want = model_load(pa, 8) == expected;
@@ -442,7 +424,6 @@ static void op_clear(int h)
     trace("physmem_clear_reservation h%d", h);
     physmem_clear_reservation(pm, owners[h]);
     resv.valid[h] = false;
-    unknown[h] = false;
 }
 
 enum {
@@ -569,7 +550,6 @@ static void run(const uint8_t *data, size_t size)
     }
     memset(model_ram, 0, ram_size);
     ref_resv_reset(&resv);
-    memset(unknown, 0, sizeof unknown);
     dev_calls = dev_destroyed = 0;
     dev_mapped = false;
     op_no = 0;

@@ -77,7 +77,8 @@ VM_API vm_hugepage_mode_t vm_physmem_hugepages(const vm_physmem_t *pm);
 /*
  * Scalar accesses to RAM or MMIO. Checked in this order:
  *   VM_ERR_INVALID_ARGUMENT  NULL out (or pm), size not 1/2/4/8;
- *   VM_ERR_INVALID_ADDRESS   addr + size - 1 wraps past 2^64 - 1;
+ *   VM_ERR_INVALID_ADDRESS   addr + size > 2^64 - 1 (the last byte of the
+ *                            64-bit space is never addressable);
  *   wholly inside RAM        done (any alignment);
  *   VM_ERR_MMIO              the access touches an MMIO region but is not
  *                            wholly inside it (also from the end of RAM into
@@ -150,8 +151,8 @@ VM_API VM_WUR vm_err_t vm_physmem_restore(vm_physmem_t *pm, const void *data, si
 VM_API void vm_physmem_reserve(vm_physmem_t *pm, vm_gpa_t pa, uint64_t owner, uint8_t size);
 
 /*
- * LR in one call: reserve, then read the value. Errors (no reservation
- * changes on error, the owner keeps any previous one):
+ * LR in one call: reserve, then read the value. Errors, checked in this
+ * order (no reservation changes on error, the owner keeps any previous one):
  * VM_ERR_INVALID_ARGUMENT (size, NULL val), VM_ERR_ALIGNMENT_FAULT (pa not
  * naturally aligned), VM_ERR_INVALID_ADDRESS (not wholly in RAM: MMIO
  * included, and no device is called).
@@ -163,7 +164,8 @@ VM_API VM_WUR vm_err_t vm_physmem_load_reserved(vm_physmem_t *pm, vm_gpa_t pa, u
 VM_API void vm_physmem_invalidate(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size);
 
 /*
- * SC: *stored tells whether the value was written. Errors (state unchanged
+ * SC: *stored tells whether the value was written. Errors, checked in the
+ * order listed (state unchanged
  * apart from the owner's reservation being cleared on every path past
  * argument checks): VM_ERR_INVALID_ARGUMENT (size, NULL stored),
  * VM_ERR_ALIGNMENT_FAULT (pa not naturally aligned),
