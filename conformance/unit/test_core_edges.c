@@ -399,6 +399,22 @@ static void test_access_invalidate_reservation_page_crossing(void **state)
     expect_sc(e, VA + 0x1008, PA_B + 8, true);
 }
 
+/*
+ * A crossing range whose second page has no valid mapping: the translation
+ * is speculative (no fault reported), and the part on the mapped first page
+ * still drops the reservation there.
+ */
+static void test_access_invalidate_reservation_second_page_unmapped(void **state)
+{
+    struct env *e = *state;
+    map4k(e, VA, PA_A, RW);
+    uint64_t v = 0;
+    assert_int_equal(vm_mmu_load_reserved(e->mmu, VA + 0xff8, 8, &v), VM_OK);
+    vm_mmu_invalidate_reservation(e->mmu, VA + 0xffc, 8);
+    assert_int_equal(vm_mmu_last_fault(e->mmu)->kind, VM_FAULT_NONE);
+    expect_sc(e, VA + 0xff8, PA_A + 0xff8, false);
+}
+
 /* guest_slice follows vm_physmem_read_buf: len 0 succeeds with a NULL
  * buffer for any pa <= size, and fails past the end. */
 static void test_access_guest_slice_zero_length(void **state)
@@ -464,6 +480,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_access_invalidate_reservation_page_crossing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_access_invalidate_reservation_second_page_unmapped,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_guest_slice_zero_length, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ptbuilder_init_near_top_never_wraps, setup, teardown),
     };
