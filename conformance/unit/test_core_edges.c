@@ -463,10 +463,62 @@ static void test_ptbuilder_init_near_top_never_wraps(void **state)
     free(now);
 }
 
+/* ---- access.c: a device that refuses an access ------------------------- */
+
+static vm_err_t refusing_read(void *opaque, uint64_t off, uint8_t size, uint64_t *val)
+{
+    (void)opaque;
+    (void)size;
+    *val = 0;
+    return off == 0 ? VM_ERR_MMIO : VM_ERR_INVALID_ADDRESS;
+}
+
+static vm_err_t refusing_write(void *opaque, uint64_t off, uint64_t val, uint8_t size)
+{
+    (void)val;
+    (void)size;
+    (*(int *)opaque)++;
+    return off == 0 ? VM_ERR_MMIO : VM_ERR_OUT_OF_MEMORY;
+}
+
+/*
+ * mmu.h: a failed access through translation returns a fault code and
+ * records it; a device refusing the access is an access fault (cause 5 for
+ * the load, 7 for the store) whatever code the device returned, and the
+ * record names this access, not an earlier fault.
+ */
+static void test_access_device_error_is_access_fault(void **state)
+{
+    struct env *e = *state;
+    static int writes;
+    static const vm_mmio_ops_t o = {.read = refusing_read, .write = refusing_write};
+    const vm_gpa_t dev = UINT64_C(0x10000000);
+    uint64_t v = 0;
+
+    assert_int_equal(vm_mmu_map_mmio(e->mmu, dev, 0x1000, &o, &writes), VM_OK);
+    map4k(e, VA, dev, RW);
+    /* An unrelated earlier fault must not be what the record shows. */
+    expect_fault(e, vm_mmu_read(e->mmu, VA + 0x5000, 8, &v), VM_ERR_PAGE_FAULT, VM_FAULT_PAGE,
+                 VM_CAUSE_LOAD_PAGE_FAULT, VM_ACCESS_READ, VA + 0x5000);
+    expect_fault(e, vm_mmu_read(e->mmu, VA, 4, &v), VM_ERR_ACCESS_FAULT, VM_FAULT_ACCESS,
+                 VM_CAUSE_LOAD_ACCESS, VM_ACCESS_READ, VA);
+    expect_fault(e, vm_mmu_read(e->mmu, VA + 8, 8, &v), VM_ERR_ACCESS_FAULT, VM_FAULT_ACCESS,
+                 VM_CAUSE_LOAD_ACCESS, VM_ACCESS_READ, VA + 8);
+    expect_fault(e, vm_mmu_write(e->mmu, VA, 1, 4), VM_ERR_ACCESS_FAULT, VM_FAULT_ACCESS,
+                 VM_CAUSE_STORE_ACCESS, VM_ACCESS_WRITE, VA);
+    expect_fault(e, vm_mmu_write(e->mmu, VA + 16, 1, 8), VM_ERR_ACCESS_FAULT, VM_FAULT_ACCESS,
+                 VM_CAUSE_STORE_ACCESS, VM_ACCESS_WRITE, VA + 16);
+    assert_int_equal(writes, 2); /* the device did see both stores */
+    /* The physical path passes the device's own code through (physmem.h). */
+    assert_int_equal(vm_mmu_read_phys(e->mmu, dev, 4, &v), VM_ERR_MMIO);
+    assert_int_equal(vm_mmu_write_phys(e->mmu, dev + 8, 1, 8), VM_ERR_OUT_OF_MEMORY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mmu_new_zero_size_fails),
+        cmocka_unit_test_setup_teardown(test_access_device_error_is_access_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmu_set_paging_mode_sv57_keeps_satp_and_flushes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mmu_set_priv_ignores_invalid_value, setup, teardown),

@@ -70,10 +70,12 @@ static vm_err_t access_one_page(vm_mmu_t *mmu, vm_gva_t va, vm_gpa_t pa, unsigne
          * fault (BUG-CLASSES 18). */
         if (!aligned)
             return access_fault(mmu, va, access, VM_FAULT_ACCESS, "misaligned MMIO access");
-        vm_err_t err = physmem_access_slow(pm, pa, size, val, write);
-        if (err == VM_ERR_INVALID_ADDRESS)
-            return access_fault(mmu, va, access, VM_FAULT_ACCESS, "no RAM or MMIO at PA");
-        return err; /* VM_OK, or the device's own error, unchanged */
+        /* A device that refuses the access is a bus error: the guest sees
+         * an access fault (cause 5 / 7 / 1), recorded like any other
+         * (mmu.h), whatever code the device returned. */
+        if (physmem_access_slow(pm, pa, size, val, write) != VM_OK)
+            return access_fault(mmu, va, access, VM_FAULT_ACCESS, "device error");
+        return VM_OK;
     }
     return access_fault(mmu, va, access, VM_FAULT_ACCESS, "no RAM or MMIO at PA");
 }

@@ -160,7 +160,10 @@ VM_API VM_WUR vm_err_t vm_mmu_guest_slice(vm_mmu_t *mmu, uint64_t pa, size_t len
  * Accesses through translation. size is 1, 2, 4 or 8. Misaligned accesses
  * are allowed unless strict alignment is on; one that crosses a page
  * translates both pages before touching memory. MMIO is reachable; a
- * misaligned MMIO access is an access fault.
+ * misaligned or page-crossing MMIO access, and an access the device refuses
+ * (its callback returns an error), is an access fault (VM_ERR_ACCESS_FAULT,
+ * recorded with reason "device error"): the device's own code is not passed
+ * through here, unlike vm_physmem_read/write and vm_mmu_read/write_phys.
  */
 VM_API VM_WUR vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
 VM_API VM_WUR vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size);
