@@ -454,9 +454,15 @@ FUZZ_NO_COVERAGE static void fa_try(fa_t *fa, unsigned k)
         for (int j = 0; j < w->n_steps && j < REF_MAX_LEVELS; j++)
             fa_watch(fa, w->steps[j].pte_addr, 8);
         nc = fa_candidates(fa, k, w, c);
-        for (int i = 0; i < nc; i++)
-            if (c[i].outcome == REF_OK)
-                fa_watch(fa, c[i].pa, fa->part_len[k]);
+        for (int i = 0; i < nc; i++) {
+            if (c[i].outcome != REF_OK)
+                continue;
+            fa_watch(fa, c[i].pa, fa->part_len[k]);
+            /* a PA beyond RAM: the page it would alias to if the core
+             * masked it is compared at the end (BUG-CLASSES 20) */
+            if (fa->collect && !fm_in_ram(fm, c[i].pa, 1))
+                fm_touch(fm, c[i].pa % fm->ram_size, 1);
+        }
         if (k == 0) {
             fa->w0 = *w;
             fa->nc0 = nc;
@@ -597,14 +603,13 @@ FUZZ_NO_COVERAGE static void fa_check(fa_t *fa)
         fm_le_store(fm_model_regs + fa->m_dev_op.off, fa->m_dev_op.val, fa->m_dev_op.size);
     for (unsigned i = 0; i < fa->n_leaves; i++)
         ref_tlb_record(&fm->tlb, &fm->s, fa->leaves[i].va, fa->acc, &fa->leaves[i].w);
-    /* every range any candidate could reach is compared at the end; a PA
-     * beyond RAM marks the page it would alias to if the core masked it
-     * (BUG-CLASSES 20) */
+    /* every range any candidate could reach is compared at the end (the
+     * pages a PA beyond RAM would alias to were marked by fa_try). Not
+     * from fa->path[]: after the search it holds the last combination
+     * tried, and parts a fault ended early are stale stack bytes of an
+     * earlier op or input (AFL++ stability). */
     for (unsigned i = 0; i < fa->n_watch; i++)
         fm_touch(fm, fa->watch[i].pa, fa->watch[i].len);
-    for (unsigned k = 0; k < fa->nparts; k++)
-        if (fa->path[k].outcome == REF_OK && !fm_in_ram(fm, fa->path[k].pa, 1))
-            fm_touch(fm, fa->path[k].pa % fm->ram_size, 1);
 }
 
 /* ---- ops ----------------------------------------------------------- */

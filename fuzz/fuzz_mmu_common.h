@@ -922,6 +922,28 @@ static vm_mmu_t *fm_machine(unsigned k)
     return mc->mmu;
 }
 
+/*
+ * Put a machine into the one state every input starts from: Bare, satp 0,
+ * S-mode, SUM/MXR off, hardware A/D, no strict alignment, TLBs flushed.
+ * Called after creation and at the end of every input. Why at the end:
+ * the setters' own branches depend on the state they find (every one
+ * recomputes the hit path's permission bits along a mode- and
+ * priv-dependent path; a flush scans the entries the last input filled),
+ * so a reset at the start of the next input would record the previous
+ * input's state in that input's coverage (AFL++ stability). At the end,
+ * those branches belong to the input that left the state: deterministic.
+ */
+static void fm_machine_reset(vm_mmu_t *mmu)
+{
+    vm_mmu_set_paging_mode(mmu, VM_PAGING_BARE); /* flushes both TLBs */
+    vm_mmu_set_satp(mmu, 0);
+    vm_mmu_set_priv(mmu, VM_PRIV_S);
+    vm_mmu_set_sum(mmu, false);
+    vm_mmu_set_mxr(mmu, false);
+    vm_mmu_set_ad_mode(mmu, VM_AD_HARDWARE);
+    vm_mmu_set_strict_align(mmu, false);
+}
+
 /* All four machines at once, from LLVMFuzzerInitialize: a machine created
  * lazily makes the first input of its RAM size take extra edges. */
 static int fm_trace = -1; /* VMMEM_FUZZ_TRACE=1: print every input's scenario */
@@ -936,6 +958,8 @@ static void fm_init_machines(void)
          * slot; take that path here, not in the first input that does LR. */
         if (mmu && vm_mmu_load_reserved(mmu, 0, 8, &v) == VM_OK)
             vm_physmem_invalidate(vm_mmu_physmem(mmu), 0, 8);
+        if (mmu)
+            fm_machine_reset(mmu);
     }
 }
 
@@ -990,7 +1014,15 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
     fm->s = (ref_rv_state_t){0};
     fm_pool_init(fm);
 
-    /* Reset the machine: TLBs, then every setter. */
+    /* Reset the machine: Bare first, then TLBs, then every setter. Bare
+     * first, whatever the last input left: set_satp flushes only on a MODE
+     * change, and every setter recomputes the hit path's permission bits
+     * along a branch that depends on the current mode and priv, so with the
+     * previous input's mode still in place the setters below would take
+     * its branches (AFL++ stability); in Bare they all take the identity
+     * branch, and the config's satp below is always a MODE change. */
+    vm_mmu_set_paging_mode(fm->mmu, VM_PAGING_BARE);
+    vm_mmu_set_satp(fm->mmu, 0);
     /* Small TLBs (1..8 entries) in 3 of 4 inputs: evictions are frequent
      * and flushes cheap; the default 64/128 in the rest. */
     size_t want_i = 64, want_d = 128, ci, cd;
@@ -1019,11 +1051,6 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
     vm_mmu_set_strict_align(fm->mmu, fm->strict);
 
     uint16_t asid = (asel & 3) == 3 ? asel >> 2 : fm_asids[asel & 3];
-    /* Bare first, whatever the last input left (set_paging_mode always
-     * flushes; set_satp flushes only on a MODE change, a branch that would
-     * depend on the previous input), so the config's satp is a MODE change. */
-    vm_mmu_set_paging_mode(fm->mmu, VM_PAGING_BARE);
-    vm_mmu_set_satp(fm->mmu, 0);
     /* The fault record too: the previous input's last fault must not decide
      * which branch this input's first success takes (AFL++ stability). A
      * fault (unbacked PA in Bare mode), then a success, always. */
@@ -1082,6 +1109,7 @@ static void fm_teardown(fm_t *fm)
     if (__atomic_load_n(&pm->nres, __ATOMIC_RELAXED) != 0)
         fm_fail(fm, "vm_physmem_invalidate on every reserved granule left nres = %u",
                 __atomic_load_n(&pm->nres, __ATOMIC_RELAXED));
+    fm_machine_reset(fm->mmu);
     fm->mmu = NULL;
 }
 
