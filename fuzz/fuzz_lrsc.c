@@ -39,6 +39,8 @@
 #include <string.h>
 
 #include "fuzz_input.h"
+#define FUZZ_TARGET_NAME "fuzz_lrsc"
+#include "fuzz_report.h"
 #include "physmem_int.h"
 #include "ref_model.h"
 #include "vmmem/physmem.h"
@@ -64,33 +66,6 @@ static uint64_t ram_size, window, dev_base;
 static bool dev_mapped;
 static int dev_calls, dev_destroyed;
 static vm_physmem_t *pm;
-static unsigned op_no;
-static bool tracing;
-static jmp_buf on_mismatch;
-
-#define BIT(e) (1u << (e))
-
-static const char *err_name(vm_err_t e)
-{
-    static const char *const names[] = {
-        "OK", "INVALID_ADDRESS", "PAGE_FAULT", "ACCESS_FAULT", "ALIGNMENT_FAULT",
-        "INVALID_ARGUMENT", "OUT_OF_MEMORY", "MMIO", "UNSUPPORTED",
-    };
-    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
-}
-
-static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void trace(const char *fmt, ...)
-{
-    if (!tracing)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "  #%u ", op_no);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 static void print_reservations(void)
 {
@@ -102,35 +77,6 @@ static void print_reservations(void)
             fprintf(stderr, " h%d=none", h);
     }
     fputc('\n', stderr);
-}
-
-static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void mismatch(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "fuzz_lrsc: MISMATCH at op #%u: ", op_no);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    print_reservations();
-    longjmp(on_mismatch, 1);
-}
-
-static void check_err(const char *what, vm_err_t got, unsigned allowed)
-{
-    if (tracing) {
-        fprintf(stderr, "      -> %s", err_name(got));
-        const char *sep = " (expected ";
-        for (unsigned e = 0; e < VM_ERR__COUNT; e++)
-            if (allowed & BIT(e)) {
-                fprintf(stderr, "%s%s", sep, err_name((vm_err_t)e));
-                sep = "|";
-            }
-        fprintf(stderr, ")\n");
-    }
-    if ((unsigned)got >= VM_ERR__COUNT || !(allowed & BIT(got)))
-        mismatch("%s returned %s, not allowed by the contract", what, err_name(got));
 }
 
 /* ---- the device: LR/SC must never reach it; writes must not break reservations */
@@ -295,7 +241,7 @@ static void op_sc(int h, uint64_t pa, unsigned size, uint64_t val, bool null_sto
         return;
     }
     check_err("vm_physmem_store_conditional", e, BIT(VM_OK));
-    if (tracing)
+    if (fuzz_tracing)
         fprintf(stderr, "      -> stored=%d\n", stored);
     bool want = ref_resv_sc(&resv, h, pa, size); /* clears h; on success breaks others */
     if (stored != want)
@@ -398,7 +344,7 @@ static void op_cmpxchg(uint64_t pa, bool use_current, uint64_t expected, uint64_
     if (e != VM_OK)
         return;
     bool want = model_load(pa, 8) == expected;
-    if (tracing)
+    if (fuzz_tracing)
         fprintf(stderr, "      -> swapped=%d\n", swapped);
     if (swapped != want)
         mismatch("cmpxchg swapped=%d, memory says %d", swapped, want);
@@ -461,7 +407,7 @@ static void run_op(fuzz_input_t *in)
         uint8_t delta = fin_u8(in);
         uint64_t v = fin_u64(in);
         op_lr(h, pa, s);
-        op_no++;
+        fuzz_op_no++;
         /* mostly the LR's own address; sometimes another slot (same or next granule) */
         uint64_t sc_pa = (delta & 0x80) ? pa + (delta & 7) * s : pa;
         op_sc(h, sc_pa, s, v, false);
@@ -524,7 +470,7 @@ static void run_op(fuzz_input_t *in)
 static void probe_reservations(void)
 {
     for (int h = 0; h < n_harts; h++) {
-        op_no++;
+        fuzz_op_no++;
         uint64_t pa = resv.valid[h] ? resv.granule[h] : window;
         if (!in_ram(pa, 1))
             pa = 0;
@@ -552,8 +498,8 @@ static void run(const uint8_t *data, size_t size)
     ref_resv_reset(&resv);
     dev_calls = dev_destroyed = 0;
     dev_mapped = false;
-    op_no = 0;
-    if (tracing)
+    fuzz_op_no = 0;
+    if (fuzz_tracing)
         fprintf(stderr, "fuzz_lrsc scenario: %d harts (owners 0x%llx 0x%llx 0x%llx 0x%llx), RAM %llu, "
                         "window 0x%llx%s\n", n_harts, (unsigned long long)owners[0],
                 (unsigned long long)owners[1], (unsigned long long)owners[2],
@@ -572,12 +518,12 @@ static void run(const uint8_t *data, size_t size)
     }
 
     while (!fin_done(&in)) {
-        op_no++;
+        fuzz_op_no++;
         run_op(&in);
     }
     probe_reservations();
 
-    op_no++;
+    fuzz_op_no++;
     trace("final: dump and compare RAM");
     vm_err_t e = vm_physmem_dump(pm, scratch, ram_size);
     check_err("vm_physmem_dump", e, BIT(VM_OK));
@@ -596,32 +542,24 @@ static void run(const uint8_t *data, size_t size)
         mismatch("device destroyed %d times", dev_destroyed);
 }
 
-/* VMMEM_FUZZ_TRACE=1 in the environment traces every input (for reading seeds). */
-static bool trace_always;
+static void release_run(void)
+{
+    vm_physmem_free(pm);
+    pm = NULL;
+}
 
+/* VMMEM_FUZZ_TRACE=1 in the environment traces every input (for reading seeds). */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    trace_always = getenv("VMMEM_FUZZ_TRACE") != NULL;
+    fuzz_report_init();
+    fuzz_on_mismatch = print_reservations;
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    tracing = trace_always;
-    if (setjmp(on_mismatch) == 0) {
-        run(data, size);
-        return 0;
-    }
-    vm_physmem_free(pm);
-    pm = NULL;
-    tracing = true;
-    fprintf(stderr, "---- decoded scenario ----\n");
-    if (setjmp(on_mismatch) == 0) {
-        run(data, size);
-        fprintf(stderr, "fuzz_lrsc: the mismatch did not repeat on replay (nondeterminism?)\n");
-    }
-    __builtin_trap();
+    return fuzz_run_reporting(run, release_run, data, size);
 }

@@ -28,7 +28,7 @@
  * dump must equal the model byte for byte, free must call each mapped
  * device's destroy exactly once and never one whose mapping failed.
  *
- * On a mismatch the input is run again from scratch with tracing on, which
+ * On a mismatch the input is run again from scratch with fuzz_tracing on, which
  * prints the decoded scenario op by op with expected vs actual results,
  * then the target traps (__builtin_trap). State lives in static storage
  * and is reset per input; RAM is capped at 1 MiB and the model and scratch
@@ -47,6 +47,8 @@
 #include <string.h>
 
 #include "fuzz_input.h"
+#define FUZZ_TARGET_NAME "fuzz_physmem"
+#include "fuzz_report.h"
 #include "ref_model.h"
 #include "vmmem/physmem.h"
 
@@ -224,70 +226,6 @@ static struct dirty_range dirty[MAX_DIRTY];
 static int n_dirty;
 static uint64_t dirty_hi;
 static int n_devs;       /* devs[] slots handed out (mapped or not) */
-static unsigned op_no;
-static bool tracing;
-static jmp_buf on_mismatch;
-
-static const char *err_name(vm_err_t e)
-{
-    static const char *const names[] = {
-        "OK", "INVALID_ADDRESS", "PAGE_FAULT", "ACCESS_FAULT", "ALIGNMENT_FAULT",
-        "INVALID_ARGUMENT", "OUT_OF_MEMORY", "MMIO", "UNSUPPORTED",
-    };
-    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
-}
-
-static void print_errs(unsigned mask)
-{
-    const char *sep = "";
-    for (unsigned e = 0; e < VM_ERR__COUNT; e++)
-        if (mask & (1u << e)) {
-            fprintf(stderr, "%s%s", sep, err_name((vm_err_t)e));
-            sep = "|";
-        }
-}
-
-static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void trace(const char *fmt, ...)
-{
-    if (!tracing)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "  #%u ", op_no);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void mismatch(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "fuzz_physmem: MISMATCH at op #%u: ", op_no);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    longjmp(on_mismatch, 1);
-}
-
-#define BIT(e) (1u << (e))
-
-static void check_err(const char *what, vm_err_t got, unsigned allowed)
-{
-    if (tracing) {
-        fprintf(stderr, "      -> %s (expected ", err_name(got));
-        print_errs(allowed);
-        fprintf(stderr, ")\n");
-    }
-    if ((unsigned)got >= VM_ERR__COUNT || !(allowed & BIT(got))) {
-        fprintf(stderr, "fuzz_physmem: %s returned %s, contract allows ", what, err_name(got));
-        print_errs(allowed);
-        fputc('\n', stderr);
-        mismatch("wrong error class");
-    }
-}
 
 static void print_log(const char *title, const struct dev_call *log, int n)
 {
@@ -311,7 +249,7 @@ static void check_calls(void)
         same = call_log[i].dev == expected_log[i].dev && call_log[i].kind == expected_log[i].kind &&
                call_log[i].offset == expected_log[i].offset &&
                call_log[i].size == expected_log[i].size && call_log[i].val == expected_log[i].val;
-    if (!same || tracing) {
+    if (!same || fuzz_tracing) {
         if (!same || n_calls) {
             print_log("device calls expected", expected_log, n_expected);
             print_log("device calls made", call_log, n_calls);
@@ -919,7 +857,7 @@ static void run_op(fuzz_input_t *in)
     }
 }
 
-/* One whole run; returns normally or longjmps to on_mismatch. */
+/* One whole run; returns normally or longjmps out through mismatch(). */
 static void run(const uint8_t *data, size_t size)
 {
     fuzz_input_t in;
@@ -940,8 +878,8 @@ static void run(const uint8_t *data, size_t size)
     n_calls = n_expected = 0;
     bulk_used = 0;
     final_check = false;
-    op_no = 0;
-    if (tracing)
+    fuzz_op_no = 0;
+    if (fuzz_tracing)
         fprintf(stderr, "fuzz_physmem scenario: RAM %llu bytes%s\n",
                 (unsigned long long)model.size, cfg_flags & 1 ? ", device after RAM" : "");
 
@@ -961,7 +899,7 @@ static void run(const uint8_t *data, size_t size)
         op_map(&fixed);
     }
     while (!fin_done(&in)) {
-        op_no++;
+        fuzz_op_no++;
         run_op(&in);
     }
 
@@ -972,7 +910,7 @@ static void run(const uint8_t *data, size_t size)
      * a stray write far away from everything written is still caught in the
      * small-RAM runs, and by every explicit dump op (a full compare).
      */
-    op_no++;
+    fuzz_op_no++;
     final_check = true;
     if (model.size <= 8192 || (n_dirty == 1 && dirty[0].lo == 0 && dirty[0].hi == model.size)) {
         trace("final: dump and compare all of RAM");
@@ -999,33 +937,23 @@ static void run(const uint8_t *data, size_t size)
     }
 }
 
-/* VMMEM_FUZZ_TRACE=1 in the environment traces every input (for reading seeds). */
-static bool trace_always;
+static void release_run(void)
+{
+    vm_physmem_free(pm);
+    pm = NULL;
+}
 
+/* VMMEM_FUZZ_TRACE=1 in the environment traces every input (for reading seeds). */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    trace_always = getenv("VMMEM_FUZZ_TRACE") != NULL;
+    fuzz_report_init();
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    tracing = trace_always;
-    if (setjmp(on_mismatch) == 0) {
-        run(data, size);
-        return 0;
-    }
-    /* Mismatch: release this run, then replay it with the trace on. */
-    vm_physmem_free(pm);
-    pm = NULL;
-    tracing = true;
-    fprintf(stderr, "---- decoded scenario ----\n");
-    if (setjmp(on_mismatch) == 0) {
-        run(data, size);
-        fprintf(stderr, "fuzz_physmem: the mismatch did not repeat on replay (nondeterminism?)\n");
-    }
-    __builtin_trap();
+    return fuzz_run_reporting(run, release_run, data, size);
 }
