@@ -52,6 +52,8 @@ enum { K_SCALAR, K_FETCH, K_BULK, K_LR, K_SC };
 #define FA_MAX_PARTS 4
 #define FA_MAX_CANDS 8
 #define FA_BULK_MAX (3 * FM_PAGE)
+#define FA_BULK_BUDGET (4 * FM_PAGE) /* bulk bytes per input */
+static uint64_t fa_bulk_left;
 #define FA_MAX_UNDO 16
 
 typedef struct fa_cand {
@@ -690,6 +692,11 @@ static void op_bulk(fm_t *fm, fuzz_input_t *in, bool write)
     case 5: len = FM_PAGE + (ls >> 3) * 8; break;
     default: len = fin_u16(in) % (FA_BULK_MAX + 1); break;
     }
+    /* A per-input budget of bulk bytes keeps every input cheap (throughput:
+     * >= 20k exec/s); past it, bulk transfers stay short but still happen. */
+    if (len > fa_bulk_left)
+        len = len % 33;
+    fa_bulk_left -= len;
     fa_t fa;
     fm_log_entry_t *e = fm_log(fm, write ? "write-bulk" : "read-bulk",
                                "va=0x%llx len=%llu pattern=%llu", va, len, seed, 0);
@@ -897,6 +904,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fin_init(&in, data, size);
     if (!fm_setup(fm, &in, "fuzz_mmu_access"))
         return 0;
+    fa_bulk_left = FA_BULK_BUDGET;
 
     while (!fin_done(&in)) {
         uint8_t op = fin_u8(&in) % 24;
