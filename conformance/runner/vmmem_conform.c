@@ -554,6 +554,23 @@ static void report_mismatch(machine_t *mc, const access_line_t *L, const char *c
     mc->failures++;
 }
 
+/*
+ * The verdict of one expectation: the reference's answer must be listed,
+ * the core's too (unless --ref-only), and no extra complaint may stand.
+ */
+static void judge(machine_t *mc, const access_line_t *L, const char *core_text,
+                  const answer_t *core, const answer_t *ref, const ref_access_result_t *rr,
+                  const char *extra)
+{
+    bool ok = in_alts(L->alts, L->n_alts, ref) && !extra;
+    if (mc->core)
+        ok = ok && in_alts(L->alts, L->n_alts, core);
+    if (!ok)
+        report_mismatch(mc, L, core_text, ref, rr, extra);
+    else if (mc->opt->verbose)
+        printf("%s:%d: ok\n", mc->file, mc->line);
+}
+
 /* Check the core's fault record after an error return. NULL if it agrees. */
 static const char *check_fault_record(machine_t *mc, const answer_t *core, int access,
                                       uint64_t want_fva, char *buf, size_t len)
@@ -678,13 +695,7 @@ static void run_translate(machine_t *mc, const access_line_t *L)
         }
     }
 
-    bool ok = in_alts(L->alts, L->n_alts, &ref) && !extra;
-    if (mc->core)
-        ok = ok && in_alts(L->alts, L->n_alts, &core);
-    if (!ok)
-        report_mismatch(mc, L, core_text, &ref, &rr, extra);
-    else if (mc->opt->verbose)
-        printf("%s:%d: ok\n", mc->file, mc->line);
+    judge(mc, L, core_text, &core, &ref, &rr, extra);
 }
 
 /* The sized form: the core's access functions (vm_mmu_read/write/fetch_insn). */
@@ -791,13 +802,7 @@ static void run_sized(machine_t *mc, const access_line_t *L)
         extra = extra_buf;
     }
 
-    bool ok = in_alts(L->alts, L->n_alts, &ref) && !extra;
-    if (mc->core)
-        ok = ok && in_alts(L->alts, L->n_alts, &core);
-    if (!ok)
-        report_mismatch(mc, L, core_text, &ref, &rr, extra);
-    else if (mc->opt->verbose)
-        printf("%s:%d: ok\n", mc->file, mc->line);
+    judge(mc, L, core_text, &core, &ref, &rr, extra);
 }
 
 /* ---- expect rN PA == V, expect satp == V ------------------------------ */
