@@ -579,6 +579,101 @@ static void test_physmem_access_slow_contract(void **state)
     vm_physmem_free(pm);
 }
 
+
+/* ---- RAM at a non-zero base (vm_physmem_new_at) ---------------------- */
+
+/* physmem.h: RAM is [base, base + size); below base is unbacked unless a
+ * device is mapped there; base must be 4 KiB aligned and base + size at
+ * most 2^64 - 1. */
+static void test_physmem_ram_base(void **state)
+{
+    (void)state;
+    const uint64_t base = UINT64_C(0x80000000);
+    uint64_t v = 0;
+    bool ok = false;
+    assert_null(vm_physmem_new_at(base + 8, RAM_1M, false));
+    assert_null(vm_physmem_new_at(UINT64_MAX - 0xfff, 0x1000, false));
+    vm_physmem_t *pm = vm_physmem_new_at(base, RAM_1M, false);
+    assert_non_null(pm);
+    assert_int_equal(vm_physmem_base(pm), base);
+    assert_int_equal(vm_physmem_size(pm), RAM_1M);
+    /* below the base, at 0, and one past the end: unbacked */
+    assert_int_equal(vm_physmem_read(pm, 0, 8, &v), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_read(pm, base - 8, 8, &v), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_read(pm, base - 4, 8, &v), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_read(pm, base + RAM_1M, 1, &v), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_read(pm, base + RAM_1M - 4, 8, &v), VM_ERR_INVALID_ADDRESS);
+    /* first and last bytes, little-endian, misaligned */
+    assert_int_equal(vm_physmem_write(pm, base, 0x1122334455667788, 8), VM_OK);
+    assert_int_equal(vm_physmem_read(pm, base + 1, 2, &v), VM_OK);
+    assert_int_equal(v, 0x6677);
+    assert_int_equal(vm_physmem_write(pm, base + RAM_1M - 8, 0xabcdef, 8), VM_OK);
+    assert_int_equal(vm_physmem_read(pm, base + RAM_1M - 8, 4, &v), VM_OK);
+    assert_int_equal(v, 0xabcdef);
+    /* bulk: len 0 is fine from base to the end, not below */
+    uint8_t buf[16];
+    assert_int_equal(vm_physmem_read_buf(pm, base, buf, 0), VM_OK);
+    assert_int_equal(vm_physmem_read_buf(pm, base + RAM_1M, buf, 0), VM_OK);
+    assert_int_equal(vm_physmem_read_buf(pm, base - 1, buf, 0), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_read_buf(pm, base - 8, buf, 16), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_read_buf(pm, base, buf, 16), VM_OK);
+    assert_int_equal(buf[0], 0x88);
+    /* dump covers [base, base + size) */
+    uint8_t *img = malloc(RAM_1M);
+    assert_non_null(img);
+    assert_int_equal(vm_physmem_dump(pm, img, RAM_1M), VM_OK);
+    assert_int_equal(img[7], 0x11);
+    assert_int_equal(img[RAM_1M - 8], 0xef);
+    img[0] = 0x5a;
+    assert_int_equal(vm_physmem_restore(pm, img, RAM_1M), VM_OK);
+    assert_int_equal(vm_physmem_read(pm, base, 1, &v), VM_OK);
+    assert_int_equal(v, 0x5a);
+    free(img);
+    /* LR/SC and the PTE compare-and-swap work on based RAM */
+    assert_int_equal(vm_physmem_load_reserved(pm, base + 0x100, 8, 1, &v), VM_OK);
+    assert_int_equal(vm_physmem_store_conditional(pm, base + 0x100, 5, 8, 1, &ok), VM_OK);
+    assert_true(ok);
+    assert_int_equal(vm_physmem_load_reserved(pm, 0x100, 8, 1, &v), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(physmem_cmpxchg_u64(pm, base + 0x100, 5, 6, &ok), VM_OK);
+    assert_true(ok);
+    assert_int_equal(physmem_cmpxchg_u64(pm, 0x100, 0, 6, &ok), VM_ERR_INVALID_ADDRESS);
+    vm_physmem_free(pm);
+}
+
+static vm_err_t zero_read(void *o, uint64_t off, uint8_t size, uint64_t *val)
+{
+    (void)o, (void)off, (void)size;
+    *val = 0x42;
+    return VM_OK;
+}
+
+static vm_err_t drop_write(void *o, uint64_t off, uint64_t val, uint8_t size)
+{
+    (void)o, (void)off, (void)val, (void)size;
+    return VM_OK;
+}
+
+/* MMIO may sit below based RAM; regions overlapping RAM are refused on
+ * either side; an access from a device region into RAM straddles it. */
+static void test_physmem_ram_base_mmio(void **state)
+{
+    (void)state;
+    static const vm_mmio_ops_t ops = {zero_read, drop_write, NULL, NULL};
+    const uint64_t base = UINT64_C(0x80000000);
+    uint64_t v = 0;
+    vm_physmem_t *pm = vm_physmem_new_at(base, RAM_1M, false);
+    assert_non_null(pm);
+    assert_int_equal(vm_physmem_map_mmio(pm, base - 0x1000, 0x1001, &ops, NULL), VM_ERR_MMIO);
+    assert_int_equal(vm_physmem_map_mmio(pm, base + RAM_1M - 1, 0x10, &ops, NULL), VM_ERR_MMIO);
+    assert_int_equal(vm_physmem_map_mmio(pm, base - 0x1000, 0x1000, &ops, NULL), VM_OK);
+    assert_int_equal(vm_physmem_map_mmio(pm, 0x1000, 0x1000, &ops, NULL), VM_OK);
+    assert_int_equal(vm_physmem_read(pm, 0x1008, 8, &v), VM_OK);
+    assert_int_equal(v, 0x42);
+    assert_int_equal(vm_physmem_read(pm, base - 8, 8, &v), VM_OK);
+    assert_int_equal(vm_physmem_read(pm, base - 4, 8, &v), VM_ERR_MMIO);
+    vm_physmem_free(pm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +696,8 @@ int main(void)
         cmocka_unit_test(test_physmem_strerror_every_code),
         cmocka_unit_test(test_physmem_cmpxchg_u64),
         cmocka_unit_test(test_physmem_access_slow_contract),
+        cmocka_unit_test(test_physmem_ram_base),
+        cmocka_unit_test(test_physmem_ram_base_mmio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,7 +175,7 @@ static inline bool access_fast_pa(vm_mmu_t *mmu, struct tlb *tlb, vm_gva_t va, u
     if (VM_UNLIKELY(e == NULL))
         return false;
     *pa = e->pa_base | (va & e->page_mask);
-    return VM_LIKELY(*pa + size <= mmu->pm->ram_size);
+    return VM_LIKELY(physmem_ram_contains(mmu->pm, *pa, size));
 }
 
 vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)

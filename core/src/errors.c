@@ -29,6 +29,8 @@ const char *vm_strerror(vm_err_t err)
                "misaligned device access, or device error";
     case VM_ERR_UNSUPPORTED:
         return "operation or paging mode not supported by this build";
+    case VM_ERR_GP_FAULT:
+        return "general-protection fault: non-canonical linear address (x86-64)";
     case VM_ERR__COUNT:
         break;
     }

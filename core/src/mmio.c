@@ -59,8 +59,7 @@ vm_err_t vm_physmem_map_mmio(vm_physmem_t *pm, vm_gpa_t base, uint64_t size,
     if (!pm || !ops || !ops->read || !ops->write || size == 0 ||
         physmem_range_overflows(base, size))
         return VM_ERR_INVALID_ARGUMENT;
-    /* RAM is [0, ram_size): the region overlaps it iff it starts below its end. */
-    if (base < pm->ram_size)
+    if (ranges_overlap(base, size, pm->ram_base, pm->ram_size))
         return VM_ERR_MMIO;
     n = calloc(1, sizeof(*n));
     if (!n)

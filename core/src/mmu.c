@@ -113,7 +113,12 @@ static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
 
 vm_mmu_t *vm_mmu_new(size_t size, bool use_hugepages)
 {
-    vm_physmem_t *pm = vm_physmem_new(size, use_hugepages);
+    return vm_mmu_new_at(0, size, use_hugepages);
+}
+
+vm_mmu_t *vm_mmu_new_at(vm_gpa_t base, size_t size, bool use_hugepages)
+{
+    vm_physmem_t *pm = vm_physmem_new_at(base, size, use_hugepages);
     if (!pm)
         return NULL;
     vm_mmu_t *mmu = mmu_create(pm, true);
@@ -366,6 +371,80 @@ void vm_mmu_flush_tlb_page(vm_mmu_t *mmu, vm_gva_t va)
         return;
     tlb_flush_va(&mmu->itlb, va);
     tlb_flush_va(&mmu->dtlb, va);
+}
+
+void vm_mmu_flush_tlb_page_asid(vm_mmu_t *mmu, vm_gva_t va, uint16_t asid, bool include_global)
+{
+    if (!mmu)
+        return;
+    tlb_flush_va_asid(&mmu->itlb, va, asid, include_global);
+    tlb_flush_va_asid(&mmu->dtlb, va, asid, include_global);
+}
+
+void vm_mmu_flush_tlb_nonglobal(vm_mmu_t *mmu)
+{
+    if (!mmu)
+        return;
+    tlb_flush_nonglobal(&mmu->itlb);
+    tlb_flush_nonglobal(&mmu->dtlb);
+}
+
+/* TEMPORARY: the x86-64 and Arm64 walkers are being written (issues 7, 8). */
+vm_err_t vm_mmu_set_x86_regs(vm_mmu_t *mmu, const vm_x86_regs_t *regs)
+{
+    (void)mmu;
+    (void)regs;
+    return VM_ERR_UNSUPPORTED;
+}
+
+void vm_mmu_x86_regs(const vm_mmu_t *mmu, vm_x86_regs_t *out)
+{
+    (void)mmu;
+    memset(out, 0, sizeof(*out));
+}
+
+vm_err_t vm_mmu_x86_load_cr3(vm_mmu_t *mmu, uint64_t value)
+{
+    (void)mmu;
+    (void)value;
+    return VM_ERR_UNSUPPORTED;
+}
+
+void vm_mmu_x86_invlpg(vm_mmu_t *mmu, vm_gva_t va)
+{
+    (void)mmu;
+    (void)va;
+}
+
+vm_err_t vm_mmu_x86_invpcid(vm_mmu_t *mmu, vm_x86_invpcid_type_t type, uint16_t pcid,
+                            vm_gva_t va)
+{
+    (void)mmu;
+    (void)type;
+    (void)pcid;
+    (void)va;
+    return VM_ERR_UNSUPPORTED;
+}
+
+vm_err_t vm_mmu_set_arm64_regs(vm_mmu_t *mmu, const vm_arm64_regs_t *regs)
+{
+    (void)mmu;
+    (void)regs;
+    return VM_ERR_UNSUPPORTED;
+}
+
+void vm_mmu_arm64_regs(const vm_mmu_t *mmu, vm_arm64_regs_t *out)
+{
+    (void)mmu;
+    memset(out, 0, sizeof(*out));
+}
+
+vm_err_t vm_mmu_arm64_tlbi(vm_mmu_t *mmu, vm_arm64_tlbi_t op, uint64_t xt)
+{
+    (void)mmu;
+    (void)op;
+    (void)xt;
+    return VM_ERR_UNSUPPORTED;
 }
 
 void vm_mmu_tlb_stats(const vm_mmu_t *mmu, uint64_t *hits, uint64_t *misses)

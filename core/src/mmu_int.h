@@ -6,7 +6,9 @@
 #ifndef VMMEM_MMU_INT_H
 #define VMMEM_MMU_INT_H
 
+#include "vmmem/arm64.h"
 #include "vmmem/mmu.h"
+#include "vmmem/x86_64.h"
 #include "physmem_int.h"
 #include "tlb.h"
 #include "walk_int.h"

@@ -3,8 +3,8 @@
  *
  * How it works
  * ------------
- * Guest RAM [0, size) is one anonymous host mapping; guest PA p lives at
- * pm->ram + p. MAP_NORESERVE keeps a 1 GiB guest instant to create and
+ * Guest RAM [base, base + size) is one anonymous host mapping; guest PA p
+ * lives at pm->ram + (p - base) (physmem_host()). MAP_NORESERVE keeps a 1 GiB guest instant to create and
  * charges the host only for pages the guest touches. With use_hugepages we
  * first try explicit 2 MiB pages (MAP_HUGETLB, *without* MAP_NORESERVE:
  * a non-reserved hugetlb mapping is accepted and then SIGBUSes on first
@@ -109,9 +109,16 @@ static bool map_ram(vm_physmem_t *pm, size_t size, bool use_hugepages)
 
 vm_physmem_t *vm_physmem_new(size_t size, bool use_hugepages)
 {
+    return vm_physmem_new_at(0, size, use_hugepages);
+}
+
+vm_physmem_t *vm_physmem_new_at(vm_gpa_t base, size_t size, bool use_hugepages)
+{
     vm_physmem_t *pm;
 
-    if (size == 0)
+    /* physmem.h: base 4 KiB aligned, and the last byte of the 64-bit space
+     * is never addressable, so base + size <= 2^64 - 1. */
+    if (size == 0 || (base & 0xfff) != 0 || (uint64_t)size > UINT64_MAX - base)
         return NULL;
     pm = calloc(1, sizeof(*pm));
     if (!pm)
@@ -123,6 +130,7 @@ vm_physmem_t *vm_physmem_new(size_t size, bool use_hugepages)
     if (!map_ram(pm, size, use_hugepages))
         goto fail_mmio_lock;
     pm->ram_size = size;
+    pm->ram_base = base;
     return pm;
 
 fail_mmio_lock:
@@ -151,6 +159,11 @@ size_t vm_physmem_size(const vm_physmem_t *pm)
     return pm ? (size_t)pm->ram_size : 0;
 }
 
+vm_gpa_t vm_physmem_base(const vm_physmem_t *pm)
+{
+    return pm ? pm->ram_base : 0;
+}
+
 vm_hugepage_mode_t vm_physmem_hugepages(const vm_physmem_t *pm)
 {
     return pm ? pm->hugepages : VM_HUGEPAGES_NONE;
@@ -163,14 +176,14 @@ static uint64_t ram_load_bytes(const vm_physmem_t *pm, uint64_t pa, unsigned siz
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)__atomic_load_n(pm->ram + pa + i, __ATOMIC_RELAXED) << (8 * i);
+        v |= (uint64_t)__atomic_load_n(physmem_host(pm, pa) + i, __ATOMIC_RELAXED) << (8 * i);
     return v;
 }
 
 static void ram_store_bytes(vm_physmem_t *pm, uint64_t pa, uint64_t val, unsigned size)
 {
     for (unsigned i = 0; i < size; i++)
-        __atomic_store_n(pm->ram + pa + i, (uint8_t)(val >> (8 * i)), __ATOMIC_RELAXED);
+        __atomic_store_n(physmem_host(pm, pa) + i, (uint8_t)(val >> (8 * i)), __ATOMIC_RELAXED);
     if (__atomic_load_n(&pm->nres, __ATOMIC_RELAXED) != 0)
         physmem_break_reservations(pm, pa, size);
 }
@@ -331,7 +344,7 @@ vm_err_t vm_physmem_write(vm_physmem_t *pm, vm_gpa_t pa, uint64_t val, uint8_t s
 /* Copy RAM [pa, pa+len) out to buf; range already checked. */
 static void ram_copy_out(const vm_physmem_t *pm, uint64_t pa, uint8_t *buf, size_t len)
 {
-    const uint8_t *src = pm->ram + pa;
+    const uint8_t *src = physmem_host(pm, pa);
 
     while (len && ((uintptr_t)src & 7)) {
         *buf++ = __atomic_load_n(src++, __ATOMIC_RELAXED);
@@ -356,7 +369,7 @@ static void ram_copy_out(const vm_physmem_t *pm, uint64_t pa, uint8_t *buf, size
  * reservations (the callers do, once, for the whole range). */
 static void ram_copy_in(vm_physmem_t *pm, uint64_t pa, const uint8_t *buf, size_t len)
 {
-    uint8_t *dst = pm->ram + pa;
+    uint8_t *dst = physmem_host(pm, pa);
 
     while (len && ((uintptr_t)dst & 7)) {
         __atomic_store_n(dst++, *buf++, __ATOMIC_RELAXED);
@@ -406,7 +419,7 @@ vm_err_t vm_physmem_dump(vm_physmem_t *pm, void *out, size_t len)
 {
     if (!pm || len != pm->ram_size || !out)
         return VM_ERR_INVALID_ARGUMENT;
-    ram_copy_out(pm, 0, out, len);
+    ram_copy_out(pm, pm->ram_base, out, len);
     return VM_OK;
 }
 
@@ -414,7 +427,7 @@ vm_err_t vm_physmem_restore(vm_physmem_t *pm, const void *data, size_t len)
 {
     if (!pm || len != pm->ram_size || !data)
         return VM_ERR_INVALID_ARGUMENT;
-    ram_copy_in(pm, 0, data, len);
+    ram_copy_in(pm, pm->ram_base, data, len);
     /* physmem.h: restore breaks every reservation, even where the restored
      * bytes happen to equal the old ones (a snapshot load is a new world). */
     physmem_break_all_reservations(pm);
@@ -435,7 +448,7 @@ vm_err_t physmem_cmpxchg_u64(vm_physmem_t *pm, vm_gpa_t pa, uint64_t expected, u
         return VM_ERR_ALIGNMENT_FAULT;
     if (!physmem_ram_contains(pm, pa, 8))
         return VM_ERR_INVALID_ADDRESS;
-    p = (uint64_t *)(void *)(pm->ram + pa);
+    p = (uint64_t *)(void *)physmem_host(pm, pa);
     /* Priv. spec, "Virtual Address Translation Process" step 8: the A/D
      * update must be atomic with respect to the PTE check, so a concurrent
      * store to the PTE (e.g. another hart clearing V) is never overwritten. */

@@ -68,8 +68,9 @@ struct vm_mmio_region {
 };
 
 struct vm_physmem {
-    uint8_t *ram;                 /* host mapping of guest PA [0, ram_size) */
+    uint8_t *ram;                 /* host mapping of guest PA [ram_base, ram_base + ram_size) */
     uint64_t ram_size;
+    vm_gpa_t ram_base;            /* 4 KiB aligned; 0 unless vm_physmem_new_at() */
     size_t map_size;              /* bytes mapped (ram_size rounded up) */
     vm_hugepage_mode_t hugepages;
 
@@ -82,9 +83,18 @@ struct vm_physmem {
     struct vm_mmio_region *mmio_head; /* atomic pointer; append-only list */
 };
 
+/* Is [pa, pa+len) inside RAM? A pa below the base wraps to a huge offset. */
 static inline bool physmem_ram_contains(const vm_physmem_t *pm, uint64_t pa, uint64_t len)
 {
-    return pa <= pm->ram_size && len <= pm->ram_size - pa;
+    uint64_t off = pa - pm->ram_base;
+    return off <= pm->ram_size && len <= pm->ram_size - off;
+}
+
+/* Host address of RAM byte pa (caller checked it is RAM). Integer
+ * arithmetic: the bias may point outside any object for a non-zero base. */
+static inline uint8_t *physmem_host(const vm_physmem_t *pm, vm_gpa_t pa)
+{
+    return (uint8_t *)((uintptr_t)pm->ram + (uintptr_t)(pa - pm->ram_base));
 }
 
 /* Slow path of every RAM write: break reservations on [pa, pa+len). */
@@ -93,7 +103,7 @@ VM_HIDDEN void physmem_break_reservations(vm_physmem_t *pm, vm_gpa_t pa, uint64_
 /* Aligned RAM load; caller checked range and natural alignment. */
 static inline uint64_t physmem_load_aligned(const vm_physmem_t *pm, vm_gpa_t pa, unsigned size)
 {
-    uint8_t *p = pm->ram + pa;
+    uint8_t *p = physmem_host(pm, pa);
     switch (size) {
     case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
     case 2: return __atomic_load_n((uint16_t *)(void *)p, __ATOMIC_RELAXED);
@@ -105,7 +115,7 @@ static inline uint64_t physmem_load_aligned(const vm_physmem_t *pm, vm_gpa_t pa,
 /* Aligned RAM store; caller checked range and natural alignment. */
 static inline void physmem_store_aligned(vm_physmem_t *pm, vm_gpa_t pa, uint64_t val, unsigned size)
 {
-    uint8_t *p = pm->ram + pa;
+    uint8_t *p = physmem_host(pm, pa);
     switch (size) {
     case 1: __atomic_store_n(p, (uint8_t)val, __ATOMIC_RELAXED); break;
     case 2: __atomic_store_n((uint16_t *)(void *)p, (uint16_t)val, __ATOMIC_RELAXED); break;

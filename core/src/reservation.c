@@ -128,7 +128,7 @@ static void drop_granules_locked(vm_physmem_t *pm, uint64_t first_g, uint64_t la
 
 static inline uint64_t load_granule(const vm_physmem_t *pm, uint64_t g)
 {
-    return __atomic_load_n((const uint64_t *)(const void *)(pm->ram + g), __ATOMIC_SEQ_CST);
+    return __atomic_load_n((const uint64_t *)(const void *)physmem_host(pm, g), __ATOMIC_SEQ_CST);
 }
 
 void physmem_break_reservations(vm_physmem_t *pm, vm_gpa_t pa, uint64_t len)
@@ -257,7 +257,7 @@ vm_err_t vm_physmem_store_conditional(vm_physmem_t *pm, vm_gpa_t pa, uint64_t va
         uint64_t mask = physmem_size_mask(size) << shift;
         uint64_t expected = r->snapshot;
         uint64_t desired = (expected & ~mask) | ((val << shift) & mask);
-        uint64_t *p = (uint64_t *)(void *)(pm->ram + r->granule);
+        uint64_t *p = (uint64_t *)(void *)physmem_host(pm, r->granule);
 
         drop_slot(pm, r);
         if (__atomic_compare_exchange_n(p, &expected, desired, false, __ATOMIC_SEQ_CST,

@@ -194,3 +194,24 @@ void tlb_flush_va(struct tlb *t, vm_gva_t va)
             tlb_entry_clear(e);
     }
 }
+
+void tlb_flush_va_asid(struct tlb *t, vm_gva_t va, uint16_t asid, bool include_global)
+{
+    for (size_t i = 0; i < t->used; i++) {
+        struct tlb_entry *e = &t->entries[i];
+        if (!tlb_entry_covers(e, va))
+            continue;
+        bool global = e->asid_mask == 0;
+        if (global ? include_global : e->asid == asid)
+            tlb_entry_clear(e);
+    }
+}
+
+void tlb_flush_nonglobal(struct tlb *t)
+{
+    for (size_t i = 0; i < t->used; i++) {
+        struct tlb_entry *e = &t->entries[i];
+        if (tlb_entry_valid(e) && e->asid_mask != 0)
+            tlb_entry_clear(e);
+    }
+}

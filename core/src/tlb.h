@@ -94,5 +94,9 @@ VM_HIDDEN void tlb_insert(struct tlb *t, vm_gva_t va, uint64_t page_mask, vm_gpa
 VM_HIDDEN void tlb_flush_all(struct tlb *t);
 VM_HIDDEN void tlb_flush_asid(struct tlb *t, uint16_t asid);
 VM_HIDDEN void tlb_flush_va(struct tlb *t, vm_gva_t va);
+/* Entries covering va tagged asid (global ones too when include_global). */
+VM_HIDDEN void tlb_flush_va_asid(struct tlb *t, vm_gva_t va, uint16_t asid, bool include_global);
+/* Every non-global entry. */
+VM_HIDDEN void tlb_flush_nonglobal(struct tlb *t);
 
 #endif /* VMMEM_TLB_H */

@@ -40,7 +40,7 @@
 void walk_fault_set(vm_fault_t *f, vm_gva_t va, vm_access_t access, vm_fault_kind_t kind,
                     const char *reason, int level, vm_gpa_t pte_addr, uint64_t pte)
 {
-    static const uint32_t causes[4][3] = {
+    static const uint32_t causes[VM_FAULT_MISALIGNED + 1][3] = {
         /* READ, WRITE, EXEC */
         [VM_FAULT_NONE] = {0, 0, 0},
         [VM_FAULT_PAGE] = {VM_CAUSE_LOAD_PAGE_FAULT, VM_CAUSE_STORE_PAGE_FAULT,
@@ -53,6 +53,7 @@ void walk_fault_set(vm_fault_t *f, vm_gva_t va, vm_access_t access, vm_fault_kin
     f->access = access;
     f->kind = kind;
     f->cause = causes[kind][access];
+    f->syndrome = 0;
     f->level = level;
     f->pte_addr = level >= 0 ? pte_addr : 0;
     f->pte = level >= 0 ? pte : 0;

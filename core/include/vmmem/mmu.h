@@ -1,12 +1,15 @@
 /*
  * vmmem/mmu.h - the software MMU: one per vCPU.
  *
- * A vm_mmu_t translates guest virtual addresses through RISC-V Sv39, Sv48 or
- * Sv57 page tables (Priv. spec, "Virtual-Memory System"), caches
- * translations in a split TLB (ITLB for fetches, DTLB for loads/stores;
- * 64 and 128 entries by default, fully associative, LRU, ASID-tagged,
- * global entries, superpages as one entry), and performs accesses through
- * the translation on a vm_physmem_t.
+ * A vm_mmu_t translates guest virtual addresses through page tables in guest
+ * memory - RISC-V Sv39/Sv48/Sv57 (Priv. spec, "Virtual-Memory System"),
+ * x86-64 4- and 5-level paging (Intel SDM Vol. 3A ch. 4, see
+ * vmmem/x86_64.h) or AArch64 VMSAv8-64 stage 1 EL1&0 (Arm ARM D8, see
+ * vmmem/arm64.h) - caches translations in a split TLB (ITLB for fetches,
+ * DTLB for loads/stores; 64 and 128 entries by default, fully associative,
+ * LRU, tagged with the address-space id - RISC-V ASID, x86 PCID, Arm ASID -,
+ * global entries, superpages/blocks as one entry), and performs accesses
+ * through the translation on a vm_physmem_t.
  *
  * Threads: a vm_mmu_t is NOT thread-safe; give each vCPU thread its own,
  * all sharing one vm_physmem_t (vm_mmu_new_shared()). Each MMU is a
@@ -14,15 +17,24 @@
  *
  * TLB coherence is the guest's business, as on hardware: after changing a
  * PTE, the old translation may still be used until a flush covers it.
- * Changes of priv, SUM and MXR take effect immediately (the TLB hit check
- * uses their current values). A satp write that changes MODE flushes the
- * TLBs; one that changes only ASID/root does not (entries are ASID-tagged).
+ * What the TLB caches (all architectures): leaf translations only (no
+ * page-walk caches, no faults), each with the access rights combined over
+ * the walk and the dirty state; an entry never grants an access that would
+ * need an A/D (Arm: AF/dirty-state) update - such an access walks again.
+ * The privilege and permission-control registers are NOT cached: they are
+ * read on every access, so changing them needs no flush (RISC-V priv, SUM,
+ * MXR; x86 CPL, CR0.WP, CR4.SMEP/SMAP, RFLAGS.AC, PKRU; Arm EL, PAN,
+ * SCTLR.WXN). A satp write that changes MODE flushes the TLBs; one that
+ * changes only ASID/root does not (entries are ASID-tagged); the x86 and
+ * Arm register writes flush as their headers state.
  *
  * Errors and faults: a failed translation or access returns
- * VM_ERR_PAGE_FAULT, VM_ERR_ACCESS_FAULT or VM_ERR_ALIGNMENT_FAULT and
- * records the details in vm_mmu_last_fault(). On any error no guest data is
- * written (A/D bits may have been set by a walk that completed, as the spec
- * orders).
+ * VM_ERR_PAGE_FAULT (any translation fault: RISC-V page fault, x86 #PF, Arm
+ * Translation/Access flag/Permission/Address size fault), VM_ERR_GP_FAULT
+ * (x86 non-canonical address), VM_ERR_ACCESS_FAULT or
+ * VM_ERR_ALIGNMENT_FAULT and records the details in vm_mmu_last_fault().
+ * On any error no guest data is written (A/D bits may have been set by a
+ * walk that completed, as the spec orders).
  */
 #ifndef VMMEM_MMU_H
 #define VMMEM_MMU_H
@@ -42,8 +54,8 @@ typedef enum vm_paging_mode {
     VM_PAGING_SV39,
     VM_PAGING_SV48,
     VM_PAGING_SV57,
-    VM_PAGING_ARM64,    /* reserved for the Arm64 walker (VM_ERR_UNSUPPORTED until it lands) */
-    VM_PAGING_X86_64,   /* reserved for the x86-64 walker (VM_ERR_UNSUPPORTED until it lands) */
+    VM_PAGING_ARM64,    /* AArch64 stage 1, EL1&0 regime: registers in vmmem/arm64.h */
+    VM_PAGING_X86_64,   /* x86-64 4-level (5-level with CR4.LA57): registers in vmmem/x86_64.h */
 } vm_paging_mode_t;
 
 typedef enum vm_priv {
@@ -57,11 +69,24 @@ typedef enum vm_ad_mode {
     VM_AD_FAULT,        /* Svade: page fault when A == 0, or D == 0 on a store */
 } vm_ad_mode_t;
 
+/*
+ * What kind of fault, architecture-neutral where the architectures agree.
+ * The architecture-specific detail is in vm_fault_t.cause and .syndrome.
+ */
 typedef enum vm_fault_kind {
     VM_FAULT_NONE = 0,
-    VM_FAULT_PAGE,       /* page fault: causes 12 / 13 / 15 */
-    VM_FAULT_ACCESS,     /* access fault: causes 1 / 5 / 7 */
-    VM_FAULT_MISALIGNED, /* address misaligned: causes 0 / 4 / 6 */
+    VM_FAULT_PAGE,        /* RISC-V page fault (causes 12 / 13 / 15); x86 #PF (vector 14) */
+    VM_FAULT_ACCESS,      /* a PTE or the data has no RAM/MMIO behind it, or a device
+                             refused: RISC-V access fault (1 / 5 / 7); Arm synchronous
+                             external abort (FSC 0x10, or 0x14+level on a table walk);
+                             x86: no SDM fault exists, vmmem reports vector 18 (#MC) */
+    VM_FAULT_MISALIGNED,  /* address misaligned: RISC-V 0 / 4 / 6; x86 #AC (17); Arm
+                             alignment fault (FSC 0x21) */
+    VM_FAULT_GP,          /* x86 #GP (vector 13): non-canonical linear address */
+    VM_FAULT_TRANSLATION, /* Arm Translation fault (FSC 0x04 + level) */
+    VM_FAULT_ACCESS_FLAG, /* Arm Access flag fault (FSC 0x08 + level) */
+    VM_FAULT_PERMISSION,  /* Arm Permission fault (FSC 0x0c + level) */
+    VM_FAULT_ADDRESS_SIZE,/* Arm Address size fault (FSC 0x00 + level) */
 } vm_fault_kind_t;
 
 /* RISC-V exception causes (Priv. spec, mcause table). */
@@ -77,14 +102,43 @@ enum {
     VM_CAUSE_STORE_PAGE_FAULT = 15,
 };
 
-/* The record of the last fault (kind VM_FAULT_NONE after a success). */
+/* x86 exception vectors used in vm_fault_t.cause (SDM Vol. 3A, Table 6-1). */
+enum {
+    VM_X86_VEC_GP = 13,
+    VM_X86_VEC_PF = 14,
+    VM_X86_VEC_AC = 17,
+    VM_X86_VEC_MC = 18,
+};
+
+/* Arm exception classes used in vm_fault_t.cause (ESR_ELx.EC). */
+enum {
+    VM_ARM64_EC_IABT_LOWER = 0x20, /* instruction abort from EL0 */
+    VM_ARM64_EC_IABT_SAME = 0x21,  /* instruction abort taken without a change of EL (EL1) */
+    VM_ARM64_EC_DABT_LOWER = 0x24, /* data abort from EL0 */
+    VM_ARM64_EC_DABT_SAME = 0x25,  /* data abort from EL1 */
+};
+
+/*
+ * The record of the last fault (kind VM_FAULT_NONE after a success).
+ *
+ *   cause     RISC-V: the exception cause (mcause). x86: the vector (13 #GP,
+ *             14 #PF, 17 #AC, 18 for an access fault). Arm: ESR_ELx.EC.
+ *   syndrome  RISC-V: 0. x86 #PF: the page-fault error code (P 0, W/R 1,
+ *             U/S 2, RSVD 3, I/D 4, PK 5; VM_X86_PFEC_*), otherwise 0. Arm:
+ *             ESR_ELx.ISS bits WnR (6, data aborts) and DFSC/IFSC (5:0).
+ *   level     where the walk stopped, in the architecture's own numbering:
+ *             RISC-V i (LEVELS-1 .. 0); x86 the paging-structure level (5
+ *             PML5, 4 PML4, 3 PDPT, 2 PD, 1 PT); Arm the lookup level
+ *             (0 .. 3). -1 if no table was involved.
+ */
 typedef struct vm_fault {
-    vm_gva_t va;          /* faulting VA (stval): for a page-crossing access the
-                             first byte of the part that failed */
+    vm_gva_t va;          /* faulting VA (stval / CR2 / FAR): for a page-crossing
+                             access the first byte of the part that failed */
     vm_access_t access;   /* LR counts as READ, SC as WRITE */
     vm_fault_kind_t kind;
-    uint32_t cause;       /* RISC-V exception cause */
-    int level;            /* walk level where it stopped (LEVELS-1 .. 0), -1 if none */
+    uint32_t cause;       /* see above */
+    uint32_t syndrome;    /* see above */
+    int level;            /* see above; -1 if none */
     vm_gpa_t pte_addr;    /* PTE address at that level (valid when level >= 0) */
     uint64_t pte;         /* PTE value read there (0 if the read failed) */
     const char *reason;   /* static text, e.g. "W without R", "misaligned superpage" */
@@ -99,6 +153,8 @@ typedef struct vm_fault {
  * NULL on failure.
  */
 VM_API vm_mmu_t *vm_mmu_new(size_t size, bool use_hugepages);
+/* As vm_mmu_new, with RAM at [base, base + size) (vm_physmem_new_at()). */
+VM_API vm_mmu_t *vm_mmu_new_at(vm_gpa_t base, size_t size, bool use_hugepages);
 VM_API vm_mmu_t *vm_mmu_new_default(void);
 VM_API vm_mmu_t *vm_mmu_new_shared(vm_physmem_t *pm);
 /* Frees the MMU and, if it owns it, its physical memory. NULL is a no-op. */
@@ -108,6 +164,10 @@ VM_API vm_physmem_t *vm_mmu_physmem(vm_mmu_t *mmu);
 /*
  * Select the paging mode (keeps ASID and root, so after BARE vm_mmu_satp()
  * reads MODE 0 with the old ASID/PPN fields); flushes both TLBs.
+ * VM_PAGING_X86_64 and VM_PAGING_ARM64 translate with the registers set by
+ * vm_mmu_set_x86_regs() / vm_mmu_set_arm64_regs() (which keep their values
+ * across mode changes); the RISC-V state (satp, priv, SUM, MXR, A/D mode)
+ * is ignored in those modes, and theirs in the RISC-V modes.
  */
 VM_API void vm_mmu_set_paging_mode(vm_mmu_t *mmu, vm_paging_mode_t mode);
 VM_API vm_paging_mode_t vm_mmu_paging_mode(const vm_mmu_t *mmu);
@@ -137,12 +197,30 @@ VM_API void vm_mmu_set_strict_align(vm_mmu_t *mmu, bool enable);
 VM_API VM_WUR vm_err_t vm_mmu_translate(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                                         vm_gpa_t *pa);
 
+/*
+ * TLB flushes, named after their RISC-V forms; the x86 and Arm headers give
+ * their instructions' equivalents (INVLPG, INVPCID, TLBI ...). "asid" is
+ * the address-space tag of the mode: satp.ASID, the x86 PCID, the Arm ASID.
+ * A VA is compared on all 64 bits (Arm: after top-byte normalisation, see
+ * vmmem/arm64.h), so a non-canonical VA matches nothing.
+ */
 /* sfence.vma x0, x0: drop every entry of both TLBs. */
 VM_API void vm_mmu_flush_tlb(vm_mmu_t *mmu);
 /* sfence.vma x0, asid: drop the non-global entries of that ASID. */
 VM_API void vm_mmu_flush_tlb_asid(vm_mmu_t *mmu, uint16_t asid);
 /* sfence.vma va, x0: drop the entries covering va in every ASID, global ones too. */
 VM_API void vm_mmu_flush_tlb_page(vm_mmu_t *mmu, vm_gva_t va);
+/*
+ * Drop the entries covering va tagged with asid, and the global entries
+ * covering va too when include_global. sfence.vma va, asid is
+ * (va, asid, false); x86 INVLPG is (va, current PCID, true); Arm TLBI VAE1
+ * is (va, asid, true).
+ */
+VM_API void vm_mmu_flush_tlb_page_asid(vm_mmu_t *mmu, vm_gva_t va, uint16_t asid,
+                                       bool include_global);
+/* Drop every non-global entry, in every ASID (x86 INVPCID type 3, a CR3
+ * load with CR4.PCIDE=0). */
+VM_API void vm_mmu_flush_tlb_nonglobal(vm_mmu_t *mmu);
 
 /* Hits and misses of both TLBs together (one per page translated in a mode
  * with paging; Bare and M-mode do not count). Either pointer may be NULL. */

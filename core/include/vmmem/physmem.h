@@ -2,7 +2,9 @@
  * vmmem/physmem.h - guest physical memory: RAM, MMIO regions, LR/SC
  * reservations.
  *
- * Layout of the guest physical address space: RAM occupies [0, size).
+ * Layout of the guest physical address space: RAM occupies [base, base +
+ * size), base 0 unless created with vm_physmem_new_at() (QEMU's `virt`
+ * board, for one, has RAM at 0x80000000 and nothing below it but devices).
  * MMIO regions may be mapped anywhere else (never overlapping RAM or each
  * other). Every other address is unbacked: accesses to it fail with
  * VM_ERR_INVALID_ADDRESS.
@@ -65,6 +67,16 @@ typedef struct vm_mmio_ops {
  */
 VM_API vm_physmem_t *vm_physmem_new(size_t size, bool use_hugepages);
 
+/*
+ * As vm_physmem_new, with RAM at guest physical [base, base + size). base
+ * must be a multiple of 4 KiB and base + size at most 2^64 - 1; else NULL.
+ * vm_physmem_new(size, hp) is vm_physmem_new_at(0, size, hp).
+ */
+VM_API vm_physmem_t *vm_physmem_new_at(vm_gpa_t base, size_t size, bool use_hugepages);
+
+/* Guest physical address of the first RAM byte. */
+VM_API vm_gpa_t vm_physmem_base(const vm_physmem_t *pm);
+
 /* Destroy: calls every device's destroy(opaque), releases RAM. NULL is a no-op. */
 VM_API void vm_physmem_free(vm_physmem_t *pm);
 
@@ -109,7 +121,7 @@ VM_API VM_WUR vm_err_t vm_physmem_write(vm_physmem_t *pm, vm_gpa_t pa, uint64_t 
 /*
  * Bulk transfers, RAM only: [addr, addr+len) must lie inside RAM, else
  * VM_ERR_INVALID_ADDRESS and nothing is transferred. len 0 succeeds for any
- * addr <= size. buf may be NULL only when len is 0. A bulk write breaks the
+ * base <= addr <= base + size. buf may be NULL only when len is 0. A bulk write breaks the
  * reservations it overlaps.
  */
 VM_API VM_WUR vm_err_t vm_physmem_read_buf(vm_physmem_t *pm, uint64_t addr, void *buf, size_t len);

@@ -52,6 +52,8 @@ typedef enum vm_err {
     VM_ERR_MMIO,             /* MMIO: region overlap, straddled region edge,
                                 misaligned device access, or device error */
     VM_ERR_UNSUPPORTED,      /* operation/mode not supported by this build */
+    VM_ERR_GP_FAULT,         /* x86-64 general-protection fault: non-canonical
+                                linear address (see vm_mmu_last_fault()) */
     VM_ERR__COUNT
 } vm_err_t;
 

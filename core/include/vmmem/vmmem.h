@@ -8,6 +8,8 @@
 #include "vmmem/physmem.h"
 #include "vmmem/pte.h"
 #include "vmmem/mmu.h"
+#include "vmmem/x86_64.h"
+#include "vmmem/arm64.h"
 #include "vmmem/ptbuilder.h"
 
 #define VMMEM_VERSION_MAJOR 0
