@@ -40,8 +40,7 @@
 static vm_err_t access_fault(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                              vm_fault_kind_t kind, const char *reason)
 {
-    mmu_fault_record(mmu, va, access, kind, reason);
-    return kind == VM_FAULT_MISALIGNED ? VM_ERR_ALIGNMENT_FAULT : VM_ERR_ACCESS_FAULT;
+    return mmu_fault_record(mmu, va, access, kind, reason);
 }
 
 /* The part of one access that lies on one 4 KiB page. */

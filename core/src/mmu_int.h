@@ -1,7 +1,19 @@
 /*
- * mmu_int.h - the layout of vm_mmu_t, shared by mmu.c (state, translate,
- * TLB management), access.c (accesses through translation) and ptbuilder.c.
- * Not installed.
+ * mmu_int.h - the layout of vm_mmu_t and the interface between the generic
+ * MMU (mmu.c: state, TLB, translate; access.c: accesses) and the
+ * architectures (walk_riscv.c; x86_64.c + walk_x86_64.c; arm64.c +
+ * walk_arm64.c). Not installed.
+ *
+ * An architecture provides:
+ *   - a walk function (walk_int.h signature) that never touches the TLB;
+ *   - a refresh function, called after every change of its registers and
+ *     on entering its mode, that sets the three derived fields the generic
+ *     code reads on every access: mmu->identity (translation off: VA == PA,
+ *     no TLB), mmu->asid (the tag of the current address space) and
+ *     mmu->need[] (the permission-vector bit of each access in the current
+ *     context; TLB_PERM_NEVER when not translating);
+ *   - its permission-context numbering (at most TLB_MAX_CTX contexts) and
+ *     the TLB permission vector of every leaf it returns (walk_result).
  */
 #ifndef VMMEM_MMU_INT_H
 #define VMMEM_MMU_INT_H
@@ -9,9 +21,11 @@
 #include "vmmem/arm64.h"
 #include "vmmem/mmu.h"
 #include "vmmem/x86_64.h"
+#include "arm64_int.h"
 #include "physmem_int.h"
 #include "tlb.h"
 #include "walk_int.h"
+#include "x86_64_int.h"
 
 #define MMU_PAGE_SHIFT 12u
 #define MMU_PAGE_SIZE (UINT64_C(1) << MMU_PAGE_SHIFT)
@@ -19,10 +33,10 @@
 struct vm_mmu {
     /* Read on every access (the inline hit path). */
     vm_physmem_t *pm;
-    uint16_t asid;              /* satp.ASID */
-    uint32_t need[3];           /* TLB permission bit per access in the current
+    uint16_t asid;              /* tag of the current address space (satp.ASID, PCID, ASID) */
+    uint64_t need[3];           /* TLB permission bit per access in the current
                                    context; TLB_PERM_NEVER when not translating */
-    bool identity;              /* Bare or M-mode: VA == PA, no TLB (kept by mmu_update_need) */
+    bool identity;              /* translation off (VA == PA, no TLB): set by refresh */
     struct tlb itlb;            /* fetches */
     struct tlb dtlb;            /* loads and stores */
     uint64_t tlb_hits, tlb_misses;
@@ -30,13 +44,18 @@ struct vm_mmu {
 
     /* Translation state. */
     vm_paging_mode_t mode;
-    const struct walk_format *fmt; /* walker of mode; NULL for Bare and unsupported modes */
+
+    /* RISC-V (the Sv modes and Bare). */
     uint64_t root_ppn;          /* satp.PPN */
+    uint16_t satp_asid;         /* satp.ASID */
     vm_priv_t priv;
     bool sum, mxr;
     vm_ad_mode_t ad_mode;
-    bool strict_align;
 
+    struct mmu_x86 x86;         /* x86_64_int.h */
+    struct mmu_arm64 arm;       /* arm64_int.h */
+
+    bool strict_align;
     bool owns_pm;
     uint64_t owner;             /* LR/SC owner id, unique per MMU, never 0 */
 };
@@ -51,6 +70,26 @@ static inline struct tlb *mmu_tlb_for(vm_mmu_t *mmu, vm_access_t access)
 {
     return access == VM_ACCESS_EXEC ? &mmu->itlb : &mmu->dtlb;
 }
+
+/* RISC-V permission context: priv U/S x SUM x MXR (8 contexts). */
+static inline unsigned mmu_riscv_ctx(vm_priv_t priv, bool sum, bool mxr)
+{
+    return (priv == VM_PRIV_S ? 1u : 0u) | (sum ? 2u : 0u) | (mxr ? 4u : 0u);
+}
+
+/* Set mmu->need[] for context ctx, or to TLB_PERM_NEVER if !translating. */
+static inline void mmu_set_need(vm_mmu_t *mmu, bool translating, unsigned ctx)
+{
+    for (unsigned a = 0; a < 3; a++)
+        mmu->need[a] = translating ? tlb_perm_bit(ctx, (vm_access_t)a) : TLB_PERM_NEVER;
+}
+
+/* Recompute identity/asid/need[] for the current mode (dispatches to the
+ * architecture's refresh). */
+VM_HIDDEN void mmu_refresh(vm_mmu_t *mmu);
+
+/* Drop every entry of both TLBs. */
+VM_HIDDEN void mmu_flush_all(vm_mmu_t *mmu);
 
 /* Reset the fault record to "no fault" (out of line: rare). */
 VM_HIDDEN void mmu_fault_clear(vm_mmu_t *mmu);
@@ -72,20 +111,27 @@ static inline vm_err_t mmu_success(vm_mmu_t *mmu)
     return VM_OK;
 }
 
-/* Record a fault not found by the walker (misaligned, data access fault). */
-VM_HIDDEN void mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
-                                vm_fault_kind_t kind, const char *reason);
+/*
+ * Record a fault found outside the walk (misaligned, a data access with
+ * nothing behind it, a device error): the kind's cause and syndrome in the
+ * current mode's terms. Returns the matching error.
+ */
+VM_HIDDEN vm_err_t mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                    vm_fault_kind_t kind, const char *reason);
 
 /* Flags of mmu_translate_page. */
 #define MMU_XLATE_SPECULATIVE 1u /* no A/D write, no TLB fill, no stats, no fault record */
 
 /*
- * Translate the page containing va for one access (the slow path: TLB scan,
- * then walk and fill). Does not clear the fault record on success.
- * Errors: VM_ERR_PAGE_FAULT / VM_ERR_ACCESS_FAULT (fault recorded),
- * VM_ERR_UNSUPPORTED (mode without a walker).
+ * Translate the page containing va for one access (the slow path: TLB
+ * lookup, then walk and fill). Does not clear the fault record on success.
+ * Errors: VM_ERR_PAGE_FAULT / VM_ERR_GP_FAULT / VM_ERR_ACCESS_FAULT (fault
+ * recorded).
  */
 VM_HIDDEN vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                                       unsigned flags, vm_gpa_t *pa);
+
+/* RISC-V: build the permission-vector table once (walk_riscv.c). */
+VM_HIDDEN void walk_riscv_init(void);
 
 #endif /* VMMEM_MMU_INT_H */

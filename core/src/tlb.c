@@ -126,9 +126,12 @@ struct tlb_entry *tlb_lookup_slow(struct tlb *t, vm_gva_t va, uint16_t asid, boo
     return NULL;
 }
 
-void tlb_insert(struct tlb *t, vm_gva_t va, uint64_t page_mask, vm_gpa_t pa_base,
-                uint16_t asid, bool global, uint32_t perms, int level)
+void tlb_insert(struct tlb *t, const struct tlb_fill *f)
 {
+    const vm_gva_t va = f->va;
+    const uint64_t page_mask = f->page_mask;
+    const uint16_t asid = f->asid;
+    const bool global = f->global;
     size_t victim = t->capacity;
     vm_gva_t tag = va & ~page_mask;
     /* No duplicates: drop every entry overlapping the new page that a
@@ -158,12 +161,14 @@ void tlb_insert(struct tlb *t, vm_gva_t va, uint64_t page_mask, vm_gpa_t pa_base
     struct tlb_entry *e = &t->entries[victim];
     e->tag = tag;
     e->page_mask = page_mask;
-    e->pa_base = pa_base;
+    e->pa_base = f->pa_base;
     e->last_use = ++t->clock;
-    e->perms = perms;
+    e->perms = f->perms;
     e->asid = asid;
     e->asid_mask = global ? 0 : 0xffff;
-    e->level = (int8_t)level;
+    e->flags = f->flags;
+    e->pkey = f->pkey;
+    e->level = f->level;
     t->hint[(va >> TLB_HINT_SHIFT) & t->hint_mask] = (uint16_t)victim;
 }
 
@@ -212,6 +217,15 @@ void tlb_flush_nonglobal(struct tlb *t)
     for (size_t i = 0; i < t->used; i++) {
         struct tlb_entry *e = &t->entries[i];
         if (tlb_entry_valid(e) && e->asid_mask != 0)
+            tlb_entry_clear(e);
+    }
+}
+
+void tlb_flush_flagged(struct tlb *t, uint8_t flags)
+{
+    for (size_t i = 0; i < t->used; i++) {
+        struct tlb_entry *e = &t->entries[i];
+        if (tlb_entry_valid(e) && (e->flags & flags) != 0)
             tlb_entry_clear(e);
     }
 }
