@@ -178,12 +178,57 @@ static inline bool rv_pte_bad(uint64_t pte)
     return ((~pte & VM_PTE_V) | (uint64_t)(rw == VM_PTE_W) | (pte & VM_PTE_RESERVED_MASK)) != 0;
 }
 
+/* Where the descent of step 2-4 ended. */
+struct rv_leaf {
+    vm_gpa_t pte_addr;
+    uint64_t pte;
+    uint64_t path;  /* the OR of every PTE on the path (for G) */
+    unsigned shift; /* 12 + 9 * i */
+};
+
+/*
+ * Steps 2-4: descend from root to the leaf. Reads only; no calls, so the
+ * loop keeps everything in registers. Returns the stop reason (rv_stop
+ * values) or -1 with the leaf in *L.
+ */
+static inline int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va, unsigned shift,
+                             struct rv_leaf *L)
+{
+    uint64_t pte, path = 0;
+    for (;;) {
+        /* Step 2: pte = a + va.vpn[i] * PTESIZE, a PMA-checked read. */
+        vm_gpa_t pte_addr = a + ((va >> shift) & 511u) * 8u;
+        L->pte_addr = pte_addr;
+        L->shift = shift;
+        if (VM_UNLIKELY(!walk_read_entry(pm, pte_addr, 8, &pte))) {
+            L->pte = 0;
+            return RV_PTE_OUTSIDE_RAM;
+        }
+        path |= pte; /* G anywhere on the path makes the mapping global */
+        /* Steps 3 and 4 for the common case in one test: a valid pointer
+         * has V=1, R=W=X=0, D=A=U=0 ("for non-leaf PTEs, the D, A, and U
+         * bits are reserved") and no reserved bit; G may be set. */
+        if (VM_LIKELY((pte & (VM_PTE_RESERVED_MASK | 0xdf)) == VM_PTE_V && shift != 12)) {
+            a = rv_pte_pa(pte);
+            shift -= 9;
+            continue;
+        }
+        L->pte = pte;
+        L->path = path;
+        if (VM_UNLIKELY(rv_pte_bad(pte))) /* step 3 */
+            return RV_PTE_INVALID;
+        if (pte & (VM_PTE_R | VM_PTE_X))
+            return -1; /* step 4: a leaf */
+        if ((pte & (VM_PTE_D | VM_PTE_A | VM_PTE_U)) != 0)
+            return RV_NONLEAF_DAU;
+        return RV_POINTER_AT_LEVEL0; /* step 4: "If i < 0, stop and raise a page-fault" */
+    }
+}
+
 vm_err_t walk_riscv(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                     struct walk_result *out, vm_fault_t *fault)
 {
     const unsigned levels = walk_riscv_levels(mmu->mode);
-    const vm_physmem_t *pm = mmu->pm;
-    const unsigned top_shift = 3 + 9 * levels; /* 12 + 9 * (levels - 1) */
 
     /* "Instruction fetch addresses and load and store effective addresses
      * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
@@ -192,72 +237,47 @@ vm_err_t walk_riscv(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fla
         return rv_stop(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
 
     for (unsigned restarts = 0; restarts <= WALK_MAX_RESTARTS; restarts++) {
-        vm_gpa_t a = mmu->root_ppn << 12; /* step 1 */
-        unsigned shift = top_shift;
-        vm_gpa_t pte_addr;
-        uint64_t pte, path = 0;
+        struct rv_leaf L;
+        int why = rv_descend(mmu->pm, mmu->root_ppn << 12 /* step 1 */, va, 3 + 9 * levels, &L);
+        const int i = (int)(L.shift - 12) / 9;
+        if (VM_UNLIKELY(why >= 0))
+            return rv_stop(mmu, fault, va, access, (enum rv_stop)why, i, L.pte_addr, L.pte);
 
-        for (;;) {
-            /* Step 2: pte = a + va.vpn[i] * PTESIZE, a PMA-checked read. */
-            pte_addr = a + ((va >> shift) & 511u) * 8u;
-            if (VM_UNLIKELY(!walk_read_entry(pm, pte_addr, 8, &pte)))
-                return rv_stop(mmu, fault, va, access, RV_PTE_OUTSIDE_RAM,
-                               (int)(shift - 12) / 9, pte_addr, 0);
-            path |= pte; /* G anywhere on the path makes the mapping global */
-            /* Steps 3 and 4 for the common case in one test: a valid
-             * pointer has V=1, R=W=X=0, D=A=U=0 ("for non-leaf PTEs, the D,
-             * A, and U bits are reserved") and no reserved bit; G may be set. */
-            if (VM_LIKELY((pte & (VM_PTE_RESERVED_MASK | 0xdf)) == VM_PTE_V && shift != 12)) {
-                a = rv_pte_pa(pte);
-                shift -= 9;
-                continue;
-            }
-            if (VM_UNLIKELY(rv_pte_bad(pte))) /* step 3 */
-                return rv_stop(mmu, fault, va, access, RV_PTE_INVALID, (int)(shift - 12) / 9,
-                               pte_addr, pte);
-            if (pte & (VM_PTE_R | VM_PTE_X))
-                break; /* step 4: a leaf */
-            if ((pte & (VM_PTE_D | VM_PTE_A | VM_PTE_U)) != 0)
-                return rv_stop(mmu, fault, va, access, RV_NONLEAF_DAU, (int)(shift - 12) / 9,
-                               pte_addr, pte);
-            /* step 4: "If i < 0, stop and raise a page-fault" */
-            return rv_stop(mmu, fault, va, access, RV_POINTER_AT_LEVEL0, 0, pte_addr, pte);
-        }
-
-        const int i = (int)(shift - 12) / 9;
-        const uint64_t page_mask = (UINT64_C(1) << shift) - 1;
+        const uint64_t pte = L.pte;
+        const uint64_t page_mask = (UINT64_C(1) << L.shift) - 1;
         const vm_gpa_t base = rv_pte_pa(pte);
         /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
          * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
         if (VM_UNLIKELY((base & page_mask) != 0))
-            return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, i, pte_addr, pte);
+            return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, i, L.pte_addr, pte);
         /* Steps 6 and 8: the permission table answers for the current
          * context (it holds the rule of rv_permits for every context). */
         const uint64_t want = pte | VM_PTE_A | (access == VM_ACCESS_WRITE ? VM_PTE_D : 0);
         if (VM_UNLIKELY((rv_perm_table[want & 0xff] & mmu->need[access]) == 0))
-            return rv_stop(mmu, fault, va, access, RV_PERMISSION, i, pte_addr, pte);
+            return rv_stop(mmu, fault, va, access, RV_PERMISSION, i, L.pte_addr, pte);
         /* Step 9: "If pte.a=0, or if the original memory access is a store
          * and pte.d=0": Svade faults, Svadu updates atomically. */
+        uint64_t now = pte;
         if (VM_UNLIKELY(want != pte) && (flags & WALK_SPECULATIVE) == 0) {
             if (mmu->ad_mode != VM_AD_HARDWARE)
-                return rv_stop(mmu, fault, va, access, RV_AD_CLEAR, i, pte_addr, pte);
-            struct walk_update u = {pte_addr, pte, want};
+                return rv_stop(mmu, fault, va, access, RV_AD_CLEAR, i, L.pte_addr, pte);
+            struct walk_update u = {L.pte_addr, pte, want};
             unsigned failed;
             enum walk_commit_result c = walk_commit(mmu->pm, &u, 1, &failed);
             if (c == WALK_COMMIT_FAULT)
-                return rv_stop(mmu, fault, va, access, RV_AD_NOT_WRITABLE, i, pte_addr, pte);
+                return rv_stop(mmu, fault, va, access, RV_AD_NOT_WRITABLE, i, L.pte_addr, pte);
             if (c == WALK_COMMIT_RETRY)
                 continue; /* "If the comparison fails, return to step 2" */
-            pte = want;
+            now = want;
         }
         /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
         out->page_pa = base;
         out->page_mask = page_mask;
         out->pa = base | (va & page_mask);
-        out->pte = pte;
+        out->pte = now;
         out->level = i;
-        out->global = (path & VM_PTE_G) != 0;
-        out->perms = rv_perm_table[pte & 0xff];
+        out->global = (L.path & VM_PTE_G) != 0;
+        out->perms = rv_perm_table[now & 0xff];
         out->tlb_flags = 0;
         out->pkey = 0;
         return VM_OK;
