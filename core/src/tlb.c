@@ -67,7 +67,7 @@
 
 #include "tlb.h"
 
-#define TLB_FAST_MIN_SLOTS 256u
+#define TLB_FAST_MIN_SLOTS 64u
 
 static size_t tlb_pow2_at_least(size_t n, size_t min)
 {
@@ -175,10 +175,22 @@ static void tlb_fast_drop_entry(struct tlb *t, const struct tlb_entry *e)
     }
 }
 
+/*
+ * A change of context drops every slot. After few fills (a context that
+ * ran briefly, a fuzz input) only those slots are rewritten; after many
+ * the whole array is.
+ */
 void tlb_fast_clear(struct tlb *t)
 {
-    if (t->fast_filled != 0)
+    if (t->fast_filled == 0)
+        return;
+    if (t->fast_filled > TLB_FAST_RECENT) {
         tlb_fast_clear_all(t);
+        return;
+    }
+    for (size_t k = 0; k < t->fast_filled; k++)
+        tlb_fast_invalidate(&t->fast[t->fast_recent[k]]);
+    t->fast_filled = 0;
 }
 
 void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, const vm_physmem_t *pm, vm_gva_t va,
@@ -193,6 +205,8 @@ void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, const vm_physmem_t *pm, v
     s->pa_page = pa_page;
     if (e->fast_uses != UINT16_MAX)
         e->fast_uses++;
+    if (t->fast_filled < TLB_FAST_RECENT)
+        t->fast_recent[t->fast_filled] = (uint32_t)(s - t->fast);
     t->fast_filled++;
 }
 

@@ -16,6 +16,8 @@
 /* Tag of an empty fast slot: no masked access value (bits 11:3 are always
  * zero there) can equal it. */
 #define TLB_FAST_INVALID UINT64_MAX
+/* Fills remembered by index; beyond that a clear rewrites every slot. */
+#define TLB_FAST_RECENT 32u
 
 /*
  * Permission vector: bit ctx*3 + access, where ctx is the permission
@@ -63,6 +65,8 @@ struct tlb {
     vm_mmu_fast_slot_t *fast; /* the level-0 slots of this TLB's side */
     size_t fast_slots;
     size_t fast_filled;      /* slots filled since the last full clear */
+    uint32_t fast_recent[TLB_FAST_RECENT]; /* the first fills' slot indexes, so a
+                                              clear after few fills is cheap */
 };
 
 /* Create an empty TLB of `capacity` entries (1..TLB_MAX_ENTRIES). */
