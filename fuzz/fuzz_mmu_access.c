@@ -960,21 +960,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 21: {
             /* LR ... SC, with bits 3:2 of the size byte choosing a store in
-             * between: none; the same access, after a first store that
-             * leaves the page writable in the fast array (so the one in
-             * between can be a fast-path hit, which must break the
-             * reservation like any store); one other byte of the granule;
-             * the same access without the first store. */
+             * between: none; the same access storing the bytes already
+             * there, after a first store that leaves the page writable in
+             * the fast array (so the one in between is a fast-path hit that
+             * only the reservation break, not the SC's data compare, can
+             * reveal); one other byte of the granule; the same access
+             * storing new bytes. */
             vm_gva_t va = fm_va(fm, &in);
             uint8_t szb = fin_u8(&in);
             uint8_t sz = fa_size(szb);
             uint64_t v = fin_u64(&in);
+            uint64_t w = v ^ 0x5a5a5a5a5a5a5a5a;
             unsigned variant = szb >= 248 ? 0 : (szb >> 2) & 3u;
-            if (variant == 1)
-                op_scalar(fm, va, sz, REF_WRITE, v ^ 0x5a5a5a5a5a5a5a5a);
-            op_lr(fm, va, sz);
             if (variant == 1 || variant == 3)
-                op_scalar(fm, va, sz, REF_WRITE, ~v);
+                op_scalar(fm, va, sz, REF_WRITE, w);
+            op_lr(fm, va, sz);
+            if (variant == 1)
+                op_scalar(fm, va, sz, REF_WRITE, w);
+            else if (variant == 3)
+                op_scalar(fm, va, sz, REF_WRITE, ~w);
             else if (variant == 2)
                 op_scalar(fm, (va & ~(vm_gva_t)7) | ((va + sz) & 7), 1, REF_WRITE, v >> 8);
             op_sc(fm, va, sz, v);
