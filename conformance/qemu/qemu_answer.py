@@ -239,17 +239,21 @@ class Machine:
         self.dump_path = os.path.join(self.dir, 'ram.bin')
         gdb_path = os.path.join(self.dir, 'gdb.sock')
         qmp_path = os.path.join(self.dir, 'qmp.sock')
+        self.log_path = os.path.join(self.dir, 'qemu.log')
+        self.log = open(self.log_path, 'wb')          # a file, not a pipe nobody drains
         self.proc = subprocess.Popen(
             [qemu, '-machine', 'virt', '-cpu', 'rv64', '-smp', '1', '-m', '%dK' % (ram_size >> 10),
              '-bios', 'none', '-nodefaults', '-display', 'none', '-S',
              '-gdb', 'unix:%s,server=on,wait=off' % gdb_path,
              '-qmp', 'unix:%s,server=on,wait=off' % qmp_path],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while not (os.path.exists(gdb_path) and os.path.exists(qmp_path)):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                err = self.proc.stderr.read().decode(errors='replace') if self.proc.poll() is not None else ''
-                self.close()
+                self.close(keep_dir=True)
+                with open(self.log_path, 'rb') as f:
+                    err = f.read().decode(errors='replace')
+                shutil.rmtree(self.dir, ignore_errors=True)
                 raise QemuError('QEMU did not start: ' + err.strip())
             time.sleep(0.01)
         self.gdb = Gdb(gdb_path)
@@ -265,11 +269,13 @@ class Machine:
         self.gdb.write_mem(RAM_BASE, self.markers)
         self.shadow = bytearray(self.markers)            # what RAM holds now, as far as we know
 
-    def close(self):
+    def close(self, keep_dir=False):
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.log.close()
+        if not keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def dump(self):
         self.qmp.execute('pmemsave', val=RAM_BASE, size=self.ram_size, filename=self.dump_path)
