@@ -241,19 +241,32 @@ class Machine:
         qmp_path = os.path.join(self.dir, 'qmp.sock')
         self.log_path = os.path.join(self.dir, 'qemu.log')
         self.log = open(self.log_path, 'wb')          # a file, not a pipe nobody drains
-        self.proc = subprocess.Popen(
+        try:
+            self.proc = self._spawn(qemu, ram_size, gdb_path, qmp_path)
+        except OSError as e:
+            self.log.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise QemuError('cannot run %s: %s' % (qemu, e)) from None
+        try:
+            self._start(gdb_path, qmp_path, ram_size)
+        except BaseException:
+            self.close()              # never leave a QEMU behind
+            raise
+
+    def _spawn(self, qemu, ram_size, gdb_path, qmp_path):
+        return subprocess.Popen(
             [qemu, '-machine', 'virt', '-cpu', 'rv64', '-smp', '1', '-m', '%dK' % (ram_size >> 10),
              '-bios', 'none', '-nodefaults', '-display', 'none', '-S',
              '-gdb', 'unix:%s,server=on,wait=off' % gdb_path,
              '-qmp', 'unix:%s,server=on,wait=off' % qmp_path],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def _start(self, gdb_path, qmp_path, ram_size):
         deadline = time.monotonic() + 10
         while not (os.path.exists(gdb_path) and os.path.exists(qmp_path)):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close(keep_dir=True)
                 with open(self.log_path, 'rb') as f:
                     err = f.read().decode(errors='replace')
-                shutil.rmtree(self.dir, ignore_errors=True)
                 raise QemuError('QEMU did not start: ' + err.strip())
             time.sleep(0.01)
         self.gdb = Gdb(gdb_path)
@@ -269,13 +282,12 @@ class Machine:
         self.gdb.write_mem(RAM_BASE, self.markers)
         self.shadow = bytearray(self.markers)            # what RAM holds now, as far as we know
 
-    def close(self, keep_dir=False):
+    def close(self):
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
         self.log.close()
-        if not keep_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def dump(self):
         self.qmp.execute('pmemsave', val=RAM_BASE, size=self.ram_size, filename=self.dump_path)
