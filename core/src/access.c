@@ -34,6 +34,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc_int.h"
 #include "mmu_int.h"
 
 /* Record a data-side fault and return its error. */
@@ -233,7 +234,7 @@ static vm_err_t access_bulk(vm_mmu_t *mmu, vm_gva_t va, uint8_t *buf, size_t len
     if (npages > BULK_STACK_PAGES) {
         if (npages > SIZE_MAX / sizeof(*pas))
             return VM_ERR_OUT_OF_MEMORY;
-        pas = malloc((size_t)npages * sizeof(*pas));
+        pas = alloc_malloc((size_t)npages * sizeof(*pas));
         if (!pas)
             return VM_ERR_OUT_OF_MEMORY;
     }
@@ -286,7 +287,7 @@ static vm_err_t access_bulk(vm_mmu_t *mmu, vm_gva_t va, uint8_t *buf, size_t len
     mmu_note_success(mmu);
 out:
     if (pas != stack_pas)
-        free(pas);
+        alloc_free(pas);
     return err;
 }
 

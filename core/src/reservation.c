@@ -50,6 +50,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc_int.h"
 #include "physmem_int.h"
 
 #define GRANULE_MASK ((uint64_t)VM_RESERVATION_GRANULE - 1)
@@ -93,7 +94,7 @@ static struct vm_reservation *get_slot(vm_physmem_t *pm, uint64_t owner)
         struct vm_reservation *n;
         if (cap > SIZE_MAX / sizeof(*n))
             return NULL;
-        n = realloc(pm->res, cap * sizeof(*n));
+        n = alloc_realloc(pm->res, cap * sizeof(*n));
         if (!n)
             return NULL;
         pm->res = n;

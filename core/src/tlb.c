@@ -43,6 +43,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc_int.h"
 #include "tlb.h"
 
 static size_t tlb_hint_size(size_t capacity)
@@ -84,11 +85,11 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
     if (capacity < 1 || capacity > TLB_MAX_ENTRIES)
         return VM_ERR_INVALID_ARGUMENT;
     size_t nhint = tlb_hint_size(capacity);
-    struct tlb_entry *entries = malloc(capacity * sizeof(*entries));
-    uint16_t *hint = calloc(nhint, sizeof(*hint));
+    struct tlb_entry *entries = alloc_malloc(capacity * sizeof(*entries));
+    uint16_t *hint = alloc_calloc(nhint, sizeof(*hint));
     if (!entries || !hint) {
-        free(entries);
-        free(hint);
+        alloc_free(entries);
+        alloc_free(hint);
         return VM_ERR_OUT_OF_MEMORY;
     }
     t->entries = entries;
@@ -103,8 +104,8 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
 
 void tlb_destroy(struct tlb *t)
 {
-    free(t->entries);
-    free(t->hint);
+    alloc_free(t->entries);
+    alloc_free(t->hint);
     t->entries = NULL;
     t->hint = NULL;
     t->capacity = 0;
