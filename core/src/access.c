@@ -314,13 +314,20 @@ vm_err_t vm_mmu_load_reserved(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t
     if ((va & (size - 1u)) != 0)
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_MISALIGNED,
                             "LR/SC not naturally aligned");
-    vm_err_t err = mmu_translate_page(mmu, va, VM_ACCESS_READ, 0, &pa);
+    /* The reservation slot first: if the table cannot grow, fail before
+     * the walk sets A or fills the TLB, so nothing changes (mmu.h). */
+    vm_err_t err = physmem_reservation_slot(mmu->pm, mmu->owner);
+    if (err != VM_OK)
+        return err;
+    err = mmu_translate_page(mmu, va, VM_ACCESS_READ, 0, &pa);
     if (err != VM_OK)
         return err;
     /* Reservations are RAM-only; decide before any device could be touched. */
     if (!physmem_ram_contains(mmu->pm, pa, size))
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_ACCESS, "LR/SC outside RAM");
     err = vm_physmem_load_reserved(mmu->pm, pa, size, mmu->owner, val);
+    if (err == VM_ERR_OUT_OF_MEMORY) /* another hart recycled the idle slot meanwhile */
+        return err;
     if (err != VM_OK)
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_ACCESS, "LR/SC outside RAM");
     mmu_note_success(mmu);
