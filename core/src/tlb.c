@@ -85,7 +85,10 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
     if (capacity < 1 || capacity > TLB_MAX_ENTRIES)
         return VM_ERR_INVALID_ARGUMENT;
     size_t nhint = tlb_hint_size(capacity);
-    struct tlb_entry *entries = alloc_malloc(capacity * sizeof(*entries));
+    /* Zeroed, not just cleared below: the inline hit compares an empty
+     * entry's page_mask and asid before its perms (0) refuse it, and those
+     * must be defined values (MemorySanitizer, ci/test.sh). */
+    struct tlb_entry *entries = alloc_calloc(capacity, sizeof(*entries));
     uint16_t *hint = alloc_calloc(nhint, sizeof(*hint));
     if (!entries || !hint) {
         alloc_free(entries);
