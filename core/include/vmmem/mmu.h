@@ -276,7 +276,9 @@ VM_API VM_WUR vm_err_t vm_mmu_write_phys(vm_mmu_t *mmu, vm_gpa_t pa, uint64_t va
  * and still sets A and D (Zalrsc leaves this unspecified; vmmem chooses it).
  * LR can also return VM_ERR_OUT_OF_MEMORY (this MMU's first reservation
  * needs a table slot and the host allocation failed): checked before the
- * walk, so nothing changes and no fault is recorded.
+ * walk, so nothing changes and no fault is recorded (unless another vCPU
+ * took this MMU's idle slot between that check and the LR itself: then the
+ * walk's A bit and TLB fill stay, as for any access that failed after it).
  */
 VM_API VM_WUR vm_err_t vm_mmu_load_reserved(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
 VM_API VM_WUR vm_err_t vm_mmu_store_conditional(vm_mmu_t *mmu, vm_gva_t va, uint64_t val,
