@@ -169,6 +169,8 @@ render_libfuzzer() {
     eps=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*//p' "$dir/fuzz.log" 2>/dev/null | tail -1)
   else
     last=$(tail -n 40 "$dir/fuzz.log" 2>/dev/null | grep -a -E '^#[0-9]+' | tail -1 || true)
+    # ending: libFuzzer is printing its recommended dictionary
+    [[ -n $last ]] || last=$(grep -a -E '^#[0-9]+' "$dir/fuzz.log" 2>/dev/null | tail -1 || true)
     eps=$(sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p' <<<"$last")
   fi
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
