@@ -158,6 +158,7 @@ static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
     mmu->strict_align = strict != NULL && strcmp(strict, "1") == 0;
     mmu->owner = __atomic_fetch_add(&mmu_next_owner, 1, __ATOMIC_RELAXED);
     mmu_fast_attach(mmu);
+    arm64_init(mmu);
     mmu_fault_clear(mmu);
     mmu_refresh(mmu);
     return mmu;

@@ -200,6 +200,13 @@ void tlb_fast_clear(struct tlb *t)
 void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, const vm_physmem_t *pm, vm_gva_t va,
                    uint64_t need0, uint64_t need1)
 {
+    /* The slot is keyed by the access's own VA, the entry by the VA the
+     * walk was tagged with: they differ for an Arm VA whose top byte TBI
+     * ignores (arm64_before_tlb). Such a slot would survive the entry
+     * (tlb_fast_drop_entry finds slots by the entry's tag), so that access
+     * stays on the slow path. */
+    if (VM_UNLIKELY((va & ~e->page_mask) != e->tag))
+        return;
     vm_gva_t page = va & ~UINT64_C(0xfff);
     vm_gpa_t pa_page = e->pa_base | (va & e->page_mask & ~UINT64_C(0xfff));
     vm_mmu_fast_slot_t *s = tlb_fast_slot(t, va);
