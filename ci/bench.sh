@@ -81,9 +81,10 @@ if [[ $mode == time ]]; then
     echo
     VMMEM_FUZZ_JOBS=1 bash ci/fuzz.sh "$fuzz_secs" >"$out/fuzz.log" 2>&1 || true
     if ! awk '
-      /^target[[:space:]]+runs[[:space:]]+exec\/s/ { on = 1; print "| target | exec/s | runs | findings |"; print "|---|---|---|---|"; next }
+      # ci/fuzz.sh columns: target runs exec/s cov ft "before -> after" findings...
+      /^target[[:space:]]+runs[[:space:]]+exec\/s/ { on = 1; print "| target | exec/s | runs | edges | findings |"; print "|---|---|---|---|---|"; next }
       on && NF == 0 { on = 0 }
-      on { f = ""; for (i = 8; i <= NF; i++) f = f (i > 8 ? " " : "") $i; printf "| %s | %s | %s | %s |\n", $1, $3, $2, f; n++ }
+      on { f = ""; for (i = 9; i <= NF; i++) f = f (i > 9 ? " " : "") $i; printf "| %s | %s | %s | %s | %s |\n", $1, $3, $2, $4, f; n++ }
       END { exit n ? 0 : 1 }' "$out/fuzz.log"; then
       echo "ci/bench.sh: ci/fuzz.sh printed no table (see ${out#$root/}/fuzz.log)" >&2
       tail -20 "$out/fuzz.log" >&2
