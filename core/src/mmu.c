@@ -57,34 +57,85 @@ vm_err_t mmu_fault_clear_ok(vm_mmu_t *mmu)
     return VM_OK;
 }
 
-void mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_fault_kind_t kind,
-                      const char *reason)
+vm_err_t mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_fault_kind_t kind,
+                          const char *reason)
 {
-    walk_fault_set(&mmu->fault, va, access, kind, reason, -1, 0, 0);
+    uint32_t cause, syndrome = 0;
+    switch (mmu->mode) {
+    case VM_PAGING_X86_64:
+        x86_fault_codes(kind, access, &cause, &syndrome);
+        break;
+    case VM_PAGING_ARM64:
+        arm64_fault_codes(mmu, kind, access, &cause, &syndrome);
+        break;
+    default:
+        cause = walk_riscv_cause(kind, access);
+        break;
+    }
+    vm_fault_t f;
+    walk_fault_fill(&f, va, access, kind, cause, syndrome, reason, -1, 0, 0);
+    mmu_fault_set(mmu, &f);
+    return kind == VM_FAULT_MISALIGNED ? VM_ERR_ALIGNMENT_FAULT : VM_ERR_ACCESS_FAULT;
 }
 
-/* Is translation through page tables active (satp active, Priv. spec step 1)? */
-static bool mmu_translating(const vm_mmu_t *mmu)
+/* RISC-V: is translation through page tables active (satp active, Priv.
+ * spec step 1)? */
+static bool mmu_riscv_translating(const vm_mmu_t *mmu)
 {
     return mmu->priv != VM_PRIV_M && mmu->mode != VM_PAGING_BARE;
 }
 
-/* Recompute the permission bits the inline hit asks for. */
-static void mmu_update_need(vm_mmu_t *mmu)
+static void mmu_refresh_riscv(vm_mmu_t *mmu)
 {
-    mmu->identity = !mmu_translating(mmu);
-    if (!mmu_translating(mmu) || mmu->fmt == NULL) {
-        for (unsigned a = 0; a < 3; a++)
-            mmu->need[a] = TLB_PERM_NEVER;
-        return;
+    bool translating = mmu_riscv_translating(mmu);
+    mmu->identity = !translating;
+    mmu->asid = mmu->satp_asid;
+    mmu_set_need(mmu, translating, mmu_riscv_ctx(mmu->priv, mmu->sum, mmu->mxr));
+}
+
+/*
+ * The fast slots hold tags computed for one permission context and one
+ * address space: when either changes, they go (vmmem/mmu_inline.h). The
+ * TLB entries stay: they are tagged and re-checked on every lookup.
+ */
+void mmu_refresh(vm_mmu_t *mmu)
+{
+    uint64_t need0 = mmu->need[0], need1 = mmu->need[1], need2 = mmu->need[2];
+    uint16_t asid = mmu->asid;
+    bool identity = mmu->identity;
+    switch (mmu->mode) {
+    case VM_PAGING_X86_64:
+        x86_refresh(mmu);
+        break;
+    case VM_PAGING_ARM64:
+        arm64_refresh(mmu);
+        break;
+    case VM_PAGING_BARE:
+    case VM_PAGING_SV39:
+    case VM_PAGING_SV48:
+    case VM_PAGING_SV57:
+        mmu_refresh_riscv(mmu);
+        break;
     }
-    unsigned ctx = tlb_perm_ctx(mmu->priv, mmu->sum, mmu->mxr);
-    for (unsigned a = 0; a < 3; a++)
-        mmu->need[a] = tlb_perm_bit(ctx, (vm_access_t)a);
+    if (need0 != mmu->need[0] || need1 != mmu->need[1] || need2 != mmu->need[2] ||
+        asid != mmu->asid || identity != mmu->identity) {
+        tlb_fast_clear(&mmu->itlb);
+        tlb_fast_clear(&mmu->dtlb);
+    }
+}
+
+void mmu_fast_attach(vm_mmu_t *mmu)
+{
+    mmu->fast.data = mmu->dtlb.fast;
+    mmu->fast.data_mask = tlb_fast_mask(&mmu->dtlb);
+    mmu->fast.code = mmu->itlb.fast;
+    mmu->fast.code_mask = tlb_fast_mask(&mmu->itlb);
+    mmu->fast.live_resv = &mmu->pm->nres;
 }
 
 static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
 {
+    walk_riscv_init();
     vm_mmu_t *mmu = calloc(1, sizeof(*mmu));
     if (!mmu)
         return NULL;
@@ -101,13 +152,13 @@ static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
     mmu->pm = pm;
     mmu->owns_pm = owns_pm;
     mmu->mode = VM_PAGING_BARE;
-    mmu->fmt = NULL;
     mmu->priv = VM_PRIV_S;
     mmu->ad_mode = VM_AD_HARDWARE;
     mmu->strict_align = strict != NULL && strcmp(strict, "1") == 0;
     mmu->owner = __atomic_fetch_add(&mmu_next_owner, 1, __ATOMIC_RELAXED);
+    mmu_fast_attach(mmu);
     mmu_fault_clear(mmu);
-    mmu_update_need(mmu);
+    mmu_refresh(mmu);
     return mmu;
 }
 
@@ -157,7 +208,7 @@ vm_physmem_t *vm_mmu_physmem(vm_mmu_t *mmu)
     return mmu ? mmu->pm : NULL;
 }
 
-static void mmu_flush_both(vm_mmu_t *mmu)
+void mmu_flush_all(vm_mmu_t *mmu)
 {
     tlb_flush_all(&mmu->itlb);
     tlb_flush_all(&mmu->dtlb);
@@ -183,9 +234,8 @@ void vm_mmu_set_paging_mode(vm_mmu_t *mmu, vm_paging_mode_t mode)
     if (!mmu || !mmu_mode_known(mode))
         return;
     mmu->mode = mode;
-    mmu->fmt = walk_riscv_format(mode);
-    mmu_flush_both(mmu);
-    mmu_update_need(mmu);
+    mmu_flush_all(mmu);
+    mmu_refresh(mmu);
 }
 
 vm_paging_mode_t vm_mmu_paging_mode(const vm_mmu_t *mmu)
@@ -221,20 +271,19 @@ void vm_mmu_set_satp(vm_mmu_t *mmu, uint64_t satp)
     vm_paging_mode_t mode;
     if (!mmu || !satp_mode_decode(satp >> SATP_MODE_SHIFT, &mode))
         return; /* WARL: an unsupported MODE leaves satp unchanged */
-    mmu->asid = (uint16_t)(satp >> SATP_ASID_SHIFT);
+    mmu->satp_asid = (uint16_t)(satp >> SATP_ASID_SHIFT);
     mmu->root_ppn = satp & SATP_PPN_MASK;
     if (mode != mmu->mode) {
         mmu->mode = mode;
-        mmu->fmt = walk_riscv_format(mode);
-        mmu_flush_both(mmu);
+        mmu_flush_all(mmu);
     }
-    mmu_update_need(mmu);
+    mmu_refresh(mmu);
 }
 
 uint64_t vm_mmu_satp(const vm_mmu_t *mmu)
 {
     return (satp_mode_encode(mmu->mode) << SATP_MODE_SHIFT) |
-           ((uint64_t)mmu->asid << SATP_ASID_SHIFT) | mmu->root_ppn;
+           ((uint64_t)mmu->satp_asid << SATP_ASID_SHIFT) | mmu->root_ppn;
 }
 
 /* Privilege values other than U, S, M are ignored. */
@@ -243,7 +292,7 @@ void vm_mmu_set_priv(vm_mmu_t *mmu, vm_priv_t priv)
     if (!mmu || (priv != VM_PRIV_U && priv != VM_PRIV_S && priv != VM_PRIV_M))
         return;
     mmu->priv = priv;
-    mmu_update_need(mmu);
+    mmu_refresh(mmu);
 }
 
 void vm_mmu_set_sum(vm_mmu_t *mmu, bool sum)
@@ -251,7 +300,7 @@ void vm_mmu_set_sum(vm_mmu_t *mmu, bool sum)
     if (!mmu)
         return;
     mmu->sum = sum;
-    mmu_update_need(mmu);
+    mmu_refresh(mmu);
 }
 
 void vm_mmu_set_mxr(vm_mmu_t *mmu, bool mxr)
@@ -259,7 +308,7 @@ void vm_mmu_set_mxr(vm_mmu_t *mmu, bool mxr)
     if (!mmu)
         return;
     mmu->mxr = mxr;
-    mmu_update_need(mmu);
+    mmu_refresh(mmu);
 }
 
 /* Takes effect for the next walk; cached entries never need A/D updates. */
@@ -276,24 +325,47 @@ void vm_mmu_set_strict_align(vm_mmu_t *mmu, bool enable)
         mmu->strict_align = enable;
 }
 
-vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
-                            vm_gpa_t *pa)
+/* The architecture's walk for the current mode (one switch per miss). */
+static vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                         struct walk_result *res, vm_fault_t *fault)
 {
-    bool speculative = (flags & MMU_XLATE_SPECULATIVE) != 0;
+    switch (mmu->mode) {
+    case VM_PAGING_X86_64:
+        return walk_x86_64(mmu, va, access, flags, res, fault);
+    case VM_PAGING_ARM64:
+        return walk_arm64(mmu, va, access, flags, res, fault);
+    default:
+        return walk_riscv(mmu, va, access, flags, res, fault);
+    }
+}
 
-    /* Bare, or M-mode (satp not active, Priv. spec step 1): identity. */
-    if (!mmu_translating(mmu)) {
+vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                             vm_gpa_t *pa, struct tlb_entry **ep)
+{
+    const bool speculative = (flags & MMU_XLATE_SPECULATIVE) != 0;
+    vm_gva_t tag_va = va;
+
+    *ep = NULL;
+    /* Translation off (RISC-V Bare or M-mode, x86 CR0.PG=0): identity. */
+    if (mmu->identity) {
         *pa = va;
         return VM_OK;
     }
-    if (mmu->fmt == NULL)
-        return VM_ERR_UNSUPPORTED; /* ARM64 / X86_64: walker not built yet */
+    if (mmu->mode == VM_PAGING_ARM64) {
+        vm_err_t err;
+        if (arm64_before_tlb(mmu, va, access, speculative ? WALK_SPECULATIVE : 0, &tag_va, pa,
+                             &err))
+            return err;
+    }
 
     struct tlb *tlb = mmu_tlb_for(mmu, access);
-    struct tlb_entry *e = tlb_lookup_slow(tlb, va, mmu->asid, !speculative);
+    struct tlb_entry *e = tlb_lookup(tlb, tag_va, mmu->asid);
     if (e != NULL && (e->perms & mmu->need[access]) != 0) {
-        if (!speculative)
-            mmu->tlb_hits++;
+        if (!speculative) {
+            mmu->fast.hits++;
+            tlb_touch(tlb, e);
+            *ep = e;
+        }
         *pa = e->pa_base | (va & e->page_mask);
         return VM_OK;
     }
@@ -302,28 +374,28 @@ vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsi
     if (!speculative)
         mmu->tlb_misses++;
 
-    struct walk_ctx ctx = {
-        .pm = mmu->pm,
-        .root = mmu->root_ppn << MMU_PAGE_SHIFT,
-        .priv = mmu->priv,
-        .sum = mmu->sum,
-        .mxr = mmu->mxr,
-        .ad_hardware = mmu->ad_mode == VM_AD_HARDWARE,
-        .speculative = speculative,
-    };
     struct walk_result res;
     vm_fault_t fault;
-    vm_err_t err = walk_translate(mmu->fmt, &ctx, va, access, &res, &fault);
+    vm_err_t err = mmu_walk(mmu, va, access, speculative ? WALK_SPECULATIVE : 0, &res, &fault);
     if (err != VM_OK) {
-        if (!speculative)
-            mmu->fault = fault;
+        if (!speculative) {
+            mmu_fault_set(mmu, &fault);
+            if (mmu->mode == VM_PAGING_X86_64)
+                x86_after_fault(mmu, va, err);
+        }
         return err;
     }
     if (!speculative)
-        tlb_insert(tlb, va, res.page_mask, res.page_pa, mmu->asid, res.global,
-                   mmu->fmt->tlb_perms(res.pte), res.level);
+        *ep = tlb_insert(tlb, tag_va, mmu->asid, &res);
     *pa = res.pa;
     return VM_OK;
+}
+
+vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                            vm_gpa_t *pa)
+{
+    struct tlb_entry *e;
+    return mmu_translate_entry(mmu, va, access, flags, pa, &e);
 }
 
 static VM_NOINLINE vm_err_t mmu_translate_slow(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
@@ -337,15 +409,27 @@ static VM_NOINLINE vm_err_t mmu_translate_slow(vm_mmu_t *mmu, vm_gva_t va, vm_ac
     return err;
 }
 
+/*
+ * A TLB lookup with LRU upkeep (no fast array: translate is the operation
+ * whose LRU order is exact, tlb.c). The common case - a 4 KiB entry in the
+ * first chain slot - is inline; the rest is mmu_translate_slow.
+ */
 vm_err_t vm_mmu_translate(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_gpa_t *pa)
 {
     if (VM_LIKELY((unsigned)access <= VM_ACCESS_EXEC && pa != NULL)) {
-        const struct tlb_entry *e =
-            tlb_hit(mmu_tlb_for(mmu, access), va, mmu->asid, mmu->need[access]);
-        if (VM_LIKELY(e != NULL)) {
-            mmu->tlb_hits++;
-            *pa = e->pa_base | (va & e->page_mask);
-            return mmu_success(mmu);
+        struct tlb *t = mmu_tlb_for(mmu, access);
+        uint64_t tag = va & ~UINT64_C(0xfff);
+        uint16_t i = t->bucket[tlb_hash(tag, 12, t->hash_shift)];
+        if (VM_LIKELY(i != TLB_NIL)) {
+            struct tlb_entry *e = &t->e[i];
+            if (VM_LIKELY(e->tag == tag && e->shift == 12 &&
+                          ((e->asid ^ mmu->asid) & e->asid_mask) == 0 &&
+                          (e->perms & mmu->need[access]) != 0)) {
+                mmu->fast.hits++;
+                tlb_touch(t, e);
+                *pa = e->pa_base | (va & 0xfff);
+                return mmu_success(mmu);
+            }
         }
     }
     return mmu_translate_slow(mmu, va, access, pa);
@@ -354,7 +438,7 @@ vm_err_t vm_mmu_translate(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_gpa
 void vm_mmu_flush_tlb(vm_mmu_t *mmu)
 {
     if (mmu)
-        mmu_flush_both(mmu);
+        mmu_flush_all(mmu);
 }
 
 void vm_mmu_flush_tlb_asid(vm_mmu_t *mmu, uint16_t asid)
@@ -365,10 +449,17 @@ void vm_mmu_flush_tlb_asid(vm_mmu_t *mmu, uint16_t asid)
     tlb_flush_asid(&mmu->dtlb, asid);
 }
 
+/* Arm: a flush compares VA[55:0] sign-extended (arm64_int.h). */
+static vm_gva_t mmu_flush_va(const vm_mmu_t *mmu, vm_gva_t va)
+{
+    return mmu->mode == VM_PAGING_ARM64 ? arm64_flush_va(va) : va;
+}
+
 void vm_mmu_flush_tlb_page(vm_mmu_t *mmu, vm_gva_t va)
 {
     if (!mmu)
         return;
+    va = mmu_flush_va(mmu, va);
     tlb_flush_va(&mmu->itlb, va);
     tlb_flush_va(&mmu->dtlb, va);
 }
@@ -377,6 +468,7 @@ void vm_mmu_flush_tlb_page_asid(vm_mmu_t *mmu, vm_gva_t va, uint16_t asid, bool 
 {
     if (!mmu)
         return;
+    va = mmu_flush_va(mmu, va);
     tlb_flush_va_asid(&mmu->itlb, va, asid, include_global);
     tlb_flush_va_asid(&mmu->dtlb, va, asid, include_global);
 }
@@ -389,68 +481,10 @@ void vm_mmu_flush_tlb_nonglobal(vm_mmu_t *mmu)
     tlb_flush_nonglobal(&mmu->dtlb);
 }
 
-/* TEMPORARY: the x86-64 and Arm64 walkers are being written (issues 7, 8). */
-vm_err_t vm_mmu_set_x86_regs(vm_mmu_t *mmu, const vm_x86_regs_t *regs)
-{
-    (void)mmu;
-    (void)regs;
-    return VM_ERR_UNSUPPORTED;
-}
-
-void vm_mmu_x86_regs(const vm_mmu_t *mmu, vm_x86_regs_t *out)
-{
-    (void)mmu;
-    memset(out, 0, sizeof(*out));
-}
-
-vm_err_t vm_mmu_x86_load_cr3(vm_mmu_t *mmu, uint64_t value)
-{
-    (void)mmu;
-    (void)value;
-    return VM_ERR_UNSUPPORTED;
-}
-
-void vm_mmu_x86_invlpg(vm_mmu_t *mmu, vm_gva_t va)
-{
-    (void)mmu;
-    (void)va;
-}
-
-vm_err_t vm_mmu_x86_invpcid(vm_mmu_t *mmu, vm_x86_invpcid_type_t type, uint16_t pcid,
-                            vm_gva_t va)
-{
-    (void)mmu;
-    (void)type;
-    (void)pcid;
-    (void)va;
-    return VM_ERR_UNSUPPORTED;
-}
-
-vm_err_t vm_mmu_set_arm64_regs(vm_mmu_t *mmu, const vm_arm64_regs_t *regs)
-{
-    (void)mmu;
-    (void)regs;
-    return VM_ERR_UNSUPPORTED;
-}
-
-void vm_mmu_arm64_regs(const vm_mmu_t *mmu, vm_arm64_regs_t *out)
-{
-    (void)mmu;
-    memset(out, 0, sizeof(*out));
-}
-
-vm_err_t vm_mmu_arm64_tlbi(vm_mmu_t *mmu, vm_arm64_tlbi_t op, uint64_t xt)
-{
-    (void)mmu;
-    (void)op;
-    (void)xt;
-    return VM_ERR_UNSUPPORTED;
-}
-
 void vm_mmu_tlb_stats(const vm_mmu_t *mmu, uint64_t *hits, uint64_t *misses)
 {
     if (hits)
-        *hits = mmu->tlb_hits;
+        *hits = mmu->fast.hits;
     if (misses)
         *misses = mmu->tlb_misses;
 }
@@ -472,7 +506,13 @@ vm_err_t vm_mmu_resize_tlbs(vm_mmu_t *mmu, size_t itlb, size_t dtlb)
     tlb_destroy(&mmu->dtlb);
     mmu->itlb = ni;
     mmu->dtlb = nd;
-    mmu->tlb_hits = 0;
+    mmu_fast_attach(mmu);
+    /* Stats restart; a recorded fault stays the last fault. */
+    if (mmu->fault_hits == mmu->fast.hits)
+        mmu->fault_hits = 0;
+    else
+        mmu_fault_clear(mmu);
+    mmu->fast.hits = 0;
     mmu->tlb_misses = 0;
     return VM_OK;
 }
@@ -485,7 +525,11 @@ void vm_mmu_tlb_capacity(const vm_mmu_t *mmu, size_t *itlb, size_t *dtlb)
         *dtlb = mmu->dtlb.capacity;
 }
 
+/* A fault recorded before the latest fast hit is no longer the last
+ * outcome: the hit succeeded (mmu_int.h, fault_hits). */
 const vm_fault_t *vm_mmu_last_fault(const vm_mmu_t *mmu)
 {
+    if (mmu->fault.kind != VM_FAULT_NONE && mmu->fault_hits != mmu->fast.hits)
+        return &mmu_no_fault;
     return &mmu->fault;
 }

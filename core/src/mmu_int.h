@@ -1,7 +1,19 @@
 /*
- * mmu_int.h - the layout of vm_mmu_t, shared by mmu.c (state, translate,
- * TLB management), access.c (accesses through translation) and ptbuilder.c.
- * Not installed.
+ * mmu_int.h - the layout of vm_mmu_t and the interface between the generic
+ * MMU (mmu.c: state, TLB, translate; access.c: accesses) and the
+ * architectures (walk_riscv.c; x86_64.c + walk_x86_64.c; arm64.c +
+ * walk_arm64.c). Not installed.
+ *
+ * An architecture provides:
+ *   - a walk function (walk_int.h signature) that never touches the TLB;
+ *   - a refresh function, called after every change of its registers and
+ *     on entering its mode, that sets the three derived fields the generic
+ *     code reads on every access: mmu->identity (translation off: VA == PA,
+ *     no TLB), mmu->asid (the tag of the current address space) and
+ *     mmu->need[] (the permission-vector bit of each access in the current
+ *     context; TLB_PERM_NEVER when not translating);
+ *   - its permission-context numbering (at most TLB_MAX_CTX contexts) and
+ *     the TLB permission vector of every leaf it returns (walk_result).
  */
 #ifndef VMMEM_MMU_INT_H
 #define VMMEM_MMU_INT_H
@@ -9,34 +21,46 @@
 #include "vmmem/arm64.h"
 #include "vmmem/mmu.h"
 #include "vmmem/x86_64.h"
+#include "arm64_int.h"
 #include "physmem_int.h"
 #include "tlb.h"
 #include "walk_int.h"
+#include "x86_64_int.h"
 
 #define MMU_PAGE_SHIFT 12u
 #define MMU_PAGE_SIZE (UINT64_C(1) << MMU_PAGE_SHIFT)
 
 struct vm_mmu {
-    /* Read on every access (the inline hit path). */
+    /* The level-0 arrays and the hit counter: the public inline hit path
+     * (vmmem/mmu_inline.h) reads this first member. */
+    vm_mmu_fast_t fast;
+
     vm_physmem_t *pm;
-    uint16_t asid;              /* satp.ASID */
-    uint32_t need[3];           /* TLB permission bit per access in the current
+    uint16_t asid;              /* tag of the current address space (satp.ASID, PCID, ASID) */
+    uint64_t need[3];           /* TLB permission bit per access in the current
                                    context; TLB_PERM_NEVER when not translating */
-    bool identity;              /* Bare or M-mode: VA == PA, no TLB (kept by mmu_update_need) */
+    bool identity;              /* translation off (VA == PA, no TLB): set by refresh */
     struct tlb itlb;            /* fetches */
     struct tlb dtlb;            /* loads and stores */
-    uint64_t tlb_hits, tlb_misses;
-    vm_fault_t fault;
+    uint64_t tlb_misses;        /* (hits are fast.hits) */
+    vm_fault_t fault;           /* the last fault ... */
+    uint64_t fault_hits;        /* ... recorded when fast.hits had this value: a fast
+                                   hit since then (hits moved) means "no fault" */
 
     /* Translation state. */
     vm_paging_mode_t mode;
-    const struct walk_format *fmt; /* walker of mode; NULL for Bare and unsupported modes */
+
+    /* RISC-V (the Sv modes and Bare). */
     uint64_t root_ppn;          /* satp.PPN */
+    uint16_t satp_asid;         /* satp.ASID */
     vm_priv_t priv;
     bool sum, mxr;
     vm_ad_mode_t ad_mode;
-    bool strict_align;
 
+    struct mmu_x86 x86;         /* x86_64_int.h */
+    struct mmu_arm64 arm;       /* arm64_int.h */
+
+    bool strict_align;
     bool owns_pm;
     uint64_t owner;             /* LR/SC owner id, unique per MMU, never 0 */
 };
@@ -52,19 +76,41 @@ static inline struct tlb *mmu_tlb_for(vm_mmu_t *mmu, vm_access_t access)
     return access == VM_ACCESS_EXEC ? &mmu->itlb : &mmu->dtlb;
 }
 
+/* RISC-V permission context: priv U/S x SUM x MXR (8 contexts). */
+static inline unsigned mmu_riscv_ctx(vm_priv_t priv, bool sum, bool mxr)
+{
+    return (priv == VM_PRIV_S ? 1u : 0u) | (sum ? 2u : 0u) | (mxr ? 4u : 0u);
+}
+
+/* Set mmu->need[] for context ctx, or to TLB_PERM_NEVER if !translating. */
+static inline void mmu_set_need(vm_mmu_t *mmu, bool translating, unsigned ctx)
+{
+    for (unsigned a = 0; a < 3; a++)
+        mmu->need[a] = translating ? tlb_perm_bit(ctx, (vm_access_t)a) : TLB_PERM_NEVER;
+}
+
+/* Recompute identity/asid/need[] for the current mode (dispatches to the
+ * architecture's refresh). */
+VM_HIDDEN void mmu_refresh(vm_mmu_t *mmu);
+
+/* Drop every entry of both TLBs. */
+VM_HIDDEN void mmu_flush_all(vm_mmu_t *mmu);
+
 /* Reset the fault record to "no fault" (out of line: rare). */
 VM_HIDDEN void mmu_fault_clear(vm_mmu_t *mmu);
 /* mmu_fault_clear, then return VM_OK (lets the hot path tail-call it). */
 VM_HIDDEN vm_err_t mmu_fault_clear_ok(vm_mmu_t *mmu);
 
-/* The fault-record upkeep of a success: kind NONE afterwards. */
+/* The fault-record upkeep of a success outside the fast hit path: kind
+ * NONE afterwards. (A fast hit needs none: it moves fast.hits, which makes
+ * the record stale; see vm_mmu_last_fault.) */
 static inline void mmu_note_success(vm_mmu_t *mmu)
 {
     if (VM_UNLIKELY(mmu->fault.kind != VM_FAULT_NONE))
         mmu_fault_clear(mmu);
 }
 
-/* `return mmu_success(mmu);` ends a hot path: no stack frame needed. */
+/* `return mmu_success(mmu);` ends a slow path: no stack frame needed. */
 static inline vm_err_t mmu_success(vm_mmu_t *mmu)
 {
     if (VM_UNLIKELY(mmu->fault.kind != VM_FAULT_NONE))
@@ -72,20 +118,41 @@ static inline vm_err_t mmu_success(vm_mmu_t *mmu)
     return VM_OK;
 }
 
-/* Record a fault not found by the walker (misaligned, data access fault). */
-VM_HIDDEN void mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
-                                vm_fault_kind_t kind, const char *reason);
+/* Record a fault (the walkers' record, or one built by mmu_fault_record). */
+static inline void mmu_fault_set(vm_mmu_t *mmu, const vm_fault_t *f)
+{
+    mmu->fault = *f;
+    mmu->fault_hits = mmu->fast.hits;
+}
+
+/*
+ * Record a fault found outside the walk (misaligned, a data access with
+ * nothing behind it, a device error): the kind's cause and syndrome in the
+ * current mode's terms. Returns the matching error.
+ */
+VM_HIDDEN vm_err_t mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                    vm_fault_kind_t kind, const char *reason);
 
 /* Flags of mmu_translate_page. */
 #define MMU_XLATE_SPECULATIVE 1u /* no A/D write, no TLB fill, no stats, no fault record */
 
 /*
- * Translate the page containing va for one access (the slow path: TLB scan,
- * then walk and fill). Does not clear the fault record on success.
- * Errors: VM_ERR_PAGE_FAULT / VM_ERR_ACCESS_FAULT (fault recorded),
- * VM_ERR_UNSUPPORTED (mode without a walker).
+ * Translate the page containing va for one access (the slow path: TLB
+ * lookup, then walk and fill). Does not clear the fault record on success.
+ * Errors: VM_ERR_PAGE_FAULT / VM_ERR_GP_FAULT / VM_ERR_ACCESS_FAULT (fault
+ * recorded).
  */
 VM_HIDDEN vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                                       unsigned flags, vm_gpa_t *pa);
+/* The same, also giving the TLB entry that served it (NULL when translation
+ * is off or the access was speculative). */
+VM_HIDDEN vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                       unsigned flags, vm_gpa_t *pa, struct tlb_entry **ep);
+
+/* Point fast.* at the TLBs' current fast arrays (after init or resize). */
+VM_HIDDEN void mmu_fast_attach(vm_mmu_t *mmu);
+
+/* RISC-V: build the permission-vector table once (walk_riscv.c). */
+VM_HIDDEN void walk_riscv_init(void);
 
 #endif /* VMMEM_MMU_INT_H */

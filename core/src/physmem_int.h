@@ -100,6 +100,30 @@ static inline uint8_t *physmem_host(const vm_physmem_t *pm, vm_gpa_t pa)
 /* Slow path of every RAM write: break reservations on [pa, pa+len). */
 VM_HIDDEN void physmem_break_reservations(vm_physmem_t *pm, vm_gpa_t pa, uint64_t len);
 
+/* Aligned load from a host address inside the RAM mapping. */
+static inline uint64_t physmem_load_host(const void *host, unsigned size)
+{
+    const uint8_t *p = host;
+    switch (size) {
+    case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
+    case 2: return __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED);
+    case 4: return __atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED);
+    default: return __atomic_load_n((const uint64_t *)(const void *)p, __ATOMIC_RELAXED);
+    }
+}
+
+/* Aligned store to a host address inside the RAM mapping (no reservation upkeep). */
+static inline void physmem_store_host(void *host, uint64_t val, unsigned size)
+{
+    uint8_t *p = host;
+    switch (size) {
+    case 1: __atomic_store_n(p, (uint8_t)val, __ATOMIC_RELAXED); break;
+    case 2: __atomic_store_n((uint16_t *)(void *)p, (uint16_t)val, __ATOMIC_RELAXED); break;
+    case 4: __atomic_store_n((uint32_t *)(void *)p, (uint32_t)val, __ATOMIC_RELAXED); break;
+    default: __atomic_store_n((uint64_t *)(void *)p, val, __ATOMIC_RELAXED); break;
+    }
+}
+
 /* Aligned RAM load; caller checked range and natural alignment. */
 static inline uint64_t physmem_load_aligned(const vm_physmem_t *pm, vm_gpa_t pa, unsigned size)
 {

@@ -87,14 +87,14 @@ vm_err_t vm_ptbuilder_map(vm_ptbuilder_t *b, vm_mmu_t *mmu, vm_paging_mode_t mod
 {
     if (!b || !mmu)
         return VM_ERR_INVALID_ARGUMENT;
-    const struct walk_format *fmt = walk_riscv_format(mode);
+    const unsigned levels = walk_riscv_levels(mode);
     int target = ptb_level_of_size(page_size);
-    if (!fmt || target < 0 || target >= (int)fmt->levels)
+    if (levels == 0 || target < 0 || target >= (int)levels)
         return VM_ERR_INVALID_ARGUMENT;
     if ((root & (PTB_TABLE_SIZE - 1)) != 0 || (va & (page_size - 1)) != 0 ||
         (pa & (page_size - 1)) != 0 || (pa >> PTB_PA_BITS) != 0)
         return VM_ERR_INVALID_ARGUMENT;
-    if (!walk_va_canonical(fmt, va) || !ptb_flags_ok(flags))
+    if (!walk_riscv_canonical(levels, va) || !ptb_flags_ok(flags))
         return VM_ERR_INVALID_ARGUMENT;
 
     vm_physmem_t *pm = mmu->pm;
@@ -106,8 +106,8 @@ vm_err_t vm_ptbuilder_map(vm_ptbuilder_t *b, vm_mmu_t *mmu, vm_paging_mode_t mod
     bool fresh = false; /* `table` is a fresh (all-zero) table */
 
     /* Phase 1: dry run. */
-    for (int i = (int)fmt->levels - 1; i >= target; i--) {
-        uint64_t index = (va >> fmt->level_shift[i]) & ((UINT64_C(1) << fmt->index_bits[i]) - 1);
+    for (int i = (int)levels - 1; i >= target; i--) {
+        uint64_t index = (va >> (12 + 9 * (unsigned)i)) & 511u;
         slot[i] = table + index * PTB_PTE_SIZE;
         is_new[i] = false;
         if (!fresh && !physmem_ram_contains(pm, slot[i], PTB_PTE_SIZE))
@@ -135,7 +135,7 @@ vm_err_t vm_ptbuilder_map(vm_ptbuilder_t *b, vm_mmu_t *mmu, vm_paging_mode_t mod
      * the writes cannot fail; their results are still propagated. */
     static const uint8_t zero_table[PTB_TABLE_SIZE];
     vm_err_t err;
-    for (int i = (int)fmt->levels - 1; i > target; i--) {
+    for (int i = (int)levels - 1; i > target; i--) {
         if (!is_new[i])
             continue;
         err = vm_physmem_write_buf(pm, new_table[i], zero_table, sizeof(zero_table));
@@ -168,4 +168,21 @@ vm_err_t vm_ptbuilder_map_sv57(vm_ptbuilder_t *b, vm_mmu_t *mmu, vm_gva_t va, vm
                                uint64_t flags, vm_gpa_t root)
 {
     return vm_ptbuilder_map(b, mmu, VM_PAGING_SV57, va, pa, VM_PAGE_4K, flags, root);
+}
+
+/* PLACEHOLDERS while the x86-64 and Arm64 builders are written (issues 7, 8). */
+vm_err_t vm_ptbuilder_map_x86_64(vm_ptbuilder_t *b, vm_mmu_t *mmu, bool la57, vm_gva_t va,
+                                 vm_gpa_t pa, uint64_t page_size, uint64_t flags, vm_gpa_t root)
+{
+    (void)b, (void)mmu, (void)la57, (void)va, (void)pa, (void)page_size, (void)flags, (void)root;
+    return VM_ERR_UNSUPPORTED;
+}
+
+vm_err_t vm_ptbuilder_map_arm64(vm_ptbuilder_t *b, vm_mmu_t *mmu, unsigned granule_shift,
+                                unsigned txsz, vm_gva_t va, vm_gpa_t pa, uint64_t page_size,
+                                uint64_t attrs, vm_gpa_t root)
+{
+    (void)b, (void)mmu, (void)granule_shift, (void)txsz, (void)va, (void)pa, (void)page_size,
+        (void)attrs, (void)root;
+    return VM_ERR_UNSUPPORTED;
 }

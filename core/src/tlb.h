@@ -1,102 +1,144 @@
 /*
- * tlb.h - one software TLB (the MMU has two: ITLB and DTLB) and its inline
- * hit check. Not installed. The design is described at the top of tlb.c.
+ * tlb.h - one software TLB (the MMU has two: ITLB and DTLB) with its
+ * level-0 fast array. Not installed. The design is described at the top of
+ * tlb.c.
  */
 #ifndef VMMEM_TLB_H
 #define VMMEM_TLB_H
 
 #include "vmmem/mmu.h"
+#include "vmmem/mmu_inline.h"
 #include "physmem_int.h"
+#include "walk_int.h"
 
 #define TLB_MAX_ENTRIES 4096u
-#define TLB_HINT_SHIFT 12u
-/* Tag of an empty entry: odd, so never equal to a page-aligned VA. */
-#define TLB_TAG_INVALID UINT64_C(1)
+#define TLB_NIL UINT16_MAX
+/* Tag of an empty fast slot: no masked access value (bits 11:3 are always
+ * zero there) can equal it. */
+#define TLB_FAST_INVALID UINT64_MAX
+/* Fills remembered by index; beyond that a clear rewrites every slot. */
+#define TLB_FAST_RECENT 32u
 
 /*
- * Permission vector: bit ctx*3 + access, where ctx = tlb_perm_ctx(priv,
- * sum, mxr) (8 contexts) and access is VM_ACCESS_READ/WRITE/EXEC. A bit is
- * set only if the access is allowed in that context without any A/D update
- * (so W only when D was set at fill). TLB_PERM_NEVER is a bit no entry
- * ever carries: asking for it forces the slow path (M-mode, Bare).
+ * Permission vector: bit ctx*3 + access, where ctx is the permission
+ * context of the mode's registers (at most TLB_MAX_CTX of them: RISC-V
+ * priv x SUM x MXR, x86 user x WP x SMEP x SMAP-without-AC, Arm EL x PAN x
+ * WXN; see mmu_*_ctx) and access is VM_ACCESS_READ/WRITE/EXEC. A bit is set
+ * only if the access is allowed in that context without any A/D update (so
+ * W only when D was set at fill). The registers are therefore read on every
+ * hit and changing them needs no flush. TLB_PERM_NEVER is a bit no entry
+ * ever carries: asking for it forces the slow path (Bare, M-mode, paging off).
  */
-#define TLB_PERM_NEVER (UINT32_C(1) << 31)
+#define TLB_MAX_CTX 21u
+#define TLB_PERM_NEVER (UINT64_C(1) << 63)
 
-static inline unsigned tlb_perm_ctx(vm_priv_t priv, bool sum, bool mxr)
+static inline uint64_t tlb_perm_bit(unsigned ctx, vm_access_t access)
 {
-    return (priv == VM_PRIV_S ? 1u : 0u) | (sum ? 2u : 0u) | (mxr ? 4u : 0u);
-}
-
-static inline uint32_t tlb_perm_bit(unsigned ctx, vm_access_t access)
-{
-    return UINT32_C(1) << (ctx * 3u + (unsigned)access);
+    return UINT64_C(1) << (ctx * 3u + (unsigned)access);
 }
 
 struct tlb_entry {
-    uint64_t tag;       /* va & ~page_mask, full 64 bits; TLB_TAG_INVALID when empty */
+    uint64_t tag;       /* va & ~page_mask, full 64 bits */
     uint64_t page_mask; /* page size - 1: a superpage is one entry */
     vm_gpa_t pa_base;   /* physical base of the page */
-    uint64_t last_use;  /* LRU stamp (tlb.clock at the last hit or fill) */
-    uint32_t perms;     /* permission vector, see above */
+    uint64_t perms;     /* permission vector, see above */
     uint16_t asid;
     uint16_t asid_mask; /* 0xffff: ASID must match; 0: global entry */
+    uint8_t flags;      /* TLB_F_* */
+    uint8_t pkey;       /* x86 protection key (with TLB_F_PKEY) */
     int8_t level;       /* leaf level of the walk that filled it */
+    uint8_t shift;      /* log2 of the page size */
+    uint16_t prev, next; /* LRU list (prev: towards the most recent); free list via next */
+    uint16_t hnext;     /* hash chain */
+    uint16_t fast_uses; /* fast slots filled from it (to skip a scan when it goes) */
 };
 
 struct tlb {
-    struct tlb_entry *entries;
-    uint16_t *hint;      /* (va >> 12) & hint_mask -> entry index to try first */
-    uint64_t hint_mask;
-    uint64_t clock;      /* LRU clock */
-    size_t capacity;
-    size_t used;         /* high-water mark: entries [used, capacity) are all empty,
-                            so scans and flushes touch only what was filled */
+    struct tlb_entry *e;
+    uint16_t *bucket;        /* hash heads */
+    unsigned hash_shift;     /* 64 - log2(number of buckets) */
+    size_t capacity, count;
+    uint16_t mru, lru;       /* ends of the LRU list */
+    uint16_t free_head;      /* unused entries */
+    uint64_t shifts;         /* bit s set iff some entry has page shift s */
+    uint16_t nshift[64];     /* entries per page shift */
+    vm_mmu_fast_slot_t *fast; /* the level-0 slots of this TLB's side */
+    size_t fast_slots;
+    size_t fast_filled;      /* slots filled since the last full clear */
+    uint32_t fast_recent[TLB_FAST_RECENT]; /* the first fills' slot indexes, so a
+                                              clear after few fills is cheap */
 };
-
-/*
- * The hit check (the hot path): one hint index, one tag compare, ASID and
- * permission tests, an LRU stamp. Returns the entry or NULL (then call
- * tlb_lookup_slow, which scans every entry).
- */
-static inline const struct tlb_entry *tlb_hit(struct tlb *t, vm_gva_t va, uint16_t asid,
-                                              uint32_t need)
-{
-    struct tlb_entry *e = &t->entries[t->hint[(va >> TLB_HINT_SHIFT) & t->hint_mask]];
-    if (VM_LIKELY((va & ~e->page_mask) == e->tag && ((e->asid ^ asid) & e->asid_mask) == 0 &&
-                  (e->perms & need) != 0)) {
-        e->last_use = ++t->clock;
-        return e;
-    }
-    return NULL;
-}
 
 /* Create an empty TLB of `capacity` entries (1..TLB_MAX_ENTRIES). */
 VM_HIDDEN vm_err_t tlb_init(struct tlb *t, size_t capacity);
 VM_HIDDEN void tlb_destroy(struct tlb *t);
 
-/*
- * Find the entry covering va that is visible under asid (global or same
- * ASID), whatever its permissions, scanning every entry; refresh the hint
- * and, if `touch`, the LRU stamp. NULL if none.
- */
-VM_HIDDEN struct tlb_entry *tlb_lookup_slow(struct tlb *t, vm_gva_t va, uint16_t asid, bool touch);
+/* Byte-offset mask of the fast slots, as vm_mmu_fast_t wants it. */
+static inline uint64_t tlb_fast_mask(const struct tlb *t)
+{
+    return (uint64_t)(t->fast_slots - 1) << 5;
+}
 
 /*
- * Insert a translation. Every entry overlapping the new page that a lookup
- * under asid could find (under any ASID if `global`) is dropped first, so
- * there are no duplicates; then an empty entry is used, else the least
- * recently used one is evicted.
+ * The entry covering va that is visible under asid (global or same ASID),
+ * whatever its permissions; NULL if none. O(number of page sizes present).
  */
-VM_HIDDEN void tlb_insert(struct tlb *t, vm_gva_t va, uint64_t page_mask, vm_gpa_t pa_base,
-                          uint16_t asid, bool global, uint32_t perms, int level);
+static inline uint64_t tlb_hash(uint64_t tag, unsigned shift, unsigned hash_shift)
+{
+    return ((tag >> shift) * UINT64_C(0x9e3779b97f4a7c15) + shift) >> hash_shift;
+}
 
-/* sfence.vma forms: everything; non-global entries of asid; entries covering va. */
+VM_HIDDEN struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t asid);
+
+/* Make e the most recently used entry. */
+static inline void tlb_touch(struct tlb *t, struct tlb_entry *e)
+{
+    uint16_t i = (uint16_t)(e - t->e);
+    if (t->mru == i)
+        return;
+    /* unlink (e is not the MRU, so it has a prev) */
+    t->e[e->prev].next = e->next;
+    if (e->next != TLB_NIL)
+        t->e[e->next].prev = e->prev;
+    else
+        t->lru = e->prev;
+    /* push at the MRU end */
+    e->prev = TLB_NIL;
+    e->next = t->mru;
+    t->e[t->mru].prev = i;
+    t->mru = i;
+}
+
+/*
+ * Insert the translation of va (tag-normalised) found by a walk, tagged
+ * asid, and return its entry (the most recently used). An
+ * entry with the same page (same size) that a lookup under the same ASID
+ * could find (under any ASID when the new one is global) is replaced; then
+ * an unused entry is taken, else the least recently used one is evicted.
+ */
+VM_HIDDEN struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
+                                       const struct walk_result *r);
+
+/* Flushes: everything; non-global entries of asid; entries covering va
+ * (any ASID, global too); entries covering va tagged asid (global ones too
+ * when include_global); every non-global entry; entries with any of
+ * `flags`. Each also drops the fast slots of what it removes. */
 VM_HIDDEN void tlb_flush_all(struct tlb *t);
 VM_HIDDEN void tlb_flush_asid(struct tlb *t, uint16_t asid);
 VM_HIDDEN void tlb_flush_va(struct tlb *t, vm_gva_t va);
-/* Entries covering va tagged asid (global ones too when include_global). */
 VM_HIDDEN void tlb_flush_va_asid(struct tlb *t, vm_gva_t va, uint16_t asid, bool include_global);
-/* Every non-global entry. */
 VM_HIDDEN void tlb_flush_nonglobal(struct tlb *t);
+VM_HIDDEN void tlb_flush_flagged(struct tlb *t, uint8_t flags);
+
+/* Drop every fast slot (a change of permission context or address space). */
+VM_HIDDEN void tlb_fast_clear(struct tlb *t);
+
+/*
+ * Fill the fast slot of va's 4 KiB page from entry e: tag[k] is the page VA
+ * when perms allow access kind kinds[k] (need bits), else invalid. The
+ * caller checked that the page's physical 4 KiB lies wholly in RAM.
+ */
+VM_HIDDEN void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, const vm_physmem_t *pm,
+                             vm_gva_t va, uint64_t need0, uint64_t need1);
 
 #endif /* VMMEM_TLB_H */

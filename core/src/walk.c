@@ -1,44 +1,74 @@
 /*
- * walk.c - the generic page-table walk: one level loop over a per-format
- * descriptor (walk_int.h).
+ * walk.c - what every page-table walker shares: the atomic A/D commit and
+ * the fault record.
  *
- * How it works
- *   The loop is the RISC-V "Virtual Address Translation Process" (Priv.
- *   spec, Supervisor-Level ISA, section "Virtual Address Translation
- *   Process"), with every format-specific decision delegated to the
- *   descriptor's hooks, so Sv39/Sv48/Sv57 (and later x86-64, Arm64) share
- *   it:
- *     canonical check; a = root; i = LEVELS-1;
- *     step 2: read the PTE at a + vpn[i]*PTESIZE, RAM only (else access
- *             fault; a device is never invoked for a PTE);
- *     step 3/4: classify: invalid -> page fault; pointer -> descend,
- *             pointer at level 0 -> page fault;
- *     step 5: misaligned superpage -> page fault;
- *     step 6/8: permission check (U bit, then R/W/X) -> page fault;
- *     step 9: A/D: Svade -> page fault; Svadu -> compare-and-swap the PTE
- *             from the value read to the value with A (and D) set; if the
- *             swap fails the PTE changed: restart from step 1;
- *     step 10: pa = leaf base | (va & page_mask).
- *   The A/D update happens before the final PA is checked for backing:
- *   the walk returns a PA even if nothing is there (the access then takes
- *   an access fault), as the spec orders.
+ * How a walk works (all three architectures)
+ *   Each walker (walk_riscv.c, walk_x86_64.c, walk_arm64.c) is one short
+ *   loop over the levels, written in its manual's terms, that reads entries
+ *   straight from the RAM mapping (walk_read_entry in walk_int.h: RAM only,
+ *   a table in a device or in a hole is an access fault, never a device
+ *   call) and decides, without writing anything, either a fault or a leaf
+ *   with its combined permissions. Only then are the accessed/dirty updates
+ *   the architecture requires (RISC-V A/D of the leaf; x86 A of every entry
+ *   used and D of the mapping entry; Arm AF and the dirty state of the
+ *   leaf) committed here, each by compare-and-swap from the value the walk
+ *   read. If any entry changed in between, the walk restarts from the root
+ *   ("if the comparison fails, return to step 2", Priv. spec; SDM 4.8 asks
+ *   for the same atomicity; Arm D8.4.7 "hardware updates ... atomic"), so a
+ *   PTE another hart just cleared is never resurrected (BUG-CLASSES 1). No
+ *   update is made for an access that faults.
  *
  * What was rejected
- *   - One walker function per mode (Sv39, Sv48, Sv57 copies): triples the
- *     code that must be right; the levels differ only by constants.
+ *   - One generic level loop driven by a per-format descriptor of function
+ *     pointers (the first design): x86 accumulates rights and sets A at
+ *     every level, Arm starts at a level set by TxSZ and the granule and
+ *     checks output-address size and hierarchical attributes per level;
+ *     the hooks became per-level indirect calls on the TLB-miss path and
+ *     the RISC-V walk paid for x86's and Arm's generality. The shared part
+ *     is what really is the same: entry reads, the commit, the fault record.
  *   - A plain store for the A/D write-back: it can resurrect a PTE another
- *     hart just cleared (BUG-CLASSES 1). The compare-and-swap plus re-walk
- *     is what the spec's "perform atomically" asks for.
+ *     hart just cleared (BUG-CLASSES 1).
  *   - Unbounded restarts: a guest hammering a PTE could livelock the vCPU;
- *     after WALK_MAX_RESTARTS failed swaps the access takes a page fault
+ *     after WALK_MAX_RESTARTS failed swaps the walkers report a page fault
  *     (the guest retries the instruction, as after any page fault).
  */
 #include "walk_int.h"
 
-#define WALK_MAX_RESTARTS 64
+enum walk_commit_result walk_commit(vm_physmem_t *pm, const struct walk_update *u, unsigned n,
+                                    unsigned *failed)
+{
+    for (unsigned k = 0; k < n; k++) {
+        if (u[k].new == u[k].old)
+            continue;
+        bool swapped = false;
+        if (physmem_cmpxchg_u64(pm, u[k].addr, u[k].old, u[k].new, &swapped) != VM_OK) {
+            /* Priv. spec step 9: "If a store to pte would violate a PMA or
+             * PMP check, raise an access-fault exception". */
+            *failed = k;
+            return WALK_COMMIT_FAULT;
+        }
+        if (!swapped)
+            return WALK_COMMIT_RETRY;
+    }
+    return WALK_COMMIT_OK;
+}
 
-void walk_fault_set(vm_fault_t *f, vm_gva_t va, vm_access_t access, vm_fault_kind_t kind,
-                    const char *reason, int level, vm_gpa_t pte_addr, uint64_t pte)
+void walk_fault_fill(vm_fault_t *f, vm_gva_t va, vm_access_t access, vm_fault_kind_t kind,
+                     uint32_t cause, uint32_t syndrome, const char *reason, int level,
+                     vm_gpa_t pte_addr, uint64_t pte)
+{
+    f->va = va;
+    f->access = access;
+    f->kind = kind;
+    f->cause = cause;
+    f->syndrome = syndrome;
+    f->level = level;
+    f->pte_addr = level >= 0 ? pte_addr : 0;
+    f->pte = level >= 0 ? pte : 0;
+    f->reason = reason;
+}
+
+uint32_t walk_riscv_cause(vm_fault_kind_t kind, vm_access_t access)
 {
     static const uint32_t causes[VM_FAULT_MISALIGNED + 1][3] = {
         /* READ, WRITE, EXEC */
@@ -49,130 +79,7 @@ void walk_fault_set(vm_fault_t *f, vm_gva_t va, vm_access_t access, vm_fault_kin
         [VM_FAULT_MISALIGNED] = {VM_CAUSE_LOAD_MISALIGNED, VM_CAUSE_STORE_MISALIGNED,
                                  VM_CAUSE_FETCH_MISALIGNED},
     };
-    f->va = va;
-    f->access = access;
-    f->kind = kind;
-    f->cause = causes[kind][access];
-    f->syndrome = 0;
-    f->level = level;
-    f->pte_addr = level >= 0 ? pte_addr : 0;
-    f->pte = level >= 0 ? pte : 0;
-    f->reason = reason;
-}
-
-/* Step 2: the PTE must lie wholly in RAM (PMA check); MMIO is never read. */
-static bool walk_read_pte(const struct walk_format *fmt, vm_physmem_t *pm, vm_gpa_t addr,
-                          uint64_t *pte)
-{
-    if (!physmem_ram_contains(pm, addr, fmt->pte_size))
-        return false;
-    *pte = physmem_load_aligned(pm, addr, fmt->pte_size);
-    return true;
-}
-
-static vm_gpa_t walk_pte_addr(const struct walk_format *fmt, vm_gpa_t table, vm_gva_t va, int i)
-{
-    uint64_t index = (va >> fmt->level_shift[i]) & ((UINT64_C(1) << fmt->index_bits[i]) - 1);
-    return table + index * fmt->pte_size;
-}
-
-vm_err_t walk_translate(const struct walk_format *fmt, const struct walk_ctx *ctx, vm_gva_t va,
-                        vm_access_t access, struct walk_result *out, vm_fault_t *fault)
-{
-    const char *reason = NULL;
-
-    /* "Instruction fetch addresses and load and store effective addresses
-     * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
-     * page-fault exception will occur" (Sv39/48/57 "Addressing"). */
-    if (!walk_va_canonical(fmt, va)) {
-        walk_fault_set(fault, va, access, VM_FAULT_PAGE, "non-canonical VA", -1, 0, 0);
-        return VM_ERR_PAGE_FAULT;
-    }
-
-    for (unsigned restarts = 0;; restarts++) {
-        vm_gpa_t table = ctx->root; /* step 1 */
-        int i = (int)fmt->levels - 1;
-        vm_gpa_t pte_addr;
-        uint64_t pte;
-        bool global = false;
-
-        if (restarts > WALK_MAX_RESTARTS) {
-            walk_fault_set(fault, va, access, VM_FAULT_PAGE, "PTE kept changing during A/D update",
-                           -1, 0, 0);
-            return VM_ERR_PAGE_FAULT;
-        }
-
-        for (;;) {
-            pte_addr = walk_pte_addr(fmt, table, va, i); /* step 2 */
-            if (!walk_read_pte(fmt, ctx->pm, pte_addr, &pte)) {
-                walk_fault_set(fault, va, access, VM_FAULT_ACCESS, "PTE outside RAM", i, pte_addr,
-                               0);
-                return VM_ERR_ACCESS_FAULT;
-            }
-            enum walk_pte_kind kind = fmt->classify(pte, i, &reason); /* step 3 */
-            if (kind == WALK_PTE_INVALID) {
-                walk_fault_set(fault, va, access, VM_FAULT_PAGE, reason, i, pte_addr, pte);
-                return VM_ERR_PAGE_FAULT;
-            }
-            global = global || fmt->is_global(pte);
-            if (kind == WALK_PTE_LEAF)
-                break;
-            if (i == 0) { /* step 4: "If i < 0, stop and raise a page-fault" */
-                walk_fault_set(fault, va, access, VM_FAULT_PAGE, "pointer at last level", i,
-                               pte_addr, pte);
-                return VM_ERR_PAGE_FAULT;
-            }
-            table = fmt->table_addr(pte);
-            i--;
-        }
-
-        uint64_t page_mask = (UINT64_C(1) << fmt->level_shift[i]) - 1;
-        vm_gpa_t base = fmt->leaf_addr(pte);
-
-        /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
-         * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
-        if ((base & page_mask) != 0) {
-            walk_fault_set(fault, va, access, VM_FAULT_PAGE, "misaligned superpage", i, pte_addr,
-                           pte);
-            return VM_ERR_PAGE_FAULT;
-        }
-        /* Steps 6 and 8: U bit against priv/SUM/MXR, then R/W/X. */
-        if (!fmt->permits(pte, ctx, access, &reason)) {
-            walk_fault_set(fault, va, access, VM_FAULT_PAGE, reason, i, pte_addr, pte);
-            return VM_ERR_PAGE_FAULT;
-        }
-        /* Step 9: A, and D for a store. */
-        if (!ctx->speculative) {
-            uint64_t want = fmt->ad_needed(pte, access, &reason);
-            if (want != pte) {
-                if (!ctx->ad_hardware) { /* Svade */
-                    walk_fault_set(fault, va, access, VM_FAULT_PAGE, reason, i, pte_addr, pte);
-                    return VM_ERR_PAGE_FAULT;
-                }
-                bool swapped = false;
-                vm_err_t err = physmem_cmpxchg_u64(ctx->pm, pte_addr, pte, want, &swapped);
-                if (err != VM_OK) {
-                    /* "If a store to the PTE would violate a PMA or PMP
-                     * check, raise an access-fault exception." */
-                    walk_fault_set(fault, va, access, VM_FAULT_ACCESS, "PTE not writable memory",
-                                   i, pte_addr, pte);
-                    return VM_ERR_ACCESS_FAULT;
-                }
-                /* "If the comparison fails, return to step 2": we restart
-                 * from the root, which re-reads this PTE and (legally, as
-                 * an uncached walker would) the levels above it. */
-                if (!swapped)
-                    continue;
-                pte = want;
-            }
-        }
-        /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
-        out->page_pa = base;
-        out->page_mask = page_mask;
-        out->pa = base | (va & page_mask);
-        out->pte = pte;
-        out->level = i;
-        out->global = global;
-        return VM_OK;
-    }
+    if ((unsigned)kind > VM_FAULT_MISALIGNED || (unsigned)access > VM_ACCESS_EXEC)
+        return 0;
+    return causes[kind][access];
 }

@@ -1,13 +1,8 @@
 /*
- * walk_int.h - the generic page-table walker and the per-format descriptor
- * it is parameterised by. Not installed.
- *
- * One level loop (walk.c) serves every paging format; what differs between
- * formats - how many levels, how many VPN bits each level indexes, the PTE
- * size, the VA width, and how a PTE is decoded - lives in a small constant
- * descriptor (struct walk_format). walk_riscv.c provides Sv39/Sv48/Sv57;
- * x86-64 and Arm64 descriptors slot in the same way (rv8 / Linux
- * mm/pagewalk.c style: one short loop, accessors instead of raw masks).
+ * walk_int.h - what the page-table walkers (walk_riscv.c, walk_x86_64.c,
+ * walk_arm64.c) share: entry reads from RAM, the atomic A/D commit with its
+ * restart rule, the fault record, and the result a walk hands to the TLB.
+ * Not installed. The design is described at the top of walk.c.
  */
 #ifndef VMMEM_WALK_INT_H
 #define VMMEM_WALK_INT_H
@@ -16,93 +11,118 @@
 #include "physmem_int.h"
 
 #define WALK_MAX_LEVELS 5
+/* A walk whose A/D compare-and-swap keeps failing gives up after this many
+ * restarts (walk.c explains why a bound is needed). */
+#define WALK_MAX_RESTARTS 64
 
-/* What a PTE is, as far as the level loop cares. */
-enum walk_pte_kind {
-    WALK_PTE_INVALID = 0, /* stop: page fault (reason set by the decoder) */
-    WALK_PTE_POINTER,     /* points to the next-level table */
-    WALK_PTE_LEAF,        /* maps a page (or superpage) */
-};
+#if defined(__GNUC__)
+#define VM_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define VM_ALWAYS_INLINE inline
+#endif
 
-/* The translation context of one walk: everything besides the VA and access. */
-struct walk_ctx {
-    vm_physmem_t *pm;
-    vm_gpa_t root;     /* physical base of the root table */
-    vm_priv_t priv;    /* VM_PRIV_U or VM_PRIV_S (M never walks) */
-    bool sum, mxr;
-    bool ad_hardware;  /* VM_AD_HARDWARE: set A/D by compare-and-swap */
-    bool speculative;  /* no A/D write and no A/D check (invalidate_reservation) */
-};
-
-/* A successful walk. */
-struct walk_result {
-    vm_gpa_t pa;         /* translated address of the VA */
-    vm_gpa_t page_pa;    /* physical base of the (super)page */
-    uint64_t page_mask;  /* page size - 1 */
-    uint64_t pte;        /* leaf PTE as it is in memory now (after any A/D update) */
-    int level;           /* leaf level */
-    bool global;         /* a PTE on the path marked the mapping global */
-};
+/* TLB entry flags carried by a walk result (struct walk_result.tlb_flags). */
+#define TLB_F_PKEY 1u /* x86: permissions folded with PKRU: dropped when PKRU/PKE change */
 
 /*
- * The per-format descriptor. Level 0 is the last level (4 KiB pages); the
- * walk starts at levels-1. Hooks receive raw PTE values and never touch
- * memory; the loop does all memory accesses.
+ * A successful walk: what the access gets now and what the TLB may cache.
+ * perms is the permission vector (tlb.h): for each context of the mode's
+ * permission registers and each access kind, whether the access is allowed
+ * through this leaf WITHOUT any A/D / AF / dirty-state update. A bit that
+ * would need an update is clear, so such an access misses the TLB and
+ * walks again (BUG-CLASSES 2).
  */
-struct walk_format {
-    const char *name;
-    unsigned levels;
-    unsigned va_bits;                        /* VA bits 63..va_bits-1 must be equal */
-    unsigned pte_size;                       /* bytes per PTE (8, or 4 for Sv32-like formats) */
-    unsigned level_shift[WALK_MAX_LEVELS];   /* lowest VA bit indexed at each level */
-    unsigned index_bits[WALK_MAX_LEVELS];    /* VA bits indexed at each level */
-
-    /* Classify; for WALK_PTE_INVALID set *reason. `level` lets a format
-     * forbid leaves or pointers at some levels. */
-    enum walk_pte_kind (*classify)(uint64_t pte, int level, const char **reason);
-    /* Physical base of the next table of a pointer PTE. */
-    vm_gpa_t (*table_addr)(uint64_t pte);
-    /* Physical address a leaf maps (its low bits must be zero for the
-     * page size, else "misaligned superpage"). */
-    vm_gpa_t (*leaf_addr)(uint64_t pte);
-    /* Does the leaf permit `access` in ctx? If not set *reason. */
-    bool (*permits)(uint64_t pte, const struct walk_ctx *ctx, vm_access_t access,
-                    const char **reason);
-    /* The PTE with the A (and D for a store) bits the access needs, or pte
-     * itself when nothing needs setting; *reason names the missing bit. */
-    uint64_t (*ad_needed)(uint64_t pte, vm_access_t access, const char **reason);
-    /* Does this PTE (leaf or pointer) mark its mappings global? The walk
-     * ORs it over the path. */
-    bool (*is_global)(uint64_t pte);
-    /* TLB permission vector of a leaf (see tlb.h, tlb_perm_bit). */
-    uint32_t (*tlb_perms)(uint64_t pte);
+struct walk_result {
+    vm_gpa_t pa;          /* translated address of the VA */
+    vm_gpa_t page_pa;     /* physical base of the (super)page / block */
+    uint64_t page_mask;   /* page size - 1 */
+    uint64_t perms;       /* TLB permission vector of the leaf */
+    uint64_t pte;         /* leaf entry as in memory now (after any update) */
+    int level;            /* leaf level, in the architecture's numbering */
+    bool global;          /* the mapping is global (matches every ASID) */
+    uint8_t tlb_flags;    /* TLB_F_* */
+    uint8_t pkey;         /* x86 protection key (with TLB_F_PKEY) */
 };
 
-/* Sv39/Sv48/Sv57 descriptors (walk_riscv.c); NULL for any other mode. */
-VM_HIDDEN const struct walk_format *walk_riscv_format(vm_paging_mode_t mode);
+/* Walk flags. */
+#define WALK_SPECULATIVE 1u /* no A/D write, no A/D check or fault for a clear A/D:
+                               vm_mmu_invalidate_reservation's side-effect-free lookup */
 
-/* Is va canonical for fmt (bits 63..va_bits-1 all equal)? */
-static inline bool walk_va_canonical(const struct walk_format *fmt, vm_gva_t va)
+/*
+ * Read one naturally aligned table entry of `size` (4 or 8) bytes at pa,
+ * straight from the RAM mapping. False if it does not lie wholly in RAM:
+ * page tables are never read from a device (BUG-CLASSES 4, 14).
+ */
+static inline bool walk_read_entry(const vm_physmem_t *pm, vm_gpa_t pa, unsigned size,
+                                   uint64_t *val)
 {
-    uint64_t top = va >> (fmt->va_bits - 1);
-    return top == 0 || top == (UINT64_MAX >> (fmt->va_bits - 1));
+    if (VM_UNLIKELY(!physmem_ram_contains(pm, pa, size) || (pa & (size - 1u)) != 0))
+        return false;
+    *val = physmem_load_aligned(pm, pa, size);
+    return true;
 }
 
-/*
- * Walk the tables for one access of va. On success fill *out and return
- * VM_OK. On failure return VM_ERR_PAGE_FAULT or VM_ERR_ACCESS_FAULT and
- * fill *fault (va, access, kind, cause, level, pte_addr, pte, reason).
- * Unless ctx->speculative, a leaf whose A (or D for a store) is clear is
- * either a page fault (Svade) or updated by compare-and-swap, restarting
- * the walk if the PTE changed under us (Svadu).
- */
-VM_HIDDEN vm_err_t walk_translate(const struct walk_format *fmt, const struct walk_ctx *ctx,
-                                  vm_gva_t va, vm_access_t access, struct walk_result *out,
-                                  vm_fault_t *fault);
+/* One entry a successful walk must update in memory: from `old` (the value
+ * the walk read and decided on) to `new`. */
+struct walk_update {
+    vm_gpa_t addr;
+    uint64_t old, new;
+};
 
-/* Fill a fault record (cause derived from kind and access). */
-VM_HIDDEN void walk_fault_set(vm_fault_t *f, vm_gva_t va, vm_access_t access,
-                              vm_fault_kind_t kind, const char *reason, int level,
-                              vm_gpa_t pte_addr, uint64_t pte);
+enum walk_commit_result {
+    WALK_COMMIT_OK = 0,  /* every update is in memory */
+    WALK_COMMIT_RETRY,   /* an entry no longer held `old`: walk again from the root */
+    WALK_COMMIT_FAULT,   /* an entry is not writable RAM: access fault at *failed */
+};
+
+/*
+ * Apply the updates in order (top level first) by 8-byte compare-and-swap,
+ * so an entry another hart changed is never overwritten (BUG-CLASSES 1).
+ * Updates already applied before a RETRY stay (the bits were set on entries
+ * the walk used; the restarted walk uses them again).
+ */
+VM_HIDDEN enum walk_commit_result walk_commit(vm_physmem_t *pm, const struct walk_update *u,
+                                              unsigned n, unsigned *failed);
+
+/*
+ * Fill a fault record. level is in the architecture's numbering, -1 when no
+ * table entry is involved (pte_addr and pte are then recorded as 0).
+ */
+VM_HIDDEN void walk_fault_fill(vm_fault_t *f, vm_gva_t va, vm_access_t access,
+                               vm_fault_kind_t kind, uint32_t cause, uint32_t syndrome,
+                               const char *reason, int level, vm_gpa_t pte_addr, uint64_t pte);
+
+/* RISC-V exception cause of a fault kind (Priv. spec, mcause table). */
+VM_HIDDEN uint32_t walk_riscv_cause(vm_fault_kind_t kind, vm_access_t access);
+
+/*
+ * The walkers. Each reads its mode's registers from mmu, walks the tables
+ * for one access of va, and either fills *out (VM_OK) or fills *fault and
+ * returns the error (VM_ERR_PAGE_FAULT, VM_ERR_ACCESS_FAULT, ...). They
+ * never touch the TLB; mmu.c caches the result.
+ */
+struct vm_mmu;
+VM_HIDDEN vm_err_t walk_riscv(struct vm_mmu *mmu, vm_gva_t va, vm_access_t access,
+                              unsigned flags, struct walk_result *out, vm_fault_t *fault);
+
+/* RISC-V geometry (Sv39/48/57): levels of a mode, 0 for any other mode. */
+static inline unsigned walk_riscv_levels(vm_paging_mode_t mode)
+{
+    switch (mode) {
+    case VM_PAGING_SV39: return 3;
+    case VM_PAGING_SV48: return 4;
+    case VM_PAGING_SV57: return 5;
+    default: return 0;
+    }
+}
+
+/* Is va canonical for a RISC-V mode of `levels` levels (bits 63..VA_BITS-1
+ * all equal, VA_BITS = 12 + 9 * levels)? */
+static inline bool walk_riscv_canonical(unsigned levels, vm_gva_t va)
+{
+    unsigned va_bits = 12 + 9 * levels;
+    uint64_t top = va >> (va_bits - 1);
+    return top == 0 || top == (UINT64_MAX >> (va_bits - 1));
+}
 
 #endif /* VMMEM_WALK_INT_H */

@@ -1,30 +1,40 @@
 /*
- * walk_riscv.c - the RISC-V Sv39/Sv48/Sv57 descriptors for the generic walk
- * (walk.c): the PTE rules of the Priv. spec, Supervisor-Level ISA, sections
- * "Sv32" (PTE format and permission rules, shared by all RV64 modes),
- * "Virtual Address Translation Process", "Sv39", "Sv48", "Sv57".
+ * walk_riscv.c - the RISC-V Sv39/Sv48/Sv57 page-table walk: the Priv. spec,
+ * Supervisor-Level ISA, section "Virtual Address Translation Process"
+ * (steps 1-10), with the PTE format of "Sv32" (shared by every RV64 mode),
+ * "Sv39", "Sv48", "Sv57".
  *
  * How it works
- *   The three modes differ only in LEVELS and VA width: each level indexes
- *   9 VPN bits, PTESIZE is 8, the page offset is 12 bits. The hooks decode a
- *   PTE: V/R/W/X/U/G/A/D in bits 7:0, RSW 9:8 (ignored), PPN 53:10 (44
- *   bits, so PAs are up to 56 bits), bits 63:54 reserved.
+ *   The three modes differ only in LEVELS and the VA width: every level
+ *   indexes 9 VPN bits, PTESIZE is 8, the page offset is 12 bits. One loop
+ *   reads a PTE per level straight from the RAM mapping and classifies it
+ *   (steps 2-4), then the leaf is checked (steps 5, 6, 8), and the A/D
+ *   update of step 9 goes through walk_commit() (walk.c): a failed
+ *   compare-and-swap restarts the walk. The TLB permission vector of the
+ *   leaf comes from a 256-entry table indexed by PTE bits 7:0, built once:
+ *   the 8 contexts (priv U/S x SUM x MXR) x 3 accesses are evaluated by the
+ *   same rule the walk applies (rv_permits), so the TLB and the walk can
+ *   never disagree, and a fill costs one load instead of 24 evaluations.
  *
- *   Extensions not implemented, hence their bits are reserved and a PTE
- *   with any of them set is a page fault: Svnapot (N, bit 63), Svpbmt
- *   (PBMT, 62:61), and 60:54 ("reserved for future standard use").
+ *   PTE bits: V/R/W/X/U/G/A/D in 7:0, RSW 9:8 (ignored), PPN 53:10 (PAs of
+ *   56 bits), 63:54 reserved. Svnapot (N, bit 63), Svpbmt (PBMT, 62:61) and
+ *   60:54 are not implemented, so a PTE with any of them set is a page
+ *   fault (BUG-CLASSES 5).
  *
  *   G: "For non-leaf PTEs, the global setting implies that all mappings in
  *   the subsequent levels of the page table are global", so a mapping is
- *   global if G is set on any PTE of its path (the walk ORs rv_is_global).
+ *   global if G is set on any PTE of its path.
  *
  * What was rejected
  *   - Using only the leaf's G: legal ("failing to mark a global mapping as
  *     global merely reduces performance") but it re-walks global kernel
  *     mappings after every ASID switch for tables that set G high up.
+ *   - Computing the permission vector per fill (24 rule evaluations): it
+ *     was a sixth of the TLB-miss cost.
  */
-#include "tlb.h"
-#include "walk_int.h"
+#include <pthread.h>
+
+#include "mmu_int.h"
 
 static bool rv_pte(uint64_t pte, uint64_t bit)
 {
@@ -36,154 +46,241 @@ static vm_gpa_t rv_pte_pa(uint64_t pte)
     return ((pte & VM_PTE_PPN_MASK) >> VM_PTE_PPN_SHIFT) << 12;
 }
 
-/* Step 3 and 4 (Priv. spec): validity, reserved encodings, leaf or pointer. */
-static enum walk_pte_kind rv_classify(uint64_t pte, int level, const char **reason)
-{
-    (void)level; /* every level may hold a leaf in Sv39/48/57 */
-    if (!rv_pte(pte, VM_PTE_V)) {
-        *reason = "V=0";
-        return WALK_PTE_INVALID;
-    }
-    /* "if pte.r=0 and pte.w=1 ... stop and raise a page-fault exception" */
-    if (!rv_pte(pte, VM_PTE_R) && rv_pte(pte, VM_PTE_W)) {
-        *reason = "W without R";
-        return WALK_PTE_INVALID;
-    }
-    /* Bits 63:54: N (Svnapot), PBMT (Svpbmt), 60:54 reserved; none of those
-     * extensions is implemented, so any set bit is a page fault. RSW (9:8)
-     * is for software and is ignored (BUG-CLASSES 5). */
-    if ((pte & VM_PTE_RESERVED_MASK) != 0) {
-        *reason = "reserved bits set";
-        return WALK_PTE_INVALID;
-    }
-    if (rv_pte(pte, VM_PTE_R) || rv_pte(pte, VM_PTE_X))
-        return WALK_PTE_LEAF;
-    /* "For non-leaf PTEs, the D, A, and U bits are reserved for future
-     * standard use" -> step 3 page fault. G on a non-leaf is allowed. */
-    if ((pte & (VM_PTE_D | VM_PTE_A | VM_PTE_U)) != 0) {
-        *reason = "non-leaf with D/A/U";
-        return WALK_PTE_INVALID;
-    }
-    return WALK_PTE_POINTER;
-}
-
-/* Steps 6 and 8 (Priv. spec "Memory Privilege in mstatus" for SUM/MXR). */
-static bool rv_permits_in(uint64_t pte, vm_priv_t priv, bool sum, bool mxr, vm_access_t access,
-                          const char **reason)
+/* Steps 6 and 8 (Priv. spec; "Memory Privilege in mstatus" for SUM/MXR).
+ * Returns NULL if the leaf permits the access, else the reason. */
+static const char *rv_permits(uint64_t pte, vm_priv_t priv, bool sum, bool mxr,
+                              vm_access_t access)
 {
     if (priv == VM_PRIV_U) {
         /* "U-mode software may only access the page when U=1." */
-        if (!rv_pte(pte, VM_PTE_U)) {
-            *reason = "S page from U";
-            return false;
-        }
+        if (!rv_pte(pte, VM_PTE_U))
+            return "S page from U";
     } else if (rv_pte(pte, VM_PTE_U)) {
         /* "Irrespective of SUM, the supervisor may not execute code on pages
          * with U=1"; loads and stores need SUM=1. */
-        if (access == VM_ACCESS_EXEC) {
-            *reason = "exec of U page from S";
-            return false;
-        }
-        if (!sum) {
-            *reason = "U page from S without SUM";
-            return false;
-        }
+        if (access == VM_ACCESS_EXEC)
+            return "exec of U page from S";
+        if (!sum)
+            return "U page from S without SUM";
     }
     switch (access) {
     case VM_ACCESS_EXEC:
-        if (!rv_pte(pte, VM_PTE_X)) {
-            *reason = "not executable";
-            return false;
-        }
-        return true;
+        return rv_pte(pte, VM_PTE_X) ? NULL : "not executable";
     case VM_ACCESS_WRITE:
-        if (!rv_pte(pte, VM_PTE_W)) {
-            *reason = "not writable";
-            return false;
-        }
-        return true;
+        return rv_pte(pte, VM_PTE_W) ? NULL : "not writable";
     case VM_ACCESS_READ:
     default:
         /* MXR=1: "loads from pages marked either readable or executable
          * (R=1 or X=1) will succeed". */
-        if (!rv_pte(pte, VM_PTE_R) && !(mxr && rv_pte(pte, VM_PTE_X))) {
-            *reason = "not readable";
-            return false;
-        }
-        return true;
+        return rv_pte(pte, VM_PTE_R) || (mxr && rv_pte(pte, VM_PTE_X)) ? NULL : "not readable";
     }
 }
 
-static bool rv_permits(uint64_t pte, const struct walk_ctx *ctx, vm_access_t access,
-                       const char **reason)
+/* ---- The TLB permission vector (tlb.h) -------------------------------- */
+
+static uint64_t rv_perm_table[256];
+static pthread_once_t rv_perm_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Vector of a leaf with bits 7:0 = flags: nothing unless A is set; W only if
+ * D is set, so a store to a clean page walks and sets D (BUG-CLASSES 2).
+ */
+static void rv_perm_table_build(void)
 {
-    return rv_permits_in(pte, ctx->priv, ctx->sum, ctx->mxr, access, reason);
+    static const vm_priv_t privs[2] = {VM_PRIV_U, VM_PRIV_S};
+    for (unsigned flags = 0; flags < 256; flags++) {
+        uint64_t perms = 0;
+        if (flags & VM_PTE_A) {
+            for (unsigned p = 0; p < 2; p++)
+                for (unsigned sum = 0; sum < 2; sum++)
+                    for (unsigned mxr = 0; mxr < 2; mxr++) {
+                        unsigned ctx = mmu_riscv_ctx(privs[p], sum != 0, mxr != 0);
+                        for (unsigned a = 0; a < 3; a++) {
+                            vm_access_t access = (vm_access_t)a;
+                            if (access == VM_ACCESS_WRITE && !(flags & VM_PTE_D))
+                                continue;
+                            if (!rv_permits(flags, privs[p], sum != 0, mxr != 0, access))
+                                perms |= tlb_perm_bit(ctx, access);
+                        }
+                    }
+        }
+        rv_perm_table[flags] = perms;
+    }
 }
 
-/* Step 9: "If pte.a=0, or if the original memory access is a store and
- * pte.d=0". */
-static uint64_t rv_ad_needed(uint64_t pte, vm_access_t access, const char **reason)
+void walk_riscv_init(void)
 {
-    uint64_t want = pte | VM_PTE_A;
-    if (access == VM_ACCESS_WRITE)
-        want |= VM_PTE_D;
-    if (want != pte)
-        *reason = rv_pte(pte, VM_PTE_A) ? "D clear" : "A clear";
-    return want;
+    pthread_once(&rv_perm_once, rv_perm_table_build);
 }
 
-static bool rv_is_global(uint64_t pte)
+/* ---- The walk ----------------------------------------------------------- */
+
+/* Why a walk stopped (the reason text and the fault kind follow from it). */
+enum rv_stop {
+    RV_NONCANONICAL,
+    RV_PTE_OUTSIDE_RAM,
+    RV_PTE_INVALID,      /* step 3: reason from rv_invalid() */
+    RV_NONLEAF_DAU,
+    RV_POINTER_AT_LEVEL0,
+    RV_MISALIGNED_SUPERPAGE,
+    RV_PERMISSION,       /* steps 6 and 8: reason from rv_permits() */
+    RV_AD_CLEAR,         /* step 9 under Svade */
+    RV_AD_NOT_WRITABLE,  /* step 9: the PTE store would fail the PMA check */
+    RV_AD_LIVELOCK,
+};
+
+/* Step 3: the reason a PTE is invalid, or NULL. */
+static const char *rv_invalid(uint64_t pte)
 {
-    return rv_pte(pte, VM_PTE_G);
+    if (!rv_pte(pte, VM_PTE_V))
+        return "V=0";
+    /* "if pte.r=0 and pte.w=1 ... stop and raise a page-fault exception" */
+    if (!rv_pte(pte, VM_PTE_R) && rv_pte(pte, VM_PTE_W))
+        return "W without R";
+    /* Bits 63:54: N, PBMT, reserved; RSW (9:8) is ignored. */
+    if ((pte & VM_PTE_RESERVED_MASK) != 0)
+        return "reserved bits set";
+    return NULL;
+}
+
+/* The fault record of a stopped walk (out of line: the walk's hot path
+ * carries no strings and no record building). */
+static VM_NOINLINE vm_err_t rv_stop(const vm_mmu_t *mmu, vm_fault_t *f, vm_gva_t va,
+                                    vm_access_t access, enum rv_stop why, int level,
+                                    vm_gpa_t pte_addr, uint64_t pte)
+{
+    vm_fault_kind_t kind = VM_FAULT_PAGE;
+    const char *reason = "page fault";
+    switch (why) {
+    case RV_NONCANONICAL: reason = "non-canonical VA"; level = -1; break;
+    case RV_PTE_OUTSIDE_RAM: kind = VM_FAULT_ACCESS; reason = "PTE outside RAM"; pte = 0; break;
+    case RV_PTE_INVALID: reason = rv_invalid(pte); break;
+    case RV_NONLEAF_DAU: reason = "non-leaf with D/A/U"; break;
+    case RV_POINTER_AT_LEVEL0: reason = "pointer at last level"; break;
+    case RV_MISALIGNED_SUPERPAGE: reason = "misaligned superpage"; break;
+    case RV_PERMISSION: reason = rv_permits(pte, mmu->priv, mmu->sum, mmu->mxr, access); break;
+    case RV_AD_CLEAR: reason = rv_pte(pte, VM_PTE_A) ? "D clear" : "A clear"; break;
+    case RV_AD_NOT_WRITABLE: kind = VM_FAULT_ACCESS; reason = "PTE not writable memory"; break;
+    case RV_AD_LIVELOCK: reason = "PTE kept changing during A/D update"; level = -1; break;
+    }
+    walk_fault_fill(f, va, access, kind, walk_riscv_cause(kind, access), 0, reason, level,
+                    pte_addr, pte);
+    return kind == VM_FAULT_ACCESS ? VM_ERR_ACCESS_FAULT : VM_ERR_PAGE_FAULT;
 }
 
 /*
- * TLB permission vector (tlb.h): nothing unless A is set; W only if D is
- * set, so a store to a clean page takes the slow path and sets D
- * (BUG-CLASSES 2).
+ * Step 3 in one test: V=0, W without R, or a reserved bit (63:54) makes a
+ * PTE invalid. Branch-free, so the walk pays one branch per level.
  */
-static uint32_t rv_tlb_perms(uint64_t pte)
+static inline bool rv_pte_bad(uint64_t pte)
 {
-    static const vm_priv_t privs[2] = {VM_PRIV_U, VM_PRIV_S};
-    uint32_t perms = 0;
-    const char *reason;
-
-    if (!rv_pte(pte, VM_PTE_A))
-        return 0;
-    for (unsigned p = 0; p < 2; p++)
-        for (unsigned sum = 0; sum < 2; sum++)
-            for (unsigned mxr = 0; mxr < 2; mxr++) {
-                unsigned ctx = tlb_perm_ctx(privs[p], sum != 0, mxr != 0);
-                for (unsigned a = 0; a < 3; a++) {
-                    vm_access_t access = (vm_access_t)a;
-                    if (access == VM_ACCESS_WRITE && !rv_pte(pte, VM_PTE_D))
-                        continue;
-                    if (rv_permits_in(pte, privs[p], sum != 0, mxr != 0, access, &reason))
-                        perms |= tlb_perm_bit(ctx, access);
-                }
-            }
-    return perms;
+    uint64_t rw = pte & (VM_PTE_R | VM_PTE_W);
+    return ((~pte & VM_PTE_V) | (uint64_t)(rw == VM_PTE_W) | (pte & VM_PTE_RESERVED_MASK)) != 0;
 }
 
-#define RV_FORMAT(NAME, LEVELS, VA_BITS)                                                   \
-    {                                                                                      \
-        .name = NAME, .levels = LEVELS, .va_bits = VA_BITS, .pte_size = 8,                 \
-        .level_shift = {12, 21, 30, 39, 48}, .index_bits = {9, 9, 9, 9, 9},                \
-        .classify = rv_classify, .table_addr = rv_pte_pa, .leaf_addr = rv_pte_pa,          \
-        .permits = rv_permits, .ad_needed = rv_ad_needed, .is_global = rv_is_global,       \
-        .tlb_perms = rv_tlb_perms,                                                         \
-    }
+/* Where the descent of step 2-4 ended. */
+struct rv_leaf {
+    vm_gpa_t pte_addr;
+    uint64_t pte;
+    uint64_t path;  /* the OR of every PTE on the path (for G) */
+    unsigned shift; /* 12 + 9 * i */
+};
 
-static const struct walk_format rv_sv39 = RV_FORMAT("Sv39", 3, 39);
-static const struct walk_format rv_sv48 = RV_FORMAT("Sv48", 4, 48);
-static const struct walk_format rv_sv57 = RV_FORMAT("Sv57", 5, 57);
-
-const struct walk_format *walk_riscv_format(vm_paging_mode_t mode)
+/*
+ * Steps 2-4: descend from root to the leaf. Reads only; no calls, so the
+ * loop keeps everything in registers. Returns the stop reason (rv_stop
+ * values) or -1 with the leaf in *L.
+ */
+static inline int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va, unsigned shift,
+                             struct rv_leaf *L)
 {
-    switch (mode) {
-    case VM_PAGING_SV39: return &rv_sv39;
-    case VM_PAGING_SV48: return &rv_sv48;
-    case VM_PAGING_SV57: return &rv_sv57;
-    default: return NULL;
+    uint64_t pte, path = 0;
+    for (;;) {
+        /* Step 2: pte = a + va.vpn[i] * PTESIZE, a PMA-checked read. */
+        vm_gpa_t pte_addr = a + ((va >> shift) & 511u) * 8u;
+        L->pte_addr = pte_addr;
+        L->shift = shift;
+        if (VM_UNLIKELY(!walk_read_entry(pm, pte_addr, 8, &pte))) {
+            L->pte = 0;
+            return RV_PTE_OUTSIDE_RAM;
+        }
+        path |= pte; /* G anywhere on the path makes the mapping global */
+        /* Steps 3 and 4 for the common case in one test: a valid pointer
+         * has V=1, R=W=X=0, D=A=U=0 ("for non-leaf PTEs, the D, A, and U
+         * bits are reserved") and no reserved bit; G may be set. */
+        if (VM_LIKELY((pte & (VM_PTE_RESERVED_MASK | 0xdf)) == VM_PTE_V && shift != 12)) {
+            a = rv_pte_pa(pte);
+            shift -= 9;
+            continue;
+        }
+        L->pte = pte;
+        L->path = path;
+        if (VM_UNLIKELY(rv_pte_bad(pte))) /* step 3 */
+            return RV_PTE_INVALID;
+        if (pte & (VM_PTE_R | VM_PTE_X))
+            return -1; /* step 4: a leaf */
+        if ((pte & (VM_PTE_D | VM_PTE_A | VM_PTE_U)) != 0)
+            return RV_NONLEAF_DAU;
+        return RV_POINTER_AT_LEVEL0; /* step 4: "If i < 0, stop and raise a page-fault" */
     }
+}
+
+vm_err_t walk_riscv(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                    struct walk_result *out, vm_fault_t *fault)
+{
+    const unsigned levels = walk_riscv_levels(mmu->mode);
+
+    /* "Instruction fetch addresses and load and store effective addresses
+     * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
+     * page-fault exception will occur" (Sv39/48/57 "Addressing"). */
+    if (VM_UNLIKELY(!walk_riscv_canonical(levels, va)))
+        return rv_stop(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
+
+    for (unsigned restarts = 0; restarts <= WALK_MAX_RESTARTS; restarts++) {
+        struct rv_leaf L;
+        int why = rv_descend(mmu->pm, mmu->root_ppn << 12 /* step 1 */, va, 3 + 9 * levels, &L);
+        const int i = (int)(L.shift - 12) / 9;
+        if (VM_UNLIKELY(why >= 0))
+            return rv_stop(mmu, fault, va, access, (enum rv_stop)why, i, L.pte_addr, L.pte);
+
+        const uint64_t pte = L.pte;
+        const uint64_t page_mask = (UINT64_C(1) << L.shift) - 1;
+        const vm_gpa_t base = rv_pte_pa(pte);
+        /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
+         * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
+        if (VM_UNLIKELY((base & page_mask) != 0))
+            return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, i, L.pte_addr, pte);
+        /* Steps 6 and 8: the permission table answers for the current
+         * context (it holds the rule of rv_permits for every context). */
+        const uint64_t want = pte | VM_PTE_A | (access == VM_ACCESS_WRITE ? VM_PTE_D : 0);
+        if (VM_UNLIKELY((rv_perm_table[want & 0xff] & mmu->need[access]) == 0))
+            return rv_stop(mmu, fault, va, access, RV_PERMISSION, i, L.pte_addr, pte);
+        /* Step 9: "If pte.a=0, or if the original memory access is a store
+         * and pte.d=0": Svade faults, Svadu updates atomically. */
+        uint64_t now = pte;
+        if (VM_UNLIKELY(want != pte) && (flags & WALK_SPECULATIVE) == 0) {
+            if (mmu->ad_mode != VM_AD_HARDWARE)
+                return rv_stop(mmu, fault, va, access, RV_AD_CLEAR, i, L.pte_addr, pte);
+            struct walk_update u = {L.pte_addr, pte, want};
+            unsigned failed;
+            enum walk_commit_result c = walk_commit(mmu->pm, &u, 1, &failed);
+            if (c == WALK_COMMIT_FAULT)
+                return rv_stop(mmu, fault, va, access, RV_AD_NOT_WRITABLE, i, L.pte_addr, pte);
+            if (c == WALK_COMMIT_RETRY)
+                continue; /* "If the comparison fails, return to step 2" */
+            now = want;
+        }
+        /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
+        out->page_pa = base;
+        out->page_mask = page_mask;
+        out->pa = base | (va & page_mask);
+        out->pte = now;
+        out->level = i;
+        out->global = (L.path & VM_PTE_G) != 0;
+        out->perms = rv_perm_table[now & 0xff];
+        out->tlb_flags = 0;
+        out->pkey = 0;
+        return VM_OK;
+    }
+    return rv_stop(mmu, fault, va, access, RV_AD_LIVELOCK, -1, 0, 0);
 }

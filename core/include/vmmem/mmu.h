@@ -11,6 +11,14 @@
  * global entries, superpages/blocks as one entry), and performs accesses
  * through the translation on a vm_physmem_t.
  *
+ * Speed: lookups, fills and evictions are O(1). In front of the TLB sits a
+ * direct-mapped level-0 array (vmmem/mmu_inline.h) that vm_mmu_read,
+ * vm_mmu_write and vm_mmu_fetch_insn check first and callers can inline.
+ * Its hits count as TLB hits but do not refresh the LRU order: LRU is
+ * exact over TLB lookups (vm_mmu_translate, and accesses that miss the
+ * level-0 array), as with a micro-TLB in front of a main TLB. The capacity
+ * is exact: a level-0 slot never outlives its TLB entry.
+ *
  * Threads: a vm_mmu_t is NOT thread-safe; give each vCPU thread its own,
  * all sharing one vm_physmem_t (vm_mmu_new_shared()). Each MMU is a
  * distinct LR/SC owner (hart).
