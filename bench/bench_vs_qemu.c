@@ -321,6 +321,12 @@ static void print_others(void)
     print_scaling("native write", "phys-write-1t.native", "phys-write-2t.native", timing);
     print_scaling("vm_physmem_write_u64", "phys-write-1t.vmmem", "phys-write-2t.vmmem", timing);
     print_scaling("seed rwlock write", "phys-write-1t.seed", "phys-write-2t.seed", timing);
+    bool h1, h2;
+    double n1 = value_of("phys-read-1t.native", &h1), n2 = value_of("phys-read-2t.native", &h2);
+    if (timing && h1 && h2 && n2 > 0 && 2 * n1 / n2 < 1.8)
+        printf("\nThe native read scaled %.2fx only: the second CPU was busy (other load on this "
+               "machine), so no 2-thread figure above says anything about vmmem.\n",
+               2 * n1 / n2);
     static const char *const bulk[][2] = {
         { "memcpy", "bulk.memcpy" },
         { "vm_physmem_read_buf", "bulk.phys-read" },
