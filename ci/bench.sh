@@ -49,7 +49,7 @@ bash ci/deps.sh libunicorn-dev valgrind
 build=$root/build/ci-bench
 out=$root/out/bench
 mkdir -p "$out"
-echo "==== building bench_vs_qemu (clang -O2 -gdwarf-4) in ${build#$root/}" >&2
+echo "==== building bench_vs_qemu (clang -O2 -gdwarf-4) in ${build#"$root"/}" >&2
 cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG" -DCMAKE_C_FLAGS=-gdwarf-4 \
   -DVMMEM_BUILD_BENCH=ON -DVMMEM_BUILD_TESTS=OFF >"$out/cmake.log" 2>&1 ||
@@ -86,7 +86,7 @@ if [[ $mode == time ]]; then
       on && NF == 0 { on = 0 }
       on { f = ""; for (i = 9; i <= NF; i++) f = f (i > 9 ? " " : "") $i; printf "| %s | %s | %s | %s | %s |\n", $1, $3, $2, $4, f; n++ }
       END { exit n ? 0 : 1 }' "$out/fuzz.log"; then
-      echo "ci/bench.sh: ci/fuzz.sh printed no table (see ${out#$root/}/fuzz.log)" >&2
+      echo "ci/bench.sh: ci/fuzz.sh printed no table (see ${out#"$root"/}/fuzz.log)" >&2
       tail -20 "$out/fuzz.log" >&2
       status=1
     fi
