@@ -9,7 +9,8 @@
  *   0x0000_1000  code page: the S-mode programs (bench_unicorn.c)
  *   0x0000_2000  magic page (RW), 0x3000 read-only page, 0x4000 U page
  *   0x0010_0000  page tables (vm_ptbuilder)
- *   0x0020_0000  1 MiB target of the bulk writes
+ *   0x0020_0000  1 MiB target of the bulk and physical writes: scratch, where the
+ *                copies may differ (each column writes only its own)
  *   0x0400_0000  data: 64 MiB holding bw_pattern(pa) in every 8-byte word
  *
  * Guest virtual map (Sv39, ASID 0; every VA differs from its PA, so a
