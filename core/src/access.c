@@ -218,9 +218,23 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
         return access_general(mmu, va, size, val, access);
     vm_gpa_t pa;
     struct tlb_entry *e;
-    vm_err_t err = mmu_translate_entry(mmu, va, access, 0, &pa, &e);
-    if (VM_UNLIKELY(err != VM_OK))
-        return err;
+    vm_err_t err;
+    if (VM_LIKELY(mmu->mode != VM_PAGING_ARM64)) {
+        /* The TLB probe inline; the walk out of line. (Arm first
+         * normalises the tag and may translate with stage 1 off.) */
+        e = mmu_tlb_hit(mmu, va, access);
+        if (VM_LIKELY(e != NULL)) {
+            pa = e->pa_base | (va & e->page_mask);
+        } else {
+            err = mmu_translate_miss(mmu, va, va, access, &pa, &e);
+            if (VM_UNLIKELY(err != VM_OK))
+                return err;
+        }
+    } else {
+        err = mmu_translate_entry(mmu, va, access, 0, &pa, &e);
+        if (VM_UNLIKELY(err != VM_OK))
+            return err;
+    }
     /* A page wholly in RAM: the access, and the page goes into the fast
      * array. Anything else (MMIO, a hole, RAM ending inside the page) is
      * access_one_page's business. */
