@@ -142,3 +142,40 @@ bool ref_mem_region_ok(const ref_mem_t *m, uint64_t base, uint64_t size)
     }
     return true;
 }
+
+/* Does [pa, pa + size) (clipped at 2^64) share a byte with a region? */
+static bool touches_region(const ref_mem_t *m, uint64_t pa, uint64_t size)
+{
+    uint64_t last = size - 1 > UINT64_MAX - pa ? UINT64_MAX : pa + size - 1;
+    for (int i = 0; i < m->n_mmio; i++) {
+        uint64_t rlast;
+        if (last_byte(m->mmio[i].base, m->mmio[i].size, &rlast) && ranges_overlap(pa, last, m->mmio[i].base, rlast))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * physmem.h, "Scalar accesses", checked in this order: INVALID_ARGUMENT
+ * (size not 1/2/4/8); INVALID_ADDRESS if addr + size > 2^64 - 1 ("the last
+ * byte of the 64-bit space is never addressable"); wholly inside RAM: done;
+ * MMIO if the access touches a region but is not wholly inside it (also
+ * from the end of RAM into an adjacent region) or is inside it but not
+ * naturally aligned; wholly inside a region: the device; INVALID_ADDRESS
+ * otherwise (some byte is neither RAM nor MMIO).
+ */
+int ref_mem_scalar(const ref_mem_t *m, uint64_t pa, uint64_t size, int *region, uint64_t *offset)
+{
+    if (region)
+        *region = -1;
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+        return REF_SCALAR_BAD_SIZE;
+    if (size > UINT64_MAX - pa)
+        return REF_SCALAR_NO_ADDRESS;
+    switch (ref_mem_route(m, pa, size, region, offset)) {
+    case REF_ROUTE_RAM: return REF_SCALAR_RAM;
+    case REF_ROUTE_MMIO: return REF_SCALAR_DEVICE;
+    case REF_ROUTE_MMIO_BAD: return REF_SCALAR_MMIO_ERROR;
+    default: return touches_region(m, pa, size) ? REF_SCALAR_MMIO_ERROR : REF_SCALAR_NO_ADDRESS;
+    }
+}

@@ -51,6 +51,21 @@ int ref_mem_route(const ref_mem_t *m, uint64_t pa, uint64_t size, int *region, u
 /* Would a new region [base, base+size) be accepted (non-empty, no overflow,
  * no overlap with RAM or another region)? */
 bool ref_mem_region_ok(const ref_mem_t *m, uint64_t base, uint64_t size);
+/*
+ * The answer to a scalar physical access of `size` bytes at pa, in the order
+ * vmmem/physmem.h ("Scalar accesses") checks: size not 1/2/4/8; pa + size
+ * beyond 2^64 - 1; wholly in RAM; a region touched but not wholly and
+ * naturally aligned inside (MMIO error); wholly inside a region (the device,
+ * *region and *offset set); else no address.
+ */
+enum ref_scalar {
+    REF_SCALAR_RAM = 0,
+    REF_SCALAR_DEVICE,
+    REF_SCALAR_BAD_SIZE,     /* VM_ERR_INVALID_ARGUMENT */
+    REF_SCALAR_NO_ADDRESS,   /* VM_ERR_INVALID_ADDRESS */
+    REF_SCALAR_MMIO_ERROR,   /* VM_ERR_MMIO */
+};
+int ref_mem_scalar(const ref_mem_t *m, uint64_t pa, uint64_t size, int *region, uint64_t *offset);
 
 /* ---- LR/SC reservations: a sequential model of Zalrsc ------------------ */
 #define REF_MAX_HARTS 8

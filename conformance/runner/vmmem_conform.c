@@ -42,6 +42,7 @@
  * it uses vm_mmu_translate, which is also the function whose PA can be
  * observed directly).
  */
+#include "conform_ext.h"
 #include "ref_model.h"
 #include "vmmem/mmu.h"
 #include "vmmem/physmem.h"
@@ -58,7 +59,7 @@
  * express (VM_ERR_INVALID_ADDRESS, ..., reported by name). */
 #define OUT_CORE_ERR_BASE 100
 
-#define MAX_ALTS 4
+#define MAX_ALTS 8
 #define MAX_TOKENS 16
 #define LINE_MAX_LEN 1024
 
@@ -94,6 +95,8 @@ typedef struct machine {
     /* results */
     int expectations;
     int failures;
+    /* the extension files' per-file state (conform_ext.h) */
+    conform_ext_t *ext;
 } machine_t;
 
 /* ---- diagnostics ----------------------------------------------------- */
@@ -153,6 +156,11 @@ static bool parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+bool conform_parse_u64(const char *s, uint64_t *out)
+{
+    return parse_u64(s, out);
+}
+
 /* A size with an optional K/M/G suffix (powers of 1024). */
 static bool parse_size(const char *s, uint64_t *out)
 {
@@ -173,6 +181,11 @@ static bool parse_size(const char *s, uint64_t *out)
         return false;
     *out = v << shift;
     return true;
+}
+
+bool conform_parse_size(const char *s, uint64_t *out)
+{
+    return parse_size(s, out);
 }
 
 static bool parse_bool(const char *s, bool *out)
@@ -201,6 +214,23 @@ static void ref_ram_store(machine_t *mc, uint64_t pa, uint64_t v, unsigned size)
 {
     for (unsigned k = 0; k < size; k++)
         mc->mem.ram[pa - mc->mem.base + k] = (uint8_t)(v >> (8 * k));
+    conform_ext_ram_written(mc->ext, pa, size);     /* reservations there break */
+}
+
+/* A reference walk applied with its A/D write: that is a RAM write too. */
+static void ref_walk_applied(machine_t *mc, const ref_rv_walk_t *w)
+{
+    if (w->outcome == REF_OK && w->ad_write)
+        conform_ext_ram_written(mc->ext, w->pte_addr, 8);
+}
+
+/* The machine as the extension files see it (conform_ext.h). */
+static conform_view_t view_of(machine_t *mc)
+{
+    conform_view_t v = { mc->file, mc->line, mc->opt->ref_only, mc->opt->verbose, &mc->core,
+                         &mc->mem, &mc->rv, &mc->tlb, &mc->strict, &mc->hits_base,
+                         &mc->misses_base, &mc->expectations, &mc->failures, mc->ext };
+    return v;
 }
 
 /* ---- the dummy MMIO device (`mmio BASE SIZE`): reads 0, ignores writes */
@@ -255,14 +285,29 @@ static int machine_start(machine_t *mc, uint64_t mem_size, uint64_t base)
          * starts from "off" and says `strict 1` when it wants it. */
         vm_mmu_set_strict_align(mc->core, false);
     }
+    conform_view_t v = view_of(mc);
+    mc->ext = conform_ext_start(&v);
+    if (!mc->ext)
+        return file_error(mc, "out of memory");
     return 0;
 }
 
-static void machine_stop(machine_t *mc)
+/* end_checks: the file ran to its end (not stopped by a malformed line). */
+static void machine_stop(machine_t *mc, bool end_checks)
 {
+    if (mc->ext) {
+        mc->line = 0;   /* end-of-file checks report as "file:end:" */
+        conform_view_t v = view_of(mc);
+        conform_ext_end(&v, end_checks);
+    }
     if (mc->core)
         vm_mmu_free(mc->core);
     mc->core = NULL;
+    if (mc->ext) {
+        conform_view_t v = view_of(mc);
+        conform_ext_free(&v);
+        mc->ext = NULL;
+    }
     free(mc->mem.ram);
     mc->mem.ram = NULL;
 }
@@ -348,9 +393,10 @@ typedef struct ref_access_result {
  * documents: strict alignment first, then translate every page part (a
  * page-crossing access translates both pages before touching memory; A/D
  * updates of a completed walk stay even if a later part faults), then the
- * PMA check of each part. `apply` writes A/D into the reference memory.
+ * PMA check of each part. Bit p of `apply` writes part p's A/D update into
+ * the reference memory (the parts the core walked).
  */
-static void ref_sized_access(machine_t *mc, uint64_t va, int access, unsigned size, bool apply,
+static void ref_sized_access(machine_t *mc, uint64_t va, int access, unsigned size, unsigned apply,
                              ref_access_result_t *r)
 {
     memset(r, 0, sizeof *r);
@@ -392,7 +438,10 @@ static void ref_sized_access(machine_t *mc, uint64_t va, int access, unsigned si
     }
 
     for (int p = 0; p < r->n_parts; p++) {
-        ref_rv_translate(&mc->mem, &mc->rv, r->part_va[p], access, apply, &r->walk[p]);
+        bool apply_p = (apply >> p) & 1;
+        ref_rv_translate(&mc->mem, &mc->rv, r->part_va[p], access, apply_p, &r->walk[p]);
+        if (apply_p)
+            ref_walk_applied(mc, &r->walk[p]);
         r->walked = p + 1;
         if (r->walk[p].outcome != REF_OK) {
             r->ans.outcome = r->walk[p].outcome;
@@ -422,16 +471,25 @@ static void ref_sized_access(machine_t *mc, uint64_t va, int access, unsigned si
     r->ans.pa = r->part_pa[0];
 }
 
-/* Load/store the data of a completed sized access in reference memory. */
-static uint64_t ref_data_load(const machine_t *mc, const ref_access_result_t *r)
+/*
+ * Load/store the data of a completed sized access in reference memory. An
+ * MMIO part (never split: a misaligned MMIO access faults) goes to the
+ * reference's device (conform_ext_ref_mmio) when `device` is true; the
+ * probe that learns the bytes a store without `= VALUE` writes back does
+ * not call a device and reads 0 there.
+ */
+static uint64_t ref_data_load(machine_t *mc, const ref_access_result_t *r, bool device)
 {
     uint64_t v = 0;
     unsigned shift = 0;
     for (int p = 0; p < r->n_parts; p++) {
         uint64_t part = 0;
-        if (ref_ram_range(mc, r->part_pa[p], r->part_size[p]))
+        if (ref_ram_range(mc, r->part_pa[p], r->part_size[p])) {
             part = ref_ram_load(mc, r->part_pa[p], r->part_size[p]);
-        /* else MMIO: the dummy device reads 0 */
+        } else if (device) {
+            conform_view_t view = view_of(mc);
+            part = conform_ext_ref_mmio(&view, r->part_pa[p], r->part_size[p], false, 0);
+        }
         v |= part << shift;
         shift += 8 * r->part_size[p];
     }
@@ -442,8 +500,12 @@ static void ref_data_store(machine_t *mc, const ref_access_result_t *r, uint64_t
 {
     unsigned shift = 0;
     for (int p = 0; p < r->n_parts; p++) {
-        if (ref_ram_range(mc, r->part_pa[p], r->part_size[p]))
+        if (ref_ram_range(mc, r->part_pa[p], r->part_size[p])) {
             ref_ram_store(mc, r->part_pa[p], v >> shift, r->part_size[p]);
+        } else {
+            conform_view_t view = view_of(mc);
+            conform_ext_ref_mmio(&view, r->part_pa[p], r->part_size[p], true, v >> shift);
+        }
         shift += 8 * r->part_size[p];
     }
 }
@@ -649,6 +711,7 @@ static void run_translate(machine_t *mc, const access_line_t *L)
     ref_rv_walk_t fresh;
     ref_rv_translate(&mc->mem, &mc->rv, L->va, L->access, false, &fresh);
 
+    conform_view_t view = view_of(mc);
     answer_t core = { 0 };
     bool core_walked_fresh = true;   /* in --ref-only: the reference stands for the core */
     char core_text[96] = "-";
@@ -656,37 +719,62 @@ static void run_translate(machine_t *mc, const access_line_t *L)
     char extra_buf[200];
     if (mc->core) {
         vm_gpa_t cpa = 0;
+        conform_lookup_t lk;
+        conform_lookup_begin(&view, &lk);
         vm_err_t err = vm_mmu_translate(mc->core, L->va, vm_access_of(L->access), &cpa);
+        conform_lookup_end(&view, &lk);
+        /* The walk-or-hit rule (conform_ext.h): the miss counter says
+         * whether the core walked. */
+        bool walked = !lk.paged || lk.dm == 1;
         core.outcome = outcome_of_err(err);
         core.pa = cpa;
         /* The raw translation, before the PMA check, decides TLB legality. */
         answer_t raw = core;
+        bool raw_fresh = raw.outcome == fresh.outcome && (raw.outcome != REF_OK || raw.pa == fresh.pa);
+        if (lk.paged && lk.dh + lk.dm != 1) {
+            snprintf(extra_buf, sizeof extra_buf,
+                     "the TLB counters moved by hits +%llu misses +%llu for one translation "
+                     "(mmu.h: one hit or miss per page translated with paging)",
+                     (unsigned long long)lk.dh, (unsigned long long)lk.dm);
+            extra = extra_buf;
+        }
         if (core.outcome == REF_OK && !backed(mc, cpa, 1))
             core.outcome = REF_ACCESS_FAULT;
-        else if (core.outcome != REF_OK && core.outcome < OUT_CORE_ERR_BASE) {
+        else if (!extra && core.outcome != REF_OK && core.outcome < OUT_CORE_ERR_BASE) {
             extra = check_fault_record(mc, &core, L->access, L->va, extra_buf, sizeof extra_buf);
-            if (!extra && core.outcome == fresh.outcome && !tlb_may_hit(mc, L->va, L->access))
+            if (!extra && core.outcome == fresh.outcome &&
+                (lk.paged ? walked : !tlb_may_hit(mc, L->va, L->access)))
                 extra = check_fault_walk(mc, &fresh, extra_buf, sizeof extra_buf);
+        } else if (!extra && raw.outcome == REF_OK &&
+                   vm_mmu_last_fault(mc->core)->kind != VM_FAULT_NONE) {
+            extra = "a successful translation left a fault record (mmu.h: kind NONE)";
         }
         format_answer(core_text, sizeof core_text, &core);
-        core_walked_fresh = raw.outcome == fresh.outcome &&
-                            (raw.outcome != REF_OK || raw.pa == fresh.pa);
+        core_walked_fresh = walked && raw_fresh;
         if (!extra && raw.outcome < OUT_CORE_ERR_BASE) {
-            if (!ref_tlb_legal(mc->tlb, &mc->rv, L->va, L->access, &fresh, raw.outcome, raw.pa))
+            if (lk.paged && walked && !raw_fresh)
+                extra = "the core walked (a TLB miss) but its answer is not the fresh walk's";
+            else if (lk.paged && !walked &&
+                     !conform_hit_legal(&view, L->va, L->access, &fresh, raw.outcome, raw.pa))
+                extra = "the core answered from its TLB (a hit) but no remembered leaf gives "
+                        "that answer";
+            else if (!ref_tlb_legal(mc->tlb, &mc->rv, L->va, L->access, &fresh, raw.outcome, raw.pa))
                 extra = "the core's translation is neither the fresh walk nor a legal stale TLB hit";
-            else if (!core_walked_fresh && !in_alts(L->alts, L->n_alts, &core))
+            else if (!raw_fresh && !in_alts(L->alts, L->n_alts, &core))
                 extra = "a legal stale TLB hit that the case does not list (add it with '|' or flush)";
         }
     }
 
     /* The reference: the fresh walk, applied (A/D into reference memory)
-     * when the core's answer shows it walked too. */
+     * when the core walked too. */
     ref_access_result_t rr;
     memset(&rr, 0, sizeof rr);
     rr.n_parts = 1;
     rr.part_va[0] = L->va;
     rr.walked = 1;
     ref_rv_translate(&mc->mem, &mc->rv, L->va, L->access, core_walked_fresh, &rr.walk[0]);
+    if (core_walked_fresh)
+        ref_walk_applied(mc, &rr.walk[0]);
     answer_t ref = { 0 };
     ref.outcome = rr.walk[0].outcome;
     ref.pa = rr.walk[0].pa;
@@ -695,6 +783,10 @@ static void run_translate(machine_t *mc, const access_line_t *L)
 
     if (core_walked_fresh && rr.walk[0].outcome == REF_OK)
         ref_tlb_record(mc->tlb, &mc->rv, L->va, L->access, &rr.walk[0]);
+    /* The PTE words the walk read: the core wrote exactly what the
+     * reference did (its A/D update if it walked, nothing on a hit). */
+    if (mc->core && !extra)
+        extra = conform_walk_memory(&view, &rr.walk[0], extra_buf, sizeof extra_buf);
 
     /* Case validation: every listed answer must be a legal one. */
     if (mc->opt->ref_only && !extra) {
@@ -712,29 +804,73 @@ static void run_translate(machine_t *mc, const access_line_t *L)
     judge(mc, L, core_text, &core, &ref, &rr, extra);
 }
 
+/*
+ * Which page parts of a sized access the core walked, from the TLB miss
+ * counter (conform_ext.h): all of them, none, or - with some misses and
+ * some hits over a page-crossing access - those whose PTE the core updated
+ * as the fresh walk would (a part without an A/D update counts as walked:
+ * it changes no memory either way).
+ */
+static unsigned walked_parts(machine_t *mc, const ref_access_result_t *probe,
+                             const conform_lookup_t *lk)
+{
+    if (!lk->paged || lk->dm >= (uint64_t)probe->walked)
+        return ~0u;
+    if (lk->dm == 0)
+        return 0;
+    unsigned mask = 0;
+    for (int p = 0; p < probe->walked; p++) {
+        const ref_rv_walk_t *w = &probe->walk[p];
+        uint64_t word = 0;
+        if (w->outcome != REF_OK || !w->ad_write ||
+            (vm_mmu_read_phys(mc->core, w->pte_addr, 8, &word) == VM_OK && word == w->ad_value))
+            mask |= 1u << p;
+    }
+    return mask;
+}
+
 /* The sized form: the core's access functions (vm_mmu_read/write/fetch_insn). */
 static void run_sized(machine_t *mc, const access_line_t *L)
 {
     /* The reference first, without side effects, to learn the data a
      * store without `= VALUE` writes back (the bytes already there). */
     ref_access_result_t probe;
-    ref_sized_access(mc, L->va, L->access, L->size, false, &probe);
+    ref_sized_access(mc, L->va, L->access, L->size, 0, &probe);
     uint64_t store_value = L->has_value ? L->value
-                           : probe.ans.outcome == REF_OK ? ref_data_load(mc, &probe) : 0;
+                           : probe.ans.outcome == REF_OK ? ref_data_load(mc, &probe, false) : 0;
 
+    conform_view_t view = view_of(mc);
     answer_t core = { 0 };
     char core_text[96] = "-";
     const char *extra = NULL;
     char extra_buf[200];
     uint64_t core_loaded = 0;
+    unsigned apply = ~0u;    /* the parts the core walked: the reference applies their A/D */
     if (mc->core) {
         vm_err_t err;
+        conform_lookup_t lk;
+        conform_lookup_begin(&view, &lk);
         if (L->access == REF_READ)
             err = vm_mmu_read(mc->core, L->va, (uint8_t)L->size, &core_loaded);
         else if (L->access == REF_WRITE)
             err = vm_mmu_write(mc->core, L->va, store_value, (uint8_t)L->size);
         else
             err = vm_mmu_fetch_insn(mc->core, L->va, &core_loaded);
+        conform_lookup_end(&view, &lk);
+        if (probe.ans.outcome != REF_MISALIGNED) {
+            apply = walked_parts(mc, &probe, &lk);
+            /* A hit needs a remembered leaf covering its page. */
+            uint64_t covered = 0;
+            for (int p = 0; p < probe.walked; p++)
+                covered += conform_leaf_covers(&view, probe.part_va[p], L->access);
+            if (lk.paged && lk.dh > covered) {
+                snprintf(extra_buf, sizeof extra_buf,
+                         "the core counted %llu TLB hit(s) but only %llu page(s) of the access "
+                         "are covered by a remembered leaf",
+                         (unsigned long long)lk.dh, (unsigned long long)covered);
+                extra = extra_buf;
+            }
+        }
         core.outcome = outcome_of_err(err);
         if (err == VM_OK) {
             /* The PA of the first byte: translate again after the access.
@@ -747,7 +883,7 @@ static void run_sized(machine_t *mc, const access_line_t *L)
             vm_mmu_tlb_stats(mc->core, &h1, &m1);
             mc->hits_base += h1 - h0;       /* not the case's lookup: hide it */
             mc->misses_base += m1 - m0;
-            if (e2 != VM_OK) {
+            if (e2 != VM_OK && !extra) {
                 snprintf(extra_buf, sizeof extra_buf,
                          "the access succeeded but translating its VA again gave %s",
                          vm_strerror(e2));
@@ -762,16 +898,10 @@ static void run_sized(machine_t *mc, const access_line_t *L)
     }
 
     ref_access_result_t rr;
-    ref_sized_access(mc, L->va, L->access, L->size, true, &rr);
+    ref_sized_access(mc, L->va, L->access, L->size, apply, &rr);
     answer_t ref = rr.ans;
-    uint64_t ref_loaded = 0;
-    if (ref.outcome == REF_OK) {
-        if (L->access == REF_WRITE)
-            ref_data_store(mc, &rr, store_value);
-        else
-            ref_loaded = ref_data_load(mc, &rr);
-    }
 
+    bool stale = false;
     if (mc->core) {
         format_answer(core_text, sizeof core_text, &core);
         /* Legal set: the reference's answer, or the other priority order
@@ -781,7 +911,6 @@ static void run_sized(machine_t *mc, const access_line_t *L)
         /* A single-page access may also be answered by a stale TLB entry
          * (the acceptance rule; page-crossing accesses are compared with
          * the fresh answer only - see README). */
-        bool stale = false;
         if (!legal && probe.n_parts == 1 && probe.ans.outcome != REF_MISALIGNED &&
             (core.outcome == REF_OK || core.outcome == REF_PAGE_FAULT) && probe.walked == 1 &&
             (core.outcome != REF_OK || backed(mc, core.pa, L->size)))
@@ -794,26 +923,56 @@ static void run_sized(machine_t *mc, const access_line_t *L)
                                 : answers_equal(&core, &ref) ? ref.fva : rr.misaligned_alt.fva;
             extra = check_fault_record(mc, &core, L->access, want_fva, extra_buf, sizeof extra_buf);
         }
-        if (!extra && core.outcome == REF_OK && L->access != REF_WRITE && L->has_value &&
-            core_loaded != L->value) {
-            snprintf(extra_buf, sizeof extra_buf, "core loaded 0x%llx, want 0x%llx",
-                     (unsigned long long)core_loaded, (unsigned long long)L->value);
-            extra = extra_buf;
-        }
         if (answers_equal(&core, &ref) && ref.outcome != REF_MISALIGNED)
             for (int p = 0; p < rr.walked; p++)
-                if (rr.walk[p].outcome == REF_OK)
+                if (rr.walk[p].outcome == REF_OK && ((apply >> p) & 1))
                     ref_tlb_record(mc->tlb, &mc->rv, rr.part_va[p], L->access, &rr.walk[p]);
     } else if (ref.outcome != REF_MISALIGNED) {  /* misaligned: nothing was walked */
         for (int p = 0; p < rr.walked; p++)
             if (rr.walk[p].outcome == REF_OK)
                 ref_tlb_record(mc->tlb, &mc->rv, rr.part_va[p], L->access, &rr.walk[p]);
     }
+
+    /* The data, where the core legally accessed it: the fresh PA, or the
+     * PA of the stale entry it used. */
+    ref_access_result_t data = rr;
+    if (stale && core.outcome == REF_OK)
+        data.part_pa[0] = core.pa;
+    uint64_t ref_loaded = 0;
+    bool data_done = ref.outcome == REF_OK || (stale && core.outcome == REF_OK);
+    if (data_done) {
+        if (L->access == REF_WRITE)
+            ref_data_store(mc, &data, store_value);
+        else
+            ref_loaded = ref_data_load(mc, &data, true);
+    }
+    if (mc->core && !extra && core.outcome == REF_OK && L->access != REF_WRITE) {
+        if (L->has_value && core_loaded != L->value)
+            snprintf(extra_buf, sizeof extra_buf, "core loaded 0x%llx, want 0x%llx",
+                     (unsigned long long)core_loaded, (unsigned long long)L->value);
+        else if (data_done && core_loaded != ref_loaded)
+            snprintf(extra_buf, sizeof extra_buf, "core loaded 0x%llx, the reference 0x%llx",
+                     (unsigned long long)core_loaded, (unsigned long long)ref_loaded);
+        else
+            extra_buf[0] = 0;
+        if (extra_buf[0])
+            extra = extra_buf;
+    }
     if (!extra && ref.outcome == REF_OK && L->access != REF_WRITE && L->has_value &&
         ref_loaded != L->value) {
         snprintf(extra_buf, sizeof extra_buf, "reference loaded 0x%llx, want 0x%llx",
                  (unsigned long long)ref_loaded, (unsigned long long)L->value);
         extra = extra_buf;
+    }
+    /* Memory after the access: the PTE words of every walk, and every RAM
+     * range a translated part reaches (nothing written on a fault). */
+    if (mc->core && !extra) {
+        for (int p = 0; p < rr.walked && !extra; p++) {
+            extra = conform_walk_memory(&view, &rr.walk[p], extra_buf, sizeof extra_buf);
+            uint64_t pa = p == 0 && stale && core.outcome == REF_OK ? core.pa : rr.walk[p].pa;
+            if (!extra && (rr.walk[p].outcome == REF_OK || (p == 0 && stale)))
+                extra = conform_ram_compare(&view, pa, rr.part_size[p], extra_buf, sizeof extra_buf);
+        }
     }
 
     judge(mc, L, core_text, &core, &ref, &rr, extra);
@@ -971,6 +1130,12 @@ static int run_line(machine_t *mc, char **tok, int ntok)
     }
     if (ensure_started(mc))
         return -1;
+
+    /* The extension files see every line first (conform_ext.h). */
+    conform_view_t view = view_of(mc);
+    int claimed = conform_ext_line(&view, tok, ntok);
+    if (claimed != CONFORM_NOT_MINE)
+        return claimed == CONFORM_DONE ? 0 : -1;
 
     if (!strcmp(kw, "mode")) {
         if (ntok != 2)
@@ -1162,6 +1327,10 @@ static int run_file(const options_t *opt, const char *path, int *n_expect, int *
             status = 2;
             break;
         }
+        if (mc.ext) {   /* checks after every line: device calls */
+            conform_view_t v = view_of(&mc);
+            conform_ext_after_line(&v);
+        }
     }
     if (status == 0 && ferror(f)) {
         fprintf(stderr, "%s: read error\n", path);
@@ -1172,7 +1341,7 @@ static int run_file(const options_t *opt, const char *path, int *n_expect, int *
         status = 2;
     }
     fclose(f);
-    machine_stop(&mc);
+    machine_stop(&mc, status == 0);
     free(mc.tlb);
     *n_expect += mc.expectations;
     *n_fail += mc.failures;
