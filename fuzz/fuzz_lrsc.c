@@ -43,6 +43,7 @@
 #include "fuzz_report.h"
 #include "physmem_int.h"
 #include "ref_model.h"
+#include "vmc_emit.h"
 #include "vmmem/physmem.h"
 
 #define MAX_HARTS 4
@@ -139,6 +140,30 @@ static bool in_device(uint64_t pa, unsigned size)
     return dev_mapped && pa >= dev_base && pa - dev_base < DEV_SIZE && size <= DEV_SIZE - (pa - dev_base);
 }
 
+/* ---- the .vmc scenario (vmc_emit.h): one line per op ------------------------- */
+
+static int vmc_hart = -1; /* the hart the last emitted line acted as */
+
+static void vmc_as_hart(int h)
+{
+    if (vmc_on() && h != vmc_hart) {
+        vmc_line("hart %d", h);
+        vmc_hart = h;
+    }
+}
+
+/* The answer of a scalar access (physmem.h order), from the model's routing. */
+static const char *scalar_answer(uint64_t pa, unsigned size)
+{
+    ref_mem_t m = {model_ram, ram_size, {{dev_base, DEV_SIZE}}, dev_mapped ? 1 : 0, 0};
+    switch (ref_mem_scalar(&m, pa, size, NULL, NULL)) {
+    case REF_SCALAR_RAM: case REF_SCALAR_DEVICE: return "ok";
+    case REF_SCALAR_BAD_SIZE: return vmc_err_name(VM_ERR_INVALID_ARGUMENT);
+    case REF_SCALAR_MMIO_ERROR: return vmc_err_name(VM_ERR_MMIO);
+    default: return vmc_err_name(VM_ERR_INVALID_ADDRESS);
+    }
+}
+
 /* ---- decoding ---------------------------------------------------------------- */
 
 static int pick_hart(fuzz_input_t *in)
@@ -181,6 +206,16 @@ static void op_lr(int h, uint64_t pa, unsigned size)
         else
             allowed = BIT(VM_OK);
     }
+    if (vmc_on()) {
+        vmc_as_hart(h);
+        char value[32] = "";
+        if (allowed == BIT(VM_OK))
+            snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)model_load(pa, size));
+        for (unsigned e = 0; e < VM_ERR__COUNT; e++)
+            if (allowed == BIT(e))
+                vmc_line("expect plr 0x%llx %u%s -> %s", (unsigned long long)pa, size, value,
+                         vmc_err_name((vm_err_t)e));
+    }
     uint64_t val = 0;
     int calls = dev_calls;
     vm_err_t e = vm_physmem_load_reserved(pm, pa, (uint8_t)size, owners[h], &val);
@@ -203,6 +238,9 @@ static void op_reserve(int h, uint64_t pa, unsigned size)
     /* physmem.h: size not 1/2/4/8, range not in RAM, or crossing the granule
      * -> the owner has no reservation (misalignment inside the granule is fine). */
     bool valid = size_ok(size) && in_ram(pa, size) && (pa % 8) + size <= 8;
+    vmc_as_hart(h);
+    if (vmc_on())
+        vmc_line("preserve 0x%llx %u", (unsigned long long)pa, size);
     int calls = dev_calls;
     vm_physmem_reserve(pm, pa, owners[h], (uint8_t)size);
     if (dev_calls != calls)
@@ -217,6 +255,21 @@ static void op_sc(int h, uint64_t pa, unsigned size, uint64_t val, bool null_sto
 {
     trace("SC h%d (owner 0x%llx) pa=0x%llx size=%u val=0x%llx%s", h, (unsigned long long)owners[h],
           (unsigned long long)pa, size, (unsigned long long)val, null_stored ? " stored=NULL" : "");
+    if (vmc_on()) {
+        vmc_as_hart(h);
+        const char *want;
+        ref_resv_t r = resv;
+        if (!size_ok(size) || null_stored)
+            want = vmc_err_name(VM_ERR_INVALID_ARGUMENT);
+        else if (pa % size)
+            want = vmc_err_name(VM_ERR_ALIGNMENT_FAULT);
+        else if (!in_ram(pa, size))
+            want = vmc_err_name(VM_ERR_INVALID_ADDRESS);
+        else
+            want = ref_resv_sc(&r, h, pa, size) ? "stored" : "failed";
+        vmc_line("expect psc 0x%llx %u = 0x%llx%s -> %s", (unsigned long long)pa, size,
+                 (unsigned long long)val, null_stored ? " null" : "", want);
+    }
     bool stored = false;
     int calls = dev_calls;
     vm_err_t e = vm_physmem_store_conditional(pm, pa, val, (uint8_t)size, owners[h],
@@ -256,6 +309,14 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
 {
     trace("%s pa=0x%llx size=%u val=0x%llx", typed ? "write_uN" : "vm_physmem_write",
           (unsigned long long)pa, size, (unsigned long long)val);
+    if (vmc_on()) {
+        if (typed)
+            vmc_line("expect pw%u 0x%llx = 0x%llx -> %s", 8 * size, (unsigned long long)pa,
+                     (unsigned long long)val, scalar_answer(pa, size));
+        else
+            vmc_line("expect pwrite 0x%llx %u = 0x%llx -> %s", (unsigned long long)pa, size,
+                     (unsigned long long)val, scalar_answer(pa, size));
+    }
     vm_err_t e;
     if (typed) {
         switch (size) {
@@ -286,6 +347,16 @@ static void op_write_buf(uint64_t pa, unsigned len, uint8_t seed)
           same ? "same bytes, seed" : "seed", seed);
     for (unsigned i = 0; i < len; i++)
         scratch[i] = same ? model_ram[pa + i] : (uint8_t)(seed + i);
+    if (vmc_on()) {
+        char hex[2 * 24 + 8] = "fill 0";
+        if (len) {
+            strcpy(hex, "hex ");
+            for (unsigned i = 0; i < len; i++)
+                snprintf(hex + 4 + 2 * i, 3, "%02x", scratch[i]);
+        }
+        vmc_line("expect pwritebuf 0x%llx %u %s -> %s", (unsigned long long)pa, len, hex,
+                 in_ram(pa, len) ? "ok" : vmc_err_name(VM_ERR_INVALID_ADDRESS));
+    }
     vm_err_t e = vm_physmem_write_buf(pm, pa, scratch, len);
     check_err("vm_physmem_write_buf", e, in_ram(pa, len) ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ADDRESS));
     if (e == VM_OK && len > 0) {
@@ -305,6 +376,13 @@ static void op_restore(uint8_t sel, uint64_t pa)
     scratch[ram_size] = 0;
     if ((sel & 8) && pa < ram_size)
         scratch[pa] ^= 0x5A;
+    if (vmc_on()) {
+        char flip[48] = "";
+        if ((sel & 8) && pa < ram_size)
+            snprintf(flip, sizeof flip, " ^ 0x%llx 0x5a", (unsigned long long)pa);
+        vmc_line("expect restore %zu same%s -> %s", len, flip,
+                 len == ram_size ? "ok" : vmc_err_name(VM_ERR_INVALID_ARGUMENT));
+    }
     vm_err_t e = vm_physmem_restore(pm, scratch, len);
     check_err("vm_physmem_restore", e, len == ram_size ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ARGUMENT));
     if (e == VM_OK) {
@@ -316,6 +394,8 @@ static void op_restore(uint8_t sel, uint64_t pa)
 static void op_invalidate(uint64_t pa, uint8_t size)
 {
     trace("invalidate pa=0x%llx size=%u", (unsigned long long)pa, size);
+    if (vmc_on())
+        vmc_line("pinvalidate 0x%llx %u", (unsigned long long)pa, size);
     vm_physmem_invalidate(pm, pa, size);
     ref_resv_invalidate(&resv, pa, size);
 }
@@ -333,6 +413,12 @@ static void op_cmpxchg(uint64_t pa, bool use_current, uint64_t expected, uint64_
         expected = model_load(pa, 8);
     trace("physmem_cmpxchg_u64 pa=0x%llx expected=0x%llx desired=0x%llx", (unsigned long long)pa,
           (unsigned long long)expected, (unsigned long long)desired);
+    if (vmc_on())
+        vmc_line("expect pcas 0x%llx 0x%llx 0x%llx -> %s", (unsigned long long)pa,
+                 (unsigned long long)expected, (unsigned long long)desired,
+                 pa % 8 ? vmc_err_name(VM_ERR_ALIGNMENT_FAULT)
+                 : !in_ram(pa, 8) ? vmc_err_name(VM_ERR_INVALID_ADDRESS)
+                 : model_load(pa, 8) == expected ? "swapped" : "kept");
     bool swapped = false;
     vm_err_t e = physmem_cmpxchg_u64(pm, pa, expected, desired, &swapped);
     unsigned allowed = BIT(VM_OK);
@@ -355,6 +441,13 @@ static void op_cmpxchg(uint64_t pa, bool use_current, uint64_t expected, uint64_
 static void op_read(uint64_t pa, unsigned w)
 {
     trace("read_u%u pa=0x%llx", 8 * w, (unsigned long long)pa);
+    if (vmc_on()) {
+        char value[32] = "";
+        if (in_ram(pa, w))
+            snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)model_load(pa, w));
+        vmc_line("expect pread 0x%llx %u%s -> %s", (unsigned long long)pa, w, value,
+                 scalar_answer(pa, w));
+    }
     uint64_t v = 0;
     vm_err_t e = vm_physmem_read(pm, pa, (uint8_t)w, &v);
     if (in_ram(pa, w)) {
@@ -368,6 +461,9 @@ static void op_read(uint64_t pa, unsigned w)
 static void op_clear(int h)
 {
     trace("physmem_clear_reservation h%d", h);
+    vmc_as_hart(h);
+    if (vmc_on())
+        vmc_line("pclear");
     physmem_clear_reservation(pm, owners[h]);
     resv.valid[h] = false;
 }
@@ -506,6 +602,18 @@ static void run(const uint8_t *data, size_t size)
                 (unsigned long long)owners[3], (unsigned long long)ram_size,
                 (unsigned long long)window, c_harts & 0x80 ? ", device after RAM" : "");
 
+    vmc_start("fuzz_lrsc");
+    vmc_hart = -1;
+    if (vmc_on()) {   /* RAM, the harts and their owner ids, the device */
+        vmc_line("mem %llu", (unsigned long long)ram_size);
+        for (int h = n_harts - 1; h >= 0; h--) {
+            vmc_as_hart(h);
+            vmc_line("owner 0x%llx", (unsigned long long)owners[h]);
+        }
+        if (c_harts & 0x80)
+            vmc_line("expect mmio 0x%llx %u -> ok", (unsigned long long)((ram_size + 7) & ~UINT64_C(7)),
+                     DEV_SIZE);
+    }
     pm = vm_physmem_new((size_t)ram_size, false);
     if (!pm)
         mismatch("vm_physmem_new(%llu) failed", (unsigned long long)ram_size);
@@ -525,6 +633,8 @@ static void run(const uint8_t *data, size_t size)
 
     fuzz_op_no++;
     trace("final: dump and compare RAM");
+    if (vmc_on())
+        vmc_line("expect dump %llu -> ok", (unsigned long long)ram_size);
     vm_err_t e = vm_physmem_dump(pm, scratch, ram_size);
     check_err("vm_physmem_dump", e, BIT(VM_OK));
     /* memcmp first: a byte loop here would run coverage callbacks per byte */
@@ -540,6 +650,7 @@ static void run(const uint8_t *data, size_t size)
     vm_physmem_free(dying);
     if (dev_destroyed != (dev_mapped ? 1 : 0))
         mismatch("device destroyed %d times", dev_destroyed);
+    vmc_finish();
 }
 
 static void release_run(void)

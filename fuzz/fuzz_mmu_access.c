@@ -659,6 +659,7 @@ static void op_scalar(fm_t *fm, vm_gva_t va, uint8_t size, int acc, uint64_t wva
                                acc == REF_WRITE ? wval : 0, 0);
     fa_begin(&fa, fm, names[acc], acc == REF_EXEC ? K_FETCH : K_SCALAR, acc, va, size);
     fa.wval = wval;
+    vmc_rv_scalar(fm, acc, va, size, wval);
     vm_err_t err;
     if (acc == REF_READ)
         err = vm_mmu_read(fm->mmu, va, size, &fa.rval);
@@ -704,6 +705,7 @@ static void op_bulk(fm_t *fm, fuzz_input_t *in, bool write)
              va, len);
     fa.wbuf = fa_pattern + seed;
     fa.rbuf = fa_rbuf;
+    vmc_rv_bulk(fm, write, va, len, seed);
     vm_err_t err = write ? vm_mmu_write_bulk(fm->mmu, va, fa.wbuf, len)
                          : vm_mmu_read_bulk(fm->mmu, va, fa_rbuf, len);
     e->result = vm_strerror(err);
@@ -724,6 +726,7 @@ static void op_lr(fm_t *fm, vm_gva_t va, uint8_t size)
     fa_t fa;
     fm_log_entry_t *e = fm_log(fm, "LR", "va=0x%llx size=%llu", va, size, 0, 0);
     fa_begin(&fa, fm, "LR", K_LR, REF_READ, va, size);
+    vmc_rv_lr(fm, va, size);
     vm_err_t err = vm_mmu_load_reserved(fm->mmu, va, size, &fa.rval);
     e->result = vm_strerror(err);
     fa_observe(&fa, err);
@@ -744,6 +747,7 @@ static void op_sc(fm_t *fm, vm_gva_t va, uint8_t size, uint64_t val)
     fm_log_entry_t *e = fm_log(fm, "SC", "va=0x%llx size=%llu val=0x%llx", va, size, val, 0);
     fa_begin(&fa, fm, "SC", K_SC, REF_WRITE, va, size);
     fa.wval = val;
+    vmc_rv_sc(fm, va, size, val);
     vm_err_t err = vm_mmu_store_conditional(fm->mmu, va, val, size, &fa.stored);
     e->result = err == VM_OK ? (fa.stored ? "stored" : "not stored") : vm_strerror(err);
     fa_observe(&fa, err);
@@ -781,9 +785,6 @@ static void op_phys_write(fm_t *fm, fuzz_input_t *in)
     }
     fm_log_entry_t *e = fm_log(fm, "phys-write", "pa=0x%llx size=%llu val=0x%llx", pa, size, val,
                                0);
-    unsigned dev0 = fm_dev.n;
-    vm_err_t err = vm_mmu_write_phys(fm->mmu, pa, val, size);
-    e->result = vm_strerror(err);
     int region;
     uint64_t roff;
     int r = fa_size_ok(size) ? ref_mem_route(&fm->m, pa, size, &region, &roff) : -1;
@@ -797,6 +798,12 @@ static void op_phys_write(fm_t *fm, fuzz_input_t *in)
                             pa + size > FM_MMIO_BASE && pa + size > pa;
     if (straddles_region)
         want = VM_ERR_MMIO;
+    if (vmc_on())   /* a DMA-like write by another agent: the physical API */
+        vmc_line("expect pwrite 0x%llx %u = 0x%llx -> %s", (unsigned long long)pa, size,
+                 (unsigned long long)val, vmc_err_name(want));
+    unsigned dev0 = fm_dev.n;
+    vm_err_t err = vm_mmu_write_phys(fm->mmu, pa, val, size);
+    e->result = vm_strerror(err);
     if (err != want || fm_dev.n - dev0 != (r == REF_ROUTE_MMIO ? 1u : 0u) || fm_dev.bad)
         fm_fail(fm, "vm_mmu_write_phys(0x%llx, size %u): expected %s, core %s; device accesses %u",
                 (unsigned long long)pa, size, vm_strerror(want), vm_strerror(err),
@@ -826,6 +833,8 @@ static void op_phys_write(fm_t *fm, fuzz_input_t *in)
 static void op_invalidate(fm_t *fm, vm_gva_t va, uint8_t size)
 {
     fm_log_entry_t *e = fm_log(fm, "invalidate-resv", "va=0x%llx size=%llu", va, size, 0, 0);
+    if (vmc_on())
+        vmc_line("invalidate 0x%llx %u", (unsigned long long)va, size);
     vm_fault_t before = *vm_mmu_last_fault(fm->mmu);
     vm_mmu_invalidate_reservation(fm->mmu, va, size);
     e->result = "";
@@ -916,6 +925,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5: {
             bool on = fin_u8(&in) & 1;
             fm_log(fm, "strict-align", "%llu", on, 0, 0, 0);
+            if (vmc_on())
+                vmc_line("strict %d", on);
             vm_mmu_set_strict_align(fm->mmu, on);
             fm->strict = on;
             break;

@@ -53,57 +53,13 @@
 #ifndef VMMEM_FUZZ_MMU_COMMON_H
 #define VMMEM_FUZZ_MMU_COMMON_H
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "fuzz_input.h"
-#include "physmem_int.h" /* white-box: the core's RAM mapping, for cheap compares */
-#include "ref_model.h"
-#include "vmmem/vmmem.h"
-
-#define FM_PAGE 4096u
-#define FM_MAX_RAM (UINT64_C(4) << 20)
-#define FM_MAX_PAGES (FM_MAX_RAM / FM_PAGE)
-#define FM_MMIO_BASE UINT64_C(0x10000000)
-#define FM_MMIO_SIZE 0x1800u /* one page and a half: the second page is half device */
-#define FM_POOL 32
-#define FM_LOG 192
-#define FM_DEV_LOG 8
+#include "fuzz_mmu_world.h"
+#include "vmc_emit_rv.h"
 
 static const uint64_t fm_ram_sizes[4] = {UINT64_C(64) << 10, UINT64_C(256) << 10,
                                          UINT64_C(1) << 20, UINT64_C(4) << 20};
 
-/* ---- little-endian helpers ------------------------------------------ */
-static inline uint64_t fm_le_load(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static inline void fm_le_store(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* ---- the MMIO device: a register file that logs every access -------- */
-typedef struct fm_dev_op {
-    uint64_t off, val;
-    uint8_t size;
-    bool write;
-} fm_dev_op_t;
-
-typedef struct fm_dev {
-    uint8_t regs[FM_MMIO_SIZE];
-    fm_dev_op_t log[FM_DEV_LOG];
-    unsigned n;          /* accesses since reset; log[] is a ring of the last FM_DEV_LOG */
-    const char *bad;     /* set when the core hands the device an access it must refuse */
-} fm_dev_t;
-
 static fm_dev_t fm_dev;
 
 static inline bool fm_dev_access_ok(uint64_t off, uint8_t size)
@@ -142,56 +98,6 @@ static vm_err_t fm_dev_write(void *opaque, uint64_t off, uint64_t val, uint8_t s
 }
 
 static const vm_mmio_ops_t fm_dev_ops = {fm_dev_read, fm_dev_write, NULL, NULL};
-
-/* ---- the op log ------------------------------------------------------ */
-typedef struct fm_log_entry {
-    const char *name;
-    const char *fmt;     /* only %llx / %llu conversions, at most four */
-    unsigned long long a[4];
-    const char *result;  /* static text, filled in when the op completes */
-} fm_log_entry_t;
-
-/* ---- the world of one input ----------------------------------------- */
-typedef struct fm {
-    const char *target;
-    vm_mmu_t *mmu;
-    const uint8_t *core_ram;  /* the core's RAM (physmem_int.h), read-only here */
-    ref_mem_t m;
-    ref_rv_state_t s;
-    ref_tlb_t tlb;
-    ref_resv_t resv;
-    bool resv_unknown;       /* the model cannot tell whether hart 0's reservation survived */
-    vm_ptbuilder_t b;
-
-    /* config */
-    int cfg_levels;          /* paging levels of the config (3/4/5): the builder's format */
-    uint64_t ram_size;
-    unsigned npages;
-    uint64_t table_lo;       /* builder area [table_lo, ram_size) */
-    uint64_t root_a, root_b; /* root_b: second tree, allocated on first use (0 = none) */
-    bool strict;
-
-    vm_gva_t pool[FM_POOL];
-    unsigned n_pool, pool_next;
-
-    uint64_t hits, misses;   /* core counters as last checked */
-
-    /* pages touched (compared at the end) and written in the model (re-zeroed) */
-    uint8_t touched[FM_MAX_PAGES / 8];
-    uint8_t dirty[FM_MAX_PAGES / 8];
-
-    fm_log_entry_t log[FM_LOG];
-    unsigned n_ops;
-
-    /* the current translation, for the report */
-    bool have_walk;
-    ref_rv_walk_t walk;
-    uint64_t walk_va;
-    int walk_acc;
-    bool have_walk2;         /* the second page of a page-crossing access */
-    ref_rv_walk_t walk2;
-    uint64_t walk2_va;
-} fm_t;
 
 static uint8_t fm_mram[FM_MAX_RAM];
 static uint8_t fm_model_regs[FM_MMIO_SIZE];
@@ -271,6 +177,13 @@ static void fm_fail(fm_t *fm, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(f, fmt, ap);
     va_end(ap);
+    if (vmc_on()) {   /* a .vmc scenario was asked for: it ends at this op */
+        char msg[1024];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        vmc_mismatch("%s", msg);
+    }
     fprintf(f, "\nconfig: %s ram=0x%llx root_a=0x%llx builder@0x%llx strict=%d\n",
             fm_levels_name(fm->cfg_levels), (unsigned long long)fm->ram_size,
             (unsigned long long)fm->root_a, (unsigned long long)fm->table_lo, fm->strict);
@@ -531,6 +444,7 @@ static void fm_write_satp(fm_t *fm, uint64_t satp)
     uint64_t before = vm_mmu_satp(fm->mmu);
     int old_levels = fm->s.levels;
     bool ok = ref_rv_write_satp(&fm->s, satp);
+    vmc_rv_satp(fm, satp);
     vm_mmu_set_satp(fm->mmu, satp);
     uint64_t after = vm_mmu_satp(fm->mmu);
     if (!ok) {
@@ -594,6 +508,8 @@ static uint64_t fm_pick_root(fm_t *fm, uint8_t sel)
         if (!fm->root_b && fm->b.next + FM_PAGE <= fm->ram_size) {
             fm->root_b = vm_ptbuilder_alloc_page(&fm->b);
             fm_touch(fm, fm->root_b, FM_PAGE);
+            if (vmc_on())   /* the second tree's root page is taken from the builder */
+                vmc_line("ptbuilder 0x%llx", (unsigned long long)fm->b.next);
         }
         if (fm->root_b)
             return fm->root_b;
@@ -681,6 +597,10 @@ static void fm_op_map(fm_t *fm, fuzz_input_t *in)
 
     fm_bplan_t plan;
     fm_builder_plan(fm, levels, va, pa, page_size, flags, root, target, &plan);
+    if (vmc_on())
+        vmc_line("expect ptmap sv%d 0x%llx 0x%llx 0x%llx 0x%x 0x%llx -> %s", 12 + 9 * levels,
+                 (unsigned long long)va, (unsigned long long)pa, (unsigned long long)page_size,
+                 flags, (unsigned long long)root, vmc_err_name(plan.err));
     uint64_t next_before = fm->b.next;
     unsigned dev_before = fm_dev.n;
     vm_err_t err = vm_ptbuilder_map(&fm->b, fm->mmu, fm_vm_mode(levels), va, pa, page_size,
@@ -762,6 +682,8 @@ static void fm_op_pte(fm_t *fm, fuzz_input_t *in)
     }
     fm_log_entry_t *e = fm_log(fm, "pte-write", "pa=0x%llx 0x%llx -> 0x%llx (va=0x%llx)", slot, old,
                                pte, va);
+    if (vmc_on())
+        vmc_line("w64 0x%llx 0x%llx", (unsigned long long)slot, (unsigned long long)pte);
     vm_err_t err = vm_mmu_write_phys(fm->mmu, slot, pte, 8);
     e->result = vm_strerror(err);
     if (err != VM_OK)
@@ -807,6 +729,8 @@ static void fm_op_paging_mode(fm_t *fm, fuzz_input_t *in)
     static const int lv[4] = {0, 3, 4, 5};
     int levels = lv[fin_u8(in) & 3];
     fm_log(fm, "paging-mode", fm_levels_name(levels), 0, 0, 0, 0);
+    if (vmc_on())
+        vmc_line("mode %s", levels ? (levels == 3 ? "sv39" : levels == 4 ? "sv48" : "sv57") : "bare");
     vm_mmu_set_paging_mode(fm->mmu, fm_vm_mode(levels));
     if (vm_mmu_paging_mode(fm->mmu) != fm_vm_mode(levels))
         fm_fail(fm, "vm_mmu_set_paging_mode(%s) did not stick", fm_levels_name(levels));
@@ -824,22 +748,30 @@ static void fm_op_priv(fm_t *fm, fuzz_input_t *in)
         static const int privs[4] = {0, 1, 1, 3};
         int p = privs[(b >> 3) & 3];
         fm_log(fm, "priv", "%llu (0=U 1=S 3=M)", (unsigned long long)p, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("priv %s", fm_priv_name(p));
         vm_mmu_set_priv(fm->mmu, (vm_priv_t)p);
         fm->s.priv = p;
         break;
     }
     case 1:
         fm_log(fm, "sum", "%llu", on, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("sum %d", on);
         vm_mmu_set_sum(fm->mmu, on);
         fm->s.sum = on;
         break;
     case 2:
         fm_log(fm, "mxr", "%llu", on, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("mxr %d", on);
         vm_mmu_set_mxr(fm->mmu, on);
         fm->s.mxr = on;
         break;
     default:
         fm_log(fm, "ad-mode", "%llu (0=hardware 1=fault)", on, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("ad %s", on ? "fault" : "hw");
         vm_mmu_set_ad_mode(fm->mmu, on ? VM_AD_FAULT : VM_AD_HARDWARE);
         fm->s.ad_hardware = !on;
         break;
@@ -853,12 +785,16 @@ static void fm_op_flush(fm_t *fm, fuzz_input_t *in)
     switch (k % 3) {
     case 0:
         fm_log(fm, "flush-all", "", 0, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("flush all");
         vm_mmu_flush_tlb(fm->mmu);
         ref_tlb_flush_all(&fm->tlb);
         break;
     case 1: {
         uint16_t asid = (k >> 2) & 1 ? fm->s.asid : fm_asids[(k >> 3) & 3];
         fm_log(fm, "flush-asid", "%llu", asid, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("flush asid %u", asid);
         vm_mmu_flush_tlb_asid(fm->mmu, asid);
         ref_tlb_flush_asid(&fm->tlb, asid);
         break;
@@ -866,6 +802,8 @@ static void fm_op_flush(fm_t *fm, fuzz_input_t *in)
     default: {
         vm_gva_t va = fm_va(fm, in);
         fm_log(fm, "flush-page", "va=0x%llx", va, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("flush page 0x%llx", (unsigned long long)va);
         vm_mmu_flush_tlb_page(fm->mmu, va);
         ref_tlb_flush_page(&fm->tlb, va);
         break;
@@ -883,6 +821,8 @@ static void fm_op_resize(fm_t *fm, fuzz_input_t *in)
         dt = 128;
     }
     fm_log_entry_t *e = fm_log(fm, "resize-tlbs", "itlb=%llu dtlb=%llu", it, dt, 0, 0);
+    if (vmc_on())
+        vmc_line("tlb %zu %zu", it, dt);
     vm_err_t err = vm_mmu_resize_tlbs(fm->mmu, it, dt);
     e->result = vm_strerror(err);
     size_t ci, cd;
@@ -981,6 +921,12 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
     fm->target = target;
     fm->cfg_levels = 3 + msel % 3;
     fm->ram_size = fm_ram_sizes[rsel % 4];
+    fm->model_regs = fm_model_regs;
+    vmc_start(target);
+    if (vmc_on()) {   /* the machine as the runner builds it: RAM at 0, the device */
+        vmc_line("mem %lluK", (unsigned long long)(fm->ram_size >> 10));
+        vmc_line("expect mmio 0x%llx 0x%x -> ok", (unsigned long long)FM_MMIO_BASE, FM_MMIO_SIZE);
+    }
     fm->npages = (unsigned)(fm->ram_size / FM_PAGE);
     fm->table_lo = fm->ram_size / 2;
     fm->n_ops = 0;
@@ -1005,6 +951,8 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
 
     vm_ptbuilder_init(&fm->b, fm->table_lo);
     uint64_t first = vm_ptbuilder_alloc_page(&fm->b);
+    if (vmc_on())   /* the first table page is the default root */
+        vmc_line("ptbuilder 0x%llx", (unsigned long long)fm->b.next);
     switch (root_sel >> 5) {
     case 6: fm->root_a = fm_data_page(fm, root_sel); break;
     case 7:
@@ -1041,6 +989,8 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
     if (vm_mmu_resize_tlbs(fm->mmu, want_i, want_d) != VM_OK)
         fm_fail(fm, "vm_mmu_resize_tlbs(%zu, %zu) failed", want_i, want_d);
     vm_mmu_tlb_capacity(fm->mmu, &ci, &cd);
+    if (vmc_on())
+        vmc_line("tlb %zu %zu", want_i, want_d);
     if (ci != want_i || cd != want_d)
         fm_fail(fm, "vm_mmu_resize_tlbs(%zu, %zu) left %zu/%zu", want_i, want_d, ci, cd);
     static const int privs[4] = {0, 1, 1, 3};
@@ -1054,6 +1004,13 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
     vm_mmu_set_ad_mode(fm->mmu, fm->s.ad_hardware ? VM_AD_HARDWARE : VM_AD_FAULT);
     fm->strict = (fl >> 5) & 1;
     vm_mmu_set_strict_align(fm->mmu, fm->strict);
+    if (vmc_on()) {
+        vmc_line("priv %s", fm_priv_name(fm->s.priv));
+        vmc_line("sum %d", fm->s.sum);
+        vmc_line("mxr %d", fm->s.mxr);
+        vmc_line("ad %s", fm->s.ad_hardware ? "hw" : "fault");
+        vmc_line("strict %d", fm->strict);
+    }
 
     uint16_t asid = (asel & 3) == 3 ? asel >> 2 : fm_asids[asel & 3];
     /* The fault record too: the previous input's last fault must not decide
@@ -1090,6 +1047,7 @@ static void fm_teardown(fm_t *fm)
     }
     if (fm_dev.n && memcmp(fm_dev.regs, fm_model_regs, FM_MMIO_SIZE) != 0)
         fm_fail(fm, "final MMIO register file differs from the model");
+    vmc_finish();   /* the runner's own end-of-file compare replaces the two above */
 
     /* Reset: RAM pages the input touched or wrote (white-box: straight
      * into the core's mapping), the device, every reservation. */
@@ -1214,6 +1172,7 @@ static int fm_check_translate(fm_t *fm, uint64_t va, int acc)
     ref_rv_walk_t fresh;
     fm_fresh(fm, va, acc, &fresh);
     fm->have_walk2 = false;
+    vmc_rv_translate(fm, va, acc, &fresh);
 
     vm_gpa_t pa = UINT64_C(0xbad0bad0bad0bad0);
     vm_err_t err = vm_mmu_translate(fm->mmu, va, (vm_access_t)acc, &pa);

@@ -50,6 +50,7 @@
 #define FUZZ_TARGET_NAME "fuzz_physmem"
 #include "fuzz_report.h"
 #include "ref_model.h"
+#include "vmc_emit.h"
 #include "vmmem/physmem.h"
 
 #define MAX_RAM (1u << 20)
@@ -260,6 +261,24 @@ static void check_calls(void)
     n_calls = n_expected = 0;
 }
 
+/* ---- the .vmc scenario (vmc_emit.h): one line per op ------------------- */
+
+/* `HEAD -> E1 | E2 ...` for the set of errors the contract allows. */
+static void vmc_expect(unsigned allowed, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vmc_expect(unsigned allowed, const char *fmt, ...)
+{
+    if (!vmc_on())
+        return;
+    char head[256], alts[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    vmc_alts_t a = {.n = 0};
+    vmc_alts_errs(&a, allowed);
+    vmc_line("%s -> %s", head, vmc_alts_text(&a, alts, sizeof alts));
+}
+
 /* ---- model helpers ----------------------------------------------------- */
 
 static uint64_t model_load(uint64_t pa, unsigned size)
@@ -455,6 +474,13 @@ static void op_read(uint64_t pa, unsigned size, bool typed)
     } else if (allowed == BIT(VM_OK)) {
         expect_val = model_load(pa, size);
     }
+    char value[32] = "";
+    if (allowed == BIT(VM_OK))
+        snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)expect_val);
+    if (typed)
+        vmc_expect(allowed, "expect pr%u 0x%llx%s", 8 * size, (unsigned long long)pa, value);
+    else
+        vmc_expect(allowed, "expect pread 0x%llx %u%s", (unsigned long long)pa, size, value);
     uint64_t got = 0;
     vm_err_t e = typed ? core_read_typed(pa, size, &got) : vm_physmem_read(pm, pa, (uint8_t)size, &got);
     check_err(what, e, allowed);
@@ -476,6 +502,12 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
     const struct regdev *d = region >= 0 ? &devs[dev_of_region[region]] : NULL;
     if (d)
         expect_call(d->id, CALL_WRITE, off, size, truncate_to(val, size));
+    if (typed)
+        vmc_expect(allowed, "expect pw%u 0x%llx = 0x%llx", 8 * size, (unsigned long long)pa,
+                   (unsigned long long)val);
+    else
+        vmc_expect(allowed, "expect pwrite 0x%llx %u = 0x%llx", (unsigned long long)pa, size,
+                   (unsigned long long)val);
     vm_err_t e = typed ? core_write_typed(pa, size, val) : vm_physmem_write(pm, pa, val, (uint8_t)size);
     check_err(what, e, allowed);
     check_calls();
@@ -536,6 +568,8 @@ static void op_read_buf(uint64_t addr, uint64_t len, bool null_buf)
     unsigned allowed = ok ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ADDRESS);
     if (null_buf && len > 0)
         allowed = ok ? BIT(VM_ERR_INVALID_ARGUMENT) : allowed | BIT(VM_ERR_INVALID_ARGUMENT);
+    vmc_expect(allowed, "expect preadbuf 0x%llx %llu%s", (unsigned long long)addr,
+               (unsigned long long)len, null_buf ? " null" : "");
     fill_canary(len);
     vm_err_t e = vm_physmem_read_buf(pm, addr, null_buf ? NULL : scratch, (size_t)len);
     check_err("vm_physmem_read_buf", e, allowed);
@@ -561,15 +595,12 @@ static void fill_pattern(uint8_t *buf, size_t len, uint8_t seed)
     memcpy(buf, pattern + seed, len);
 }
 
+/* The .vmc `pattern` generator (vmc_emit.h), so a finding's data can be
+ * written as `pattern SEED`: no period below 16 MiB (> MAX_RAM). */
 static void make_pattern(void)
 {
-    uint32_t x = 0x9E3779B9u; /* xorshift32: no period near any power of two */
-    for (size_t i = 0; i < sizeof pattern; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        pattern[i] = (uint8_t)x;
-    }
+    for (size_t i = 0; i < sizeof pattern; i++)
+        pattern[i] = vmc_pattern_byte(i);
 }
 
 static void op_write_buf(uint64_t addr, uint64_t len, uint8_t seed, bool null_buf)
@@ -584,6 +615,12 @@ static void op_write_buf(uint64_t addr, uint64_t len, uint8_t seed, bool null_bu
         allowed = ok ? BIT(VM_ERR_INVALID_ARGUMENT) : allowed | BIT(VM_ERR_INVALID_ARGUMENT);
     /* a length past the end of RAM must fail: fill only what could be read */
     fill_pattern(scratch, len < model.size + 16 ? (size_t)len : (size_t)model.size + 16, seed);
+    if (null_buf)
+        vmc_expect(allowed, "expect pwritebuf 0x%llx %llu null", (unsigned long long)addr,
+                   (unsigned long long)len);
+    else
+        vmc_expect(allowed, "expect pwritebuf 0x%llx %llu pattern %u", (unsigned long long)addr,
+                   (unsigned long long)len, seed);
     vm_err_t e = vm_physmem_write_buf(pm, addr, null_buf ? NULL : scratch, (size_t)len);
     check_err("vm_physmem_write_buf", e, allowed);
     check_calls();
@@ -613,6 +650,7 @@ static void op_dump(uint8_t sel)
     trace("vm_physmem_dump len=0x%llx (size 0x%llx)", (unsigned long long)len,
           (unsigned long long)model.size);
     unsigned allowed = len == model.size ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ARGUMENT);
+    vmc_expect(allowed, "expect dump %llu", (unsigned long long)len);
     fill_canary(len);
     vm_err_t e = vm_physmem_dump(pm, scratch, (size_t)len);
     check_err("vm_physmem_dump", e, allowed);
@@ -636,6 +674,7 @@ static void op_restore(uint8_t sel, uint8_t seed)
           (unsigned long long)model.size, seed);
     unsigned allowed = len == model.size ? BIT(VM_OK) : BIT(VM_ERR_INVALID_ARGUMENT);
     fill_pattern(scratch, len == model.size ? model.size : 16, seed);
+    vmc_expect(allowed, "expect restore %llu pattern %u", (unsigned long long)len, seed);
     vm_err_t e = vm_physmem_restore(pm, scratch, (size_t)len);
     check_err("vm_physmem_restore", e, allowed);
     check_calls();
@@ -721,6 +760,10 @@ static void op_map(fuzz_input_t *in)
     else
         allowed = ref_mem_region_ok(&model, base, size) ? BIT(VM_OK) : BIT(VM_ERR_MMIO);
 
+    vmc_expect(allowed, "expect mmio 0x%llx 0x%llx regs %u%s%s%s%s%s", (unsigned long long)base,
+               (unsigned long long)size, DEV_REGS, d->fail_window ? " fail" : "",
+               d->dma ? " dma" : "", d->has_poll ? " poll" : "", d->has_destroy ? "" : " nodestroy",
+               null_ops ? ((flags >> 6) == 0 ? " noops" : (flags >> 6) == 1 ? " noread" : " nowrite") : "");
     vm_err_t e = vm_physmem_map_mmio(pm, base, size, ops_arg, d);
     check_err("vm_physmem_map_mmio", e, allowed);
     check_calls();
@@ -742,6 +785,8 @@ static void op_poll(void)
         if (d->has_poll)
             expect_call(d->id, CALL_POLL, 0, 0, 0);
     }
+    if (vmc_on())
+        vmc_line("poll");
     vm_physmem_poll_devices(pm);
     check_calls();
 }
@@ -750,6 +795,17 @@ static void op_poll(void)
 static void op_null_out(uint64_t pa, unsigned w)
 {
     trace("vm_physmem_read(_u%u) pa=0x%llx out=NULL", 8 * w, (unsigned long long)pa);
+    /* An implementation may route first; a device must then not be called
+     * with a NULL result (that would crash here, under ASan). */
+    int region;
+    uint64_t off;
+    unsigned route = expect_scalar(pa, w, &region, &off);
+    unsigned tolerated = BIT(VM_ERR_INVALID_ARGUMENT) | (route & ~BIT(VM_OK)) |
+                         (region >= 0 ? BIT(DEV_ERROR) : 0);
+    if (w == 8)
+        vmc_expect(tolerated, "expect pread 0x%llx 8 null", (unsigned long long)pa);
+    else
+        vmc_expect(tolerated, "expect pr%u 0x%llx null", 8 * w, (unsigned long long)pa);
     vm_err_t e;
     switch (w) {
     case 1: e = vm_physmem_read_u8(pm, pa, NULL); break;
@@ -757,13 +813,7 @@ static void op_null_out(uint64_t pa, unsigned w)
     case 4: e = vm_physmem_read_u32(pm, pa, NULL); break;
     default: e = vm_physmem_read(pm, pa, 8, NULL); break;
     }
-    /* An implementation may route first; a device must then not be called
-     * with a NULL result (that would crash here, under ASan). */
-    int region;
-    uint64_t off;
-    unsigned route = expect_scalar(pa, w, &region, &off);
-    check_err("read with out=NULL", e, BIT(VM_ERR_INVALID_ARGUMENT) | (route & ~BIT(VM_OK)) |
-                                           (region >= 0 ? BIT(DEV_ERROR) : 0));
+    check_err("read with out=NULL", e, tolerated);
     n_calls = n_expected = 0; /* a device read into a local buffer is tolerated */
 }
 
@@ -879,6 +929,9 @@ static void run(const uint8_t *data, size_t size)
     bulk_used = 0;
     final_check = false;
     fuzz_op_no = 0;
+    vmc_start("fuzz_physmem");
+    if (vmc_on())
+        vmc_line("mem %llu", (unsigned long long)model.size);
     if (fuzz_tracing)
         fprintf(stderr, "fuzz_physmem scenario: RAM %llu bytes%s\n",
                 (unsigned long long)model.size, cfg_flags & 1 ? ", device after RAM" : "");
@@ -935,6 +988,7 @@ static void run(const uint8_t *data, size_t size)
             mismatch("vm_physmem_free called destroy of dev%d %d times, expected %d", i,
                      devs[i].destroyed, want);
     }
+    vmc_finish();
 }
 
 static void release_run(void)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "vmc_emit.h"
 #include "vmmem/types.h"
 
 #ifndef FUZZ_TARGET_NAME
@@ -74,6 +75,13 @@ static void mismatch(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    if (vmc_on()) {   /* a .vmc scenario was asked for: it ends at this op */
+        char msg[1024];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        vmc_mismatch("%s", msg);
+    }
     if (fuzz_on_mismatch)
         fuzz_on_mismatch();
     longjmp(fuzz_on_mismatch_jmp, 1);

@@ -14,6 +14,12 @@
  * A target that finds a mismatch traps; a signal handler then names the
  * input being replayed before the process dies. -v names every input.
  *
+ * `--vmc OUT.vmc INPUT` writes the scenario of one input as a .vmc case
+ * (vmc_emit.h): the lines that perform its ops and state what the
+ * reference models expect, ending at the op where the oracle reports a
+ * mismatch (the process then traps as usual, after the file is written).
+ * `--vmc-dir DIR PATH...` writes DIR/<input name>.vmc for every input.
+ *
  * This file is built with gcc and clang alike (no libFuzzer needed), which
  * is why ctest's corpus replay runs in every configuration.
  *
@@ -32,6 +38,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmc_emit.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Optional in a target; weak so that targets without it still link. */
 __attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -40,6 +48,8 @@ static unsigned long n_replayed;
 static int n_errors;
 static int verbose;
 static const char *current_path;
+static const char *vmc_file; /* --vmc: the one input's case */
+static const char *vmc_dir;  /* --vmc-dir: one case per input */
 
 static void on_fatal_signal(int sig)
 {
@@ -96,6 +106,14 @@ static int replay_file(const char *path)
 
     if (verbose)
         fprintf(stderr, "replay: %s (%zu bytes)\n", path, len);
+    if (vmc_file) {
+        vmc_request(vmc_file, path);
+    } else if (vmc_dir) {
+        char out[4096];
+        const char *base = strrchr(path, '/');
+        snprintf(out, sizeof out, "%s/%s.vmc", vmc_dir, base ? base + 1 : path);
+        vmc_request(out, path);
+    }
     current_path = path;
     LLVMFuzzerTestOneInput(exact, len);
     current_path = NULL;
@@ -179,12 +197,21 @@ int main(int argc, char **argv)
         LLVMFuzzerInitialize(&argc, &argv);
 
     int first = 1;
-    if (argc > 1 && strcmp(argv[1], "-v") == 0) {
-        verbose = 1;
-        first = 2;
+    for (; first < argc; first++) {
+        if (strcmp(argv[first], "-v") == 0)
+            verbose = 1;
+        else if (strcmp(argv[first], "--vmc") == 0 && first + 1 < argc)
+            vmc_file = argv[++first];
+        else if (strcmp(argv[first], "--vmc-dir") == 0 && first + 1 < argc)
+            vmc_dir = argv[++first];
+        else
+            break;
     }
-    if (first >= argc) {
-        fprintf(stderr, "usage: %s [-v] FILE_OR_DIR...\n", argv[0]);
+    if (first >= argc || (vmc_file && first + 1 != argc)) {
+        fprintf(stderr, "usage: %s [-v] FILE_OR_DIR...\n"
+                        "       %s --vmc OUT.vmc INPUT        (the input's scenario as a .vmc case)\n"
+                        "       %s --vmc-dir DIR FILE_OR_DIR...  (DIR/<input>.vmc for each input)\n",
+                argv[0], argv[0], argv[0]);
         return 2;
     }
     for (int i = first; i < argc; i++)

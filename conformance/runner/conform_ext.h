@@ -113,6 +113,13 @@ bool conform_hit_legal(const conform_view_t *v, uint64_t va, int access,
 /* Could a remembered leaf answer an access at va (side, mode, ASID, page)? */
 bool conform_leaf_covers(const conform_view_t *v, uint64_t va, int access);
 /*
+ * How many of the n page parts (part_va[], their fresh walks walk[]) of one
+ * access could be TLB hits: a remembered leaf covers the page, or an earlier
+ * part's walk filled a leaf that does (a superpage spans both pages).
+ */
+uint64_t conform_parts_covered(const conform_view_t *v, const uint64_t *part_va,
+                               const ref_rv_walk_t *walk, int n, int access);
+/*
  * The PTE words a walk read, core vs reference (the reference already
  * applied its A/D write if the core walked). NULL if they agree, else a
  * message in buf.

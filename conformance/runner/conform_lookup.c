@@ -66,6 +66,21 @@ bool conform_leaf_covers(const conform_view_t *v, uint64_t va, int access)
     return false;
 }
 
+uint64_t conform_parts_covered(const conform_view_t *v, const uint64_t *part_va,
+                               const ref_rv_walk_t *walk, int n, int access)
+{
+    uint64_t covered = 0;
+    for (int p = 0; p < n; p++) {
+        bool c = conform_leaf_covers(v, part_va[p], access);
+        for (int q = 0; q < p && !c; q++) {
+            unsigned shift = 12 + 9 * (unsigned)(walk[q].level < 0 ? 0 : walk[q].level);
+            c = walk[q].outcome == REF_OK && (part_va[q] >> shift) == (part_va[p] >> shift);
+        }
+        covered += c;
+    }
+    return covered;
+}
+
 static bool ref_word(const ref_mem_t *m, uint64_t pa, uint64_t *word)
 {
     if (!ref_mem_in_ram(m, pa, 8))

@@ -371,9 +371,7 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
         if (early) {
             extra = counters_still(&lk, msg, sizeof msg);
         } else if (lk.paged) {
-            uint64_t covered = 0;
-            for (unsigned p = 0; p < ntr; p++)
-                covered += conform_leaf_covers(v, part_va[p], access);
+            uint64_t covered = conform_parts_covered(v, part_va, walk, (int)ntr, access);
             if (lk.dh > covered) {
                 snprintf(msg, sizeof msg, "the core counted %llu TLB hit(s) but only %llu page(s) "
                                           "are covered by a remembered leaf",

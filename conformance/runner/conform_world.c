@@ -143,7 +143,8 @@ int conform_world_line(const conform_view_t *v, char **tok, int ntok)
         if (ntok != 2 || !conform_parse_u64(tok[1], &n))
             return conform_malformed(v, "expected: owner ID (the acting hart's LR/SC owner id)");
         for (int h = 0; h < CONFORM_MAX_HARTS; h++)
-            if (h != ext->cur && ext->hart[h].live && ext->hart[h].owner == n)
+            if (h != ext->cur && ext->hart[h].live && ext->hart[h].owner_set &&
+                ext->hart[h].owner == n)
                 return conform_malformed(v, "owner 0x%llx is already hart %d's",
                                          (unsigned long long)n, h);
         ext->hart[ext->cur].owner = n;

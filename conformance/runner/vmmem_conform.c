@@ -860,9 +860,8 @@ static void run_sized(machine_t *mc, const access_line_t *L)
         if (probe.ans.outcome != REF_MISALIGNED) {
             apply = walked_parts(mc, &probe, &lk);
             /* A hit needs a remembered leaf covering its page. */
-            uint64_t covered = 0;
-            for (int p = 0; p < probe.walked; p++)
-                covered += conform_leaf_covers(&view, probe.part_va[p], L->access);
+            uint64_t covered = conform_parts_covered(&view, probe.part_va, probe.walk,
+                                                     probe.walked, L->access);
             if (lk.paged && lk.dh > covered) {
                 snprintf(extra_buf, sizeof extra_buf,
                          "the core counted %llu TLB hit(s) but only %llu page(s) of the access "
