@@ -899,7 +899,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fm_init_machines();
     for (size_t i = 0; i < sizeof fa_pattern; i++)
-        fa_pattern[i] = (uint8_t)(i * 13 + (i >> 8) + 1);
+        fa_pattern[i] = vmc_pattern_byte(i); /* the .vmc `pattern` generator */
     return 0;
 }
 

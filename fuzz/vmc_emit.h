@@ -63,10 +63,11 @@ const char *vmc_alts_text(const vmc_alts_t *a, char *buf, size_t len);
 const char *vmc_err_name(vm_err_t e);
 /* Every error of a set of (1u << vm_err_t) bits, as alternatives. */
 void vmc_alts_errs(vmc_alts_t *a, unsigned mask);
-/* The .vmc `pattern S` data generator: byte i of the data is vmc_pattern_byte(S + i). */
+/* The .vmc `pattern S` data generator: byte i of the data is vmc_pattern_byte(S + i),
+ * P(k) = (13 k + (k >> 8) + 7 (k >> 16) + 1) mod 256, no period below 16 MiB. */
 static inline uint8_t vmc_pattern_byte(uint64_t k)
 {
-    return (uint8_t)(k * 13 + (k >> 8) + 1);
+    return (uint8_t)(k * 13 + (k >> 8) + 7 * (k >> 16) + 1);
 }
 
 #endif /* VMMEM_FUZZ_VMC_EMIT_H */

@@ -160,7 +160,7 @@ void conform_judge(const conform_view_t *v, const conform_alts_t *alts, const ch
 
 uint8_t conform_pattern_byte(uint64_t k)
 {
-    return (uint8_t)(k * 13 + (k >> 8) + 1);
+    return (uint8_t)(k * 13 + (k >> 8) + 7 * (k >> 16) + 1);
 }
 
 static int hex_digit(char c)

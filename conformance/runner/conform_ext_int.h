@@ -128,8 +128,8 @@ void conform_judge(const conform_view_t *v, const conform_alts_t *alts, const ch
 
 /* ---- data operands (bulk writes, restore) ------------------------------ */
 /*
- * DATA is `pattern S` (byte i is P(S + i), P(k) = (13k + (k >> 8) + 1) mod
- * 256), `fill B`, `hex HH..`, `same` (the reference RAM's bytes at pa) or
+ * DATA is `pattern S` (byte i is P(S + i), P(k) = (13k + (k >> 8) +
+ * 7 (k >> 16) + 1) mod 256), `fill B`, `hex HH..`, `same` (the reference RAM's bytes at pa) or
  * `same ^ OFF MASK` (those with byte OFF xored with MASK), or `null`.
  * Returns the number of tokens used (0: not a data operand), fills buf.
  */
