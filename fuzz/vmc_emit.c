@@ -104,9 +104,10 @@ static void write_out(const char *mismatch)
     if (!f) {
         fprintf(stderr, "vmc: cannot write %s\n", o->path);
     } else {
-        fprintf(f, "# The scenario of %s input %s, written by %s_replay --vmc: every line\n"
-                   "# states what the reference models expect (conformance/README.md).\n",
-                o->target, o->input[0] ? o->input : "(unnamed)", o->target);
+        const char *base = strrchr(o->input, '/');
+        fprintf(f, "# The scenario of %s input %s, written by %s_replay --vmc:\n"
+                   "# every line states what the reference models expect (conformance/README.md).\n",
+                o->target, o->input[0] ? (base ? base + 1 : o->input) : "(unnamed)", o->target);
         if (mismatch)
             fprintf(f, "# The fuzz target found a mismatch at the last line; vmmem-conform\n"
                        "# fails there on the same core and passes on a correct one.\n");
