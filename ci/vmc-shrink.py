@@ -11,7 +11,10 @@ the same line (its text, whitespace aside) with the same kind of message
 page-fault, reference 0x#" is one kind, "the core walked ... but its answer
 is not the fresh walk's" another). A failure at the end of the file (the
 final RAM compare, a device's destroy count) is the line "end". Exit 1 on
-another line, a malformed candidate (exit 2) or a crash do not count.
+another line, a malformed candidate (exit 2) or a crash do not count, nor
+does a candidate where the reference itself contradicts the failing line
+(vmmem-conform marks that "[the case is wrong ...]": removing the lines that
+made an expectation true must not pass for the same core failure).
 
 How it works: ddmin (Zeller and Hildebrandt, "Simplifying and Isolating
 Failure-Inducing Input", 2002) over the lines that are not comments: split
@@ -171,6 +174,12 @@ def main():
         if sig is None:
             print('vmc-shrink: %s does not fail under vmmem-conform (or is malformed)'
                   % args.input, file=sys.stderr)
+            return 1
+        if '[the case is wrong' in sig[1]:
+            # the reference contradicts the case itself: shrinking it would
+            # keep a wrong expectation, not a core failure
+            print('vmc-shrink: %s: the reference disagrees with the case at "%s": %s'
+                  % (args.input, sig[0], sig[1]), file=sys.stderr)
             return 1
         if sig[0] != 'end':   # lines after the first failing one cannot matter
             upto = next(k for k, l in enumerate(lines) if l == sig[0])

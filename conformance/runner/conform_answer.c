@@ -152,8 +152,11 @@ void conform_judge(const conform_view_t *v, const conform_alts_t *alts, const ch
     }
     char want[8 * 56];
     conform_alts_format(alts, want, sizeof want);
-    conform_fail(v, "expected %s, core %s, reference %s%s%s", want, *v->core ? core_answer : "-",
-                 ref_answer, extra ? ": " : "", extra ? extra : "");
+    /* A case the reference contradicts is a wrong case, not a core failure. */
+    conform_fail(v, "expected %s, core %s, reference %s%s%s%s", want, *v->core ? core_answer : "-",
+                 ref_answer, extra ? ": " : "", extra ? extra : "",
+                 conform_alts_match(alts, ref_answer)
+                     ? "" : " [the case is wrong: the reference's answer is not listed]");
 }
 
 /* ---- data operands ------------------------------------------------------ */

@@ -255,7 +255,7 @@ static int line_lrsc(const conform_view_t *v, char **tok, int ntok, unsigned siz
             ext->resv_unknown[h] = false;
             uint64_t ref_val = conform_ref_load(v, core_pa, size);
             if (!extra && L.has_value && ref_val != L.value) {
-                snprintf(msg, sizeof msg, "the reference read 0x%llx, want 0x%llx",
+                snprintf(msg, sizeof msg, "the reference read 0x%llx, want 0x%llx [the case is wrong]",
                          (unsigned long long)ref_val, (unsigned long long)L.value);
                 extra = msg;
             } else if (!extra && core && core_val != ref_val) {

@@ -139,8 +139,8 @@ static int parse_phys(const conform_view_t *v, char **tok, int ntok, bool with_s
 
 static const char *value_extra(const char *who, uint64_t got, uint64_t want, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s read 0x%llx, want 0x%llx", who, (unsigned long long)got,
-             (unsigned long long)want);
+    snprintf(buf, len, "%s read 0x%llx, want 0x%llx%s", who, (unsigned long long)got,
+             (unsigned long long)want, strcmp(who, "the reference") ? "" : " [the case is wrong]");
     return buf;
 }
 
