@@ -15,6 +15,12 @@
 # scratch corpus before -> after. Any crash, leak, timeout, OOM or oracle
 # mismatch is a finding: the reproducer is kept under out/fuzz/findings/<t>/,
 # the exact commands to replay it are printed, and the exit status is 1.
+# An oracle mismatch is also turned into a minimal, readable .vmc case next
+# to the reproducer: <t>_replay --vmc writes the input's scenario as .vmc
+# lines (<reproducer>.vmc), ci/vmc-shrink.py removes every line the failure
+# does not need (<reproducer>.min.vmc), and the vmmem-conform command that
+# replays it is printed with the others. Once the bug is fixed, the case
+# belongs in conformance/cases/regress/ (ctest runs it).
 # Exit 0 iff every target built, ran, and found nothing.
 #
 #   --merge  fold inputs with new coverage back into corpus/<t>/ (libFuzzer
@@ -116,6 +122,10 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMP
   { cat "$out/cmake.log"; exit 2; }
 jobs=${VMMEM_FUZZ_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
 declare -A status
+# vmmem-conform replays the .vmc cases findings are shrunk to
+ninja -C "$build" -j"$jobs" vmmem-conform >"$out/build-vmmem-conform.log" 2>&1 ||
+  echo "ci/fuzz.sh: vmmem-conform does not build ($out/build-vmmem-conform.log): findings stay binary" >&2
+conform=$(find "$build" -type f -executable -name vmmem-conform 2>/dev/null | head -1)
 for t in "${targets[@]}"; do
   if ninja -C "$build" -j"$jobs" "$t" "${t}_replay" >"$out/build-$t.log" 2>&1; then
     status[$t]=built
@@ -176,7 +186,7 @@ render_libfuzzer() {
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   local now; now=$(find "$dir/corpus" -type f 2>/dev/null | wc -l)
-  local found; found=$(find "$out/findings/$t" -type f 2>/dev/null | wc -l)
+  local found; found=$(find "$out/findings/$t" -type f ! -name '*.vmc' ! -name '*.vmc.log' 2>/dev/null | wc -l)
   printf '%-20s %s  %7s exec/s  cov %5s  ft %6s  corpus %5s -> %-6s findings %s' "$t" \
     "$(progress_time $(($(date +%s) - start)) "$secs")" "$(progress_rate "${eps:--}")" \
     "${cov:--}" "${ft:--}" "$(cat "$dir/before" 2>/dev/null || echo -)" "$now" "$found"
@@ -218,7 +228,7 @@ for t in "${targets[@]}"; do
   cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
   rc=$(cat "$dir/rc")
-  mapfile -t found < <(find "$out/findings/$t" -type f | sort)
+  mapfile -t found < <(find "$out/findings/$t" -type f ! -name '*.vmc' ! -name '*.vmc.log' | sort)
   note=none
   if ((${#found[@]})); then
     note="${#found[@]}: ${found[*]#$root/}"
@@ -231,8 +241,31 @@ for t in "${targets[@]}"; do
     "$(cat "$dir/before") -> $(cat "$dir/after")" "$note"
 done
 
+# A finding as a minimal .vmc case: the scenario, then delta debugging.
+# Only an oracle mismatch has one (a sanitizer crash stops the replay before
+# the scenario is complete: its reproducer and trace are the report).
+shrink_finding() { # shrink_finding TARGET REPRODUCER: prints what it made
+  local t=$1 f=$2
+  [[ -n $conform ]] || { echo "    .vmc: no vmmem-conform in $build"; return; }
+  rm -f "$f.vmc" "$f.min.vmc"
+  (ulimit -c 0; ASAN_OPTIONS=detect_leaks=0 MSAN_OPTIONS=halt_on_error=1 \
+     "$build/fuzz/${t}_replay" --vmc "$f.vmc" "$f" >"$f.vmc.log" 2>&1) 2>/dev/null || true
+  if [[ ! -s $f.vmc ]]; then
+    echo "    .vmc: none (not an oracle mismatch: see the trace)"
+    rm -f "$f.vmc" "$f.vmc.log"
+    return
+  fi
+  if python3 ci/vmc-shrink.py -q --conform "$conform" "$f.vmc" -o "$f.min.vmc" >>"$f.vmc.log" 2>&1; then
+    local n; n=$(grep -c -v -E '^[[:space:]]*(#|$)' "$f.min.vmc" || true)
+    echo "    replay (.vmc, $n lines): ${conform#$root/} ${f#$root/}.min.vmc"
+    echo "    scenario (all lines):    ${f#$root/}.vmc"
+  else
+    echo "    .vmc: ${f#$root/}.vmc does not fail under vmmem-conform; see ${f#$root/}.vmc.log"
+  fi
+}
+
 for t in "${runnable[@]}"; do
-  mapfile -t found < <(find "$out/findings/$t" -type f | sort)
+  mapfile -t found < <(find "$out/findings/$t" -type f ! -name '*.vmc' ! -name '*.vmc.log' | sort)
   ((${#found[@]})) || continue
   echo
   echo "---- $t: findings (log: out/fuzz/$t/fuzz.log)"
@@ -242,6 +275,7 @@ for t in "${runnable[@]}"; do
     echo "  reproducer: ${f#$root/}"
     echo "    replay (decoded trace): ${build#$root/}/fuzz/${t}_replay ${f#$root/}"
     echo "    replay (libFuzzer):     ${build#$root/}/fuzz/$t ${f#$root/}"
+    shrink_finding "$t" "$f"
   done
 done
 

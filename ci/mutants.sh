@@ -172,7 +172,13 @@ for p in "${patches[@]}"; do
       if ((mrc == 1)); then on_mutant=yes; else on_mutant="NO:$mrc"; fi
       if ((frc == 0)); then on_fixed=yes; else on_fixed="NO:$frc"; fi
       if [[ $on_mutant == yes && $on_fixed == yes ]]; then
-        ((save)) && cp "$log/mutant-$name.vmc" "$regress/mutant-$name.vmc"
+        if ((save)); then
+          { echo "# Regression case for the planted bug ci/mutants/$name.patch:"
+            sed -n '1s/^# */#   /p' "$root/$p"
+            echo "# It fails with that patch applied (ci/mutants.sh checks it) and passes on"
+            echo "# the real tree (ctest conform_cases). Made by ci/mutants.sh --vmc --save."
+            cat "$log/mutant-$name.vmc"; } >"$regress/mutant-$name.vmc"
+        fi
       else
         vmc_bad=$((vmc_bad + 1))
       fi
