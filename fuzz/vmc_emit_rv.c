@@ -30,6 +30,12 @@
 
 static const char *const acc_word[3] = {"read", "write", "exec"};
 
+/* A store's value as the access writes it: the low `size` bytes. */
+static uint64_t truncated(uint64_t v, unsigned size)
+{
+    return size >= 8 ? v : v & ((UINT64_C(1) << (8 * size)) - 1);
+}
+
 static bool paged(const fm_t *fm)
 {
     return fm->s.levels != 0 && fm->s.priv != 3;
@@ -236,7 +242,7 @@ void vmc_rv_scalar(const fm_t *fm, int acc, uint64_t va, unsigned size, uint64_t
         return;
     char value[40] = "", buf[512];
     if (acc == REF_WRITE)
-        snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)wval);
+        snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)truncated(wval, size));
     const char *kind = acc_word[acc];
     if (size != 1 && size != 2 && size != 4 && size != 8) {
         vmc_line("expect %s%u 0x%llx%s -> invalid-argument", kind, size, (unsigned long long)va,
@@ -373,7 +379,7 @@ static void lrsc_line(const fm_t *fm, uint64_t va, unsigned size, bool store, ui
 {
     char value[40] = "", buf[512];
     if (store)
-        snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)val);
+        snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)truncated(val, size));
     const char *kind = store ? "sc" : "lr";
     if (size != 1 && size != 2 && size != 4 && size != 8) {
         vmc_line("expect %s%u 0x%llx%s -> invalid-argument", kind, size, (unsigned long long)va, value);
