@@ -60,9 +60,10 @@ class Runner:
         self.files = 0
         self.cache = {}
 
-    def first_failures(self, cases):
+    def first_failures(self, cases, raw=None):
         """Run every case (a list of lines); return per case None (passed,
-        malformed or crashed) or (line text, message kind)."""
+        malformed or crashed) or (line text, message kind). raw, a list,
+        receives each first failure's message as printed."""
         paths = []
         for k, lines in enumerate(cases):
             p = os.path.join(self.workdir, 'c%d.vmc' % k)
@@ -102,6 +103,8 @@ class Runner:
             where, msg = first[p]
             text = 'end' if where == 'end' else content(lines[int(where) - 1])
             out.append((text, NUMBER.sub('#', msg)))
+            if raw is not None:
+                raw.append(msg)
         return out
 
     def interesting(self, candidates, signature, render):
@@ -189,7 +192,8 @@ def main():
         render = lambda c: [lines[i] for i in c]
         keep = ddmin(list(range(len(lines))), runner, sig, render)
         final = render(keep)
-        if runner.first_failures([final])[0] != sig:
+        message = []
+        if runner.first_failures([final], message)[0] != sig:
             print('vmc-shrink: internal error: the result does not fail the same way',
                   file=sys.stderr)
             return 1
@@ -202,7 +206,7 @@ def main():
         f.write('# Shrunk by ci/vmc-shrink.py from %s (%d lines -> %d): removing any line\n'
                 '# loses the failure. vmmem-conform fails at "%s":\n#   %s\n'
                 % (os.path.basename(args.input), len([c for c in raw if content(c)]), len(final),
-                   sig[0], sig[1]))
+                   sig[0], message[0]))
         for line in final:
             f.write(line + '\n')
         for note in oracle_notes:
