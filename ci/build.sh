@@ -52,6 +52,12 @@ for f in "$root"/conformance/ref/*.c; do
   "$CC" "${cflags[@]}" -I"$root/conformance/ref" -c "$f" -o "$o"
   objs+=("$o")
 done
+# harness code the targets share, compiled once (the .vmc emitter: fuzz/vmc_*.c)
+for f in "$root"/fuzz/vmc_*.c; do
+  o=$work/harness-$(basename "$f" .c).o
+  "$CC" "${cflags[@]}" "${inc[@]}" -c "$f" -o "$o"
+  objs+=("$o")
+done
 ar rcs "$work/libvmmem_fuzz.a" "${objs[@]}"
 
 zip_dir() { # zip_dir ZIPFILE DIR: every regular file of DIR, flat

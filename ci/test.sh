@@ -39,7 +39,7 @@ cmake -S . -B build/ci-ubsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_
   -DVMMEM_SANITIZE=undefined >/dev/null
 replays=()
 for f in fuzz/fuzz_*.c; do replays+=("$(basename "$f" .c)_replay"); done
-ninja -C build/ci-ubsan -j"$jobs" "${replays[@]}"
+ninja -C build/ci-ubsan -j"$jobs" "${replays[@]}" vmmem-conform   # vmc_emit_<t>: corpus as .vmc
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/ci-ubsan --output-on-failure -j"$jobs" -L corpus --no-tests=error
 
