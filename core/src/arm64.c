@@ -213,7 +213,7 @@ vm_err_t vm_mmu_set_arm64_regs(vm_mmu_t *mmu, const vm_arm64_regs_t *regs)
     const struct mmu_arm64 *old = &mmu->arm;
     bool flush = mmu->mode == VM_PAGING_ARM64 &&
                  (old->regs.tcr != regs->tcr || old->stage1 != next.stage1 ||
-                  old->pa_max != next.pa_max);
+                  arm64_pa_max(old) != next.pa_max);
     mmu->arm = next;
     if (flush)
         mmu_flush_all(mmu);
@@ -265,13 +265,14 @@ bool arm64_before_tlb(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned f
     /* AArch64.TranslateAddressS1Off: "if !IsZero(vaddress<Top:PAMax()>)
      * then AddressSizeFault(level 0)", else the PA is the VA. */
     const unsigned top = tbi ? 55 : 63;
-    const uint64_t above = va >> a->pa_max;
-    if ((above & ((UINT64_C(2) << (top - a->pa_max)) - 1)) != 0) {
+    const unsigned pa_max = arm64_pa_max(a);
+    const uint64_t above = va >> pa_max;
+    if ((above & ((UINT64_C(2) << (top - pa_max)) - 1)) != 0) {
         *err = arm64_fault_now(mmu, va, access, flags, VM_FAULT_ADDRESS_SIZE,
                                "VA wider than the PA size with stage 1 off");
         return true;
     }
-    *pa = va & ((UINT64_C(1) << a->pa_max) - 1);
+    *pa = va & ((UINT64_C(1) << pa_max) - 1);
     *err = VM_OK;
     return true;
 }
