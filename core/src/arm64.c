@@ -115,7 +115,8 @@ static bool arm64_decode_range(struct mmu_arm64 *a, unsigned r)
     struct arm64_range *R = &a->range[r];
 
     R->walks = a->stage1 && !epd;
-    R->hier_off = tcr_bit(tcr, r == 0 ? VM_ARM64_TCR_HPD0 : VM_ARM64_TCR_HPD1);
+    /* TCR.HPDn: "hierattrsdisabled" - APTable, UXNTable, PXNTable ignored. */
+    R->hier_mask = tcr_bit(tcr, r == 0 ? VM_ARM64_TCR_HPD0 : VM_ARM64_TCR_HPD1) ? 0 : UINT64_MAX;
     unsigned granule = arm64_granule(r, tg);
     if (!R->walks) {
         /* Never walked (a level 0 Translation fault comes first): keep a
@@ -190,6 +191,7 @@ static bool arm64_decode(struct mmu_arm64 *a, const vm_arm64_regs_t *regs)
      * needs the Access flag update too. */
     a->ha = tcr_bit(tcr, VM_ARM64_TCR_HA);
     a->hd = a->ha && tcr_bit(tcr, VM_ARM64_TCR_HD);
+    a->dbm_bit = a->hd ? VM_ARM64_DBM : 0;
     /* TCR.A1 selects the TTBR whose ASID is current; with TCR.AS = 0 "the
      * upper 8 bits of TTBR0_EL1.ASID and TTBR1_EL1.ASID are ignored by
      * hardware ... and treated as if they are all zeros" (D17 TCR_EL1.AS). */
