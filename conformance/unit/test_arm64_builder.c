@@ -158,7 +158,8 @@ static void test_arm64_builder_tables_granule_aligned(void **state)
     /* an existing entry at the target level is overwritten */
     assert_int_equal(vm_ptbuilder_map_arm64(&b, e->mmu, 16, 16, VA_LO, PA + 4 * VM_PAGE_64K,
                                             VM_PAGE_64K, A_AF | A_AP(2), A_ROOT0), VM_OK);
-    assert_int_equal(a_phys(e, a_slot(e, &s, VA_LO, 3)), (PA + 4 * VM_PAGE_64K) | A_AF | A_AP(2) | 3);
+    assert_int_equal(a_phys(e, a_slot(e, &s, VA_LO, 3)),
+                     (PA + 4 * VM_PAGE_64K) | A_AF | A_AP(2) | 3);
     /* 16 KiB granule: tables 16 KiB apart from the next 16 KiB boundary */
     vm_ptbuilder_init(&b, BSTART);
     const vm_gpa_t root = a_new_table(e, 14);
@@ -214,8 +215,8 @@ static void test_arm64_builder_refusals_change_nothing(void **state)
          VM_ERR_INVALID_ARGUMENT},
         {"VA unaligned", 12, 16, VA_LO + 0x800, PA, VM_PAGE_4K, A_AF, A_ROOT0,
          VM_ERR_INVALID_ARGUMENT},
-        {"PA unaligned", 12, 16, VA_LO & ~UINT64_C(0x1fffff), PA + 0x1000, VM_PAGE_2M, A_AF, A_ROOT0,
-         VM_ERR_INVALID_ARGUMENT},
+        {"PA unaligned", 12, 16, VA_LO & ~UINT64_C(0x1fffff), PA + 0x1000, VM_PAGE_2M, A_AF,
+         A_ROOT0, VM_ERR_INVALID_ARGUMENT},
         {"PA at 2^48", 12, 16, VA_LO, UINT64_C(1) << 48, VM_PAGE_4K, A_AF, A_ROOT0,
          VM_ERR_INVALID_ARGUMENT},
         {"attrs with descriptor type bits", 12, 16, VA_LO, PA, VM_PAGE_4K, A_AF | 3, A_ROOT0,

@@ -114,27 +114,13 @@ static bool arm64_decode_range(struct mmu_arm64 *a, unsigned r)
     const bool epd = tcr_bit(tcr, r == 0 ? VM_ARM64_TCR_EPD0 : VM_ARM64_TCR_EPD1);
     struct arm64_range *R = &a->range[r];
 
+    *R = (struct arm64_range){0};
     R->walks = a->stage1 && !epd;
+    if (!R->walks)
+        return true; /* a level 0 Translation fault before anything else is read */
     /* TCR.HPDn: "hierattrsdisabled" - APTable, UXNTable, PXNTable ignored. */
     R->hier_mask = tcr_bit(tcr, r == 0 ? VM_ARM64_TCR_HPD0 : VM_ARM64_TCR_HPD1) ? 0 : UINT64_MAX;
-    unsigned granule = arm64_granule(r, tg);
-    if (!R->walks) {
-        /* Never walked (a level 0 Translation fault comes first): keep a
-         * consistent geometry for the fields that are read anyway. */
-        R->inputsize = 48;
-        R->granule = 12;
-        R->stride = 9;
-        R->start_level = 0;
-        R->start_bits = 9;
-        R->first_block = 1;
-        R->base = 0;
-        R->base_too_wide = 0;
-        R->range_mask = 0;
-        R->range_expect = 1; /* never equal: nothing is in a disabled range */
-        R->oa_fault_mask = 0;
-        R->table_mask = 0;
-        return true;
-    }
+    const unsigned granule = arm64_granule(r, tg);
     if (granule == 0 || txsz < 16 || txsz > 39)
         return false;
 
