@@ -209,6 +209,15 @@ vm_err_t vm_mmu_set_arm64_regs(vm_mmu_t *mmu, const vm_arm64_regs_t *regs)
     return VM_OK;
 }
 
+/* The reset state (all registers zero: stage 1 off, PA size 48 bits),
+ * decoded, for a new MMU (mmu_create). */
+void arm64_init(vm_mmu_t *mmu)
+{
+    static const vm_arm64_regs_t reset;
+    walk_arm64_init();
+    (void)arm64_decode(&mmu->arm, &reset); /* a zero state always decodes */
+}
+
 void vm_mmu_arm64_regs(const vm_mmu_t *mmu, vm_arm64_regs_t *out)
 {
     if (mmu && out)

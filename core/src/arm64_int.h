@@ -122,6 +122,8 @@ VM_HIDDEN vm_err_t walk_arm64(struct vm_mmu *mmu, vm_gva_t va, vm_access_t acces
 
 /* Build the walk's permission-vector table once (walk_arm64.c). */
 VM_HIDDEN void walk_arm64_init(void);
+/* Decode the reset state (all registers zero) into a new MMU. */
+VM_HIDDEN void arm64_init(struct vm_mmu *mmu);
 
 /*
  * Before the TLB is consulted: the VA the TLB is tagged with (top-byte

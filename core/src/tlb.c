@@ -65,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_int.h"
 #include "tlb.h"
 
 #define TLB_FAST_MIN_SLOTS 64u
@@ -89,13 +90,16 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
         return VM_ERR_INVALID_ARGUMENT;
     size_t nbucket = tlb_pow2_at_least(2 * capacity, 16);
     size_t nfast = tlb_pow2_at_least(2 * capacity, TLB_FAST_MIN_SLOTS);
-    struct tlb_entry *e = malloc(capacity * sizeof(*e));
-    uint16_t *bucket = malloc(nbucket * sizeof(*bucket));
-    vm_mmu_fast_slot_t *fast = malloc(nfast * sizeof(*fast));
+    /* Zeroed: no field of an entry is ever read before it is set, but a
+     * defined value costs nothing here and keeps MemorySanitizer quiet
+     * should that ever change. */
+    struct tlb_entry *e = alloc_calloc(capacity, sizeof(*e));
+    uint16_t *bucket = alloc_malloc(nbucket * sizeof(*bucket));
+    vm_mmu_fast_slot_t *fast = alloc_malloc(nfast * sizeof(*fast));
     if (!e || !bucket || !fast) {
-        free(e);
-        free(bucket);
-        free(fast);
+        alloc_free(e);
+        alloc_free(bucket);
+        alloc_free(fast);
         return VM_ERR_OUT_OF_MEMORY;
     }
     unsigned bits = 0;
@@ -117,29 +121,15 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
 
 void tlb_destroy(struct tlb *t)
 {
-    free(t->e);
-    free(t->bucket);
-    free(t->fast);
+    alloc_free(t->e);
+    alloc_free(t->bucket);
+    alloc_free(t->fast);
     memset(t, 0, sizeof(*t));
 }
 
 static uint16_t *tlb_bucket_of(struct tlb *t, uint64_t tag, unsigned shift)
 {
     return &t->bucket[tlb_hash(tag, shift, t->hash_shift)];
-}
-
-struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t asid)
-{
-    for (uint64_t shifts = t->shifts; shifts != 0; shifts &= shifts - 1) {
-        unsigned shift = (unsigned)__builtin_ctzll(shifts);
-        uint64_t tag = va & ~((UINT64_C(1) << shift) - 1);
-        for (uint16_t i = *tlb_bucket_of(t, tag, shift); i != TLB_NIL; i = t->e[i].hnext) {
-            struct tlb_entry *e = &t->e[i];
-            if (e->tag == tag && e->shift == shift && ((e->asid ^ asid) & e->asid_mask) == 0)
-                return e;
-        }
-    }
-    return NULL;
 }
 
 /* ---- The fast array ---------------------------------------------------- */
@@ -158,7 +148,7 @@ static void tlb_fast_invalidate(vm_mmu_fast_slot_t *s)
 /* Clear the slots of the pages of entry e (it is leaving the TLB). */
 static void tlb_fast_drop_entry(struct tlb *t, const struct tlb_entry *e)
 {
-    if (e->fast_uses == 0 || t->fast_filled == 0)
+    if (!e->fast_used || t->fast_filled == 0)
         return;
     if (e->page_mask == 0xfff) {
         vm_mmu_fast_slot_t *s = tlb_fast_slot(t, e->tag);
@@ -191,30 +181,6 @@ void tlb_fast_clear(struct tlb *t)
     for (size_t k = 0; k < t->fast_filled; k++)
         tlb_fast_invalidate(&t->fast[t->fast_recent[k]]);
     t->fast_filled = 0;
-}
-
-void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, const vm_physmem_t *pm, vm_gva_t va,
-                   uint64_t need0, uint64_t need1)
-{
-    /* The slot is keyed by the access's own VA, the entry by the VA the
-     * walk was tagged with: they differ for an Arm VA whose top byte TBI
-     * ignores (arm64_before_tlb). Such a slot would survive the entry
-     * (tlb_fast_drop_entry finds slots by the entry's tag), so that access
-     * stays on the slow path. */
-    if (VM_UNLIKELY((va & ~e->page_mask) != e->tag))
-        return;
-    vm_gva_t page = va & ~UINT64_C(0xfff);
-    vm_gpa_t pa_page = e->pa_base | (va & e->page_mask & ~UINT64_C(0xfff));
-    vm_mmu_fast_slot_t *s = tlb_fast_slot(t, va);
-    s->tag[0] = (e->perms & need0) != 0 ? page : TLB_FAST_INVALID;
-    s->tag[1] = (e->perms & need1) != 0 ? page : TLB_FAST_INVALID;
-    s->addend = (uintptr_t)physmem_host(pm, pa_page) - (uintptr_t)page;
-    s->pa_page = pa_page;
-    if (e->fast_uses != UINT16_MAX)
-        e->fast_uses++;
-    if (t->fast_filled < TLB_FAST_RECENT)
-        t->fast_recent[t->fast_filled] = (uint32_t)(s - t->fast);
-    t->fast_filled++;
 }
 
 /* ---- Entries: hash chains, LRU list, page-size mask --------------------- */
@@ -301,7 +267,7 @@ struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
     e->pkey = r->pkey;
     e->level = (int8_t)r->level;
     e->shift = (uint8_t)shift;
-    e->fast_uses = 0;
+    e->fast_used = 0;
     e->hnext = *head; /* the removals above may have changed *head, never head */
     *head = i;
     e->prev = TLB_NIL;
