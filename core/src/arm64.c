@@ -197,11 +197,10 @@ vm_err_t vm_mmu_set_arm64_regs(vm_mmu_t *mmu, const vm_arm64_regs_t *regs)
     if (!arm64_decode(&next, regs))
         return VM_ERR_INVALID_ARGUMENT;
 
-    walk_arm64_init();
     const struct mmu_arm64 *old = &mmu->arm;
     bool flush = mmu->mode == VM_PAGING_ARM64 &&
                  (old->regs.tcr != regs->tcr || old->stage1 != next.stage1 ||
-                  arm64_pa_max(old) != next.pa_max);
+                  old->pa_max != next.pa_max);
     mmu->arm = next;
     if (flush)
         mmu_flush_all(mmu);
@@ -262,7 +261,7 @@ bool arm64_before_tlb(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned f
     /* AArch64.TranslateAddressS1Off: "if !IsZero(vaddress<Top:PAMax()>)
      * then AddressSizeFault(level 0)", else the PA is the VA. */
     const unsigned top = tbi ? 55 : 63;
-    const unsigned pa_max = arm64_pa_max(a);
+    const unsigned pa_max = a->pa_max;
     const uint64_t above = va >> pa_max;
     if ((above & ((UINT64_C(2) << (top - pa_max)) - 1)) != 0) {
         *err = arm64_fault_now(mmu, va, access, flags, VM_FAULT_ADDRESS_SIZE,

@@ -43,8 +43,7 @@ struct mmu_arm64 {
     vm_arm64_regs_t regs;     /* as set (read back by vm_mmu_arm64_regs) */
     struct arm64_range range[2];
     uint8_t tbi[2];           /* TCR.TBI0 / TBI1 (apply with stage 1 off too) */
-    uint8_t pa_max;           /* implemented PA size (PAMax); 0 only in the zeroed state of
-                                 a new vm_mmu_t (all registers 0), meaning 48: arm64_pa_max */
+    uint8_t pa_max;           /* implemented PA size (PAMax) */
     uint8_t oa_bits;          /* effective output size: min(TCR.IPS size, PAMax) */
     uint8_t stage1;           /* SCTLR.M */
     uint8_t ha;               /* TCR.HA: the hardware sets the Access flag */
@@ -52,12 +51,6 @@ struct mmu_arm64 {
     uint64_t dbm_bit;         /* VM_ARM64_DBM with hd, else 0: masks the descriptor's DBM */
     uint16_t asid;            /* the current ASID (8 bits when TCR.AS = 0) */
 };
-
-/* PAMax: the implemented PA size (48 bits in a new MMU's zeroed state). */
-static inline unsigned arm64_pa_max(const struct mmu_arm64 *a)
-{
-    return a->pa_max != 0 ? a->pa_max : 48u;
-}
 
 /*
  * The permission context: the registers applied on every access (never
