@@ -261,14 +261,13 @@ bool arm64_before_tlb(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned f
     /* AArch64.TranslateAddressS1Off: "if !IsZero(vaddress<Top:PAMax()>)
      * then AddressSizeFault(level 0)", else the PA is the VA. */
     const unsigned top = tbi ? 55 : 63;
-    const unsigned pa_max = a->pa_max;
-    const uint64_t above = va >> pa_max;
-    if ((above & ((UINT64_C(2) << (top - pa_max)) - 1)) != 0) {
+    const uint64_t above = va >> a->pa_max;
+    if ((above & ((UINT64_C(2) << (top - a->pa_max)) - 1)) != 0) {
         *err = arm64_fault_now(mmu, va, access, flags, VM_FAULT_ADDRESS_SIZE,
                                "VA wider than the PA size with stage 1 off");
         return true;
     }
-    *pa = va & ((UINT64_C(1) << pa_max) - 1);
+    *pa = va & ((UINT64_C(1) << a->pa_max) - 1);
     *err = VM_OK;
     return true;
 }
