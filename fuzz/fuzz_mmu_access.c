@@ -11,7 +11,7 @@
  *   0-1 map  2 pte-write  3 satp  4 priv/SUM/MXR/AD  5 strict  6 flush
  *   7 resize  8-10 read  11-12 write  13 fetch  14 read-bulk
  *   15 write-bulk  16 LR  17 SC  18 phys-write  19 translate
- *   20 invalidate-reservation  21 LR then SC  22 page-crossing read
+ *   20 invalidate-reservation  21 LR, maybe a store, SC  22 page-crossing read
  *   23 paging-mode
  *
  * The oracle. An access is split into parts, one per 4 KiB page it
@@ -959,10 +959,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 21: {
+            /* LR ... SC, with bits 3:2 of the size byte choosing a store in
+             * between: none; the same access storing the bytes already
+             * there, after a first store that leaves the page writable in
+             * the fast array (so the one in between is a fast-path hit that
+             * only the reservation break, not the SC's data compare, can
+             * reveal); one other byte of the granule; the same access
+             * storing new bytes. */
             vm_gva_t va = fm_va(fm, &in);
-            uint8_t sz = fa_size(fin_u8(&in));
+            uint8_t szb = fin_u8(&in);
+            uint8_t sz = fa_size(szb);
+            uint64_t v = fin_u64(&in);
+            uint64_t w = v ^ 0x5a5a5a5a5a5a5a5a;
+            unsigned variant = szb >= 248 ? 0 : (szb >> 2) & 3u;
+            if (variant == 1 || variant == 3)
+                op_scalar(fm, va, sz, REF_WRITE, w);
             op_lr(fm, va, sz);
-            op_sc(fm, va, sz, fin_u64(&in));
+            if (variant == 1)
+                op_scalar(fm, va, sz, REF_WRITE, w);
+            else if (variant == 3)
+                op_scalar(fm, va, sz, REF_WRITE, ~w);
+            else if (variant == 2)
+                op_scalar(fm, (va & ~(vm_gva_t)7) | ((va + sz) & 7), 1, REF_WRITE, v >> 8);
+            op_sc(fm, va, sz, v);
             break;
         }
         case 22: {

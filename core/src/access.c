@@ -4,12 +4,14 @@
  * forwarding functions of vm_mmu_t.
  *
  * How it works
- *   The public scalar functions are a short inline hot path: an aligned
- *   1/2/4/8-byte access whose page hits the TLB (tlb_hit: hint index, tag
- *   compare, ASID and permission test) and whose PA lies in RAM is done
- *   right there with physmem_load_aligned / physmem_store_aligned - no
- *   lock, no allocation, no call into the walker. Everything else goes to
- *   one noinline function, access_slow(), which handles in order:
+ *   The public scalar functions are a short hot path over the level-0
+ *   fast array (vmmem/mmu_inline.h, tlb.c): an aligned 1/2/4/8-byte access
+ *   whose 4 KiB page has a tag for its access kind is one index, one tag
+ *   compare (page and alignment at once) and the host load/store at
+ *   VA + addend - no lock, no allocation, no call. A store then reads the
+ *   memory's live-reservation count and breaks reservations only when some
+ *   hart holds one. Everything else goes to one noinline function,
+ *   access_slow(), which handles in order:
  *     argument checks -> strict alignment (misaligned fault before any
  *     translation) -> translation of the first page and, for an access
  *     crossing a 4 KiB boundary, of the second page (both before any byte
@@ -18,22 +20,26 @@
  *     alignment), MMIO (naturally aligned only, wholly inside one region,
  *     never split over pages; else an access fault), or nothing (access
  *     fault).
+ *   After a single-page aligned access to RAM that went through the TLB,
+ *   access_slow fills the fast slot of that page from the TLB entry, with a
+ *   tag for each access kind the entry allows now: the next access to the
+ *   page is a fast hit. A slot is filled only when the page's whole 4 KiB
+ *   is RAM (a superpage larger than RAM gets slots for its RAM pages only),
+ *   never for MMIO.
  *   Bulk transfers translate every page first, keep the PAs, and only then
  *   copy, merging physically contiguous pages into one read_buf/write_buf.
  *
  * What was rejected
- *   - Caching a host pointer (TinyEMU's addend) in the TLB entry: the RAM
- *     bound must be checked anyway for superpages larger than RAM, and
- *     physmem_load_aligned is already one add and one atomic load.
- *   - A per-entry "page is RAM" bit: a 1 GiB superpage over a smaller RAM
- *     would then never take the fast path; comparing pa + size with the
- *     RAM size is one add and one compare.
+ *   - A host pointer in the TLB entry (the previous design) instead of the
+ *     fast array: every hit still paid the associative lookup, ASID and
+ *     permission tests and a RAM bound check (72 instructions per load).
  *   - Re-translating pages during the bulk copy: if the TLB evicted an
  *     entry and the tables changed meanwhile, a second walk could fault
  *     halfway through the copy and leave a partial transfer.
  */
 #include <stdlib.h>
 
+#include "alloc_int.h"
 #include "mmu_int.h"
 
 /* Record a data-side fault and return its error. */
@@ -95,11 +101,33 @@ static inline bool access_identity_ram(const vm_mmu_t *mmu, vm_gva_t va, unsigne
  * Every scalar access that is not an aligned RAM TLB hit. For a write *val
  * holds the value; for a read it receives the zero-extended result.
  */
-static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
-                                        vm_access_t access)
+/* Fill the fast slot of va's page (translated to pa) after an access
+ * through entry e, if the page's whole 4 KiB is RAM. */
+static void access_fast_fill(vm_mmu_t *mmu, struct tlb_entry *e, vm_gva_t va, vm_gpa_t pa,
+                             vm_access_t access)
 {
-    if (!mmu_size_ok(size) || val == NULL)
-        return VM_ERR_INVALID_ARGUMENT;
+    const vm_gpa_t pa_page = pa & ~(MMU_PAGE_SIZE - 1);
+    if (e == NULL || !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))
+        return;
+    const uint8_t *host = physmem_host(mmu->pm, pa_page);
+    const vm_gva_t page = va & ~(MMU_PAGE_SIZE - 1);
+    if (access == VM_ACCESS_EXEC)
+        tlb_fast_fill(&mmu->itlb, e, page, pa_page, host, mmu->need[VM_ACCESS_EXEC], 0);
+    else
+        tlb_fast_fill(&mmu->dtlb, e, page, pa_page, host, mmu->need[VM_ACCESS_READ],
+                      mmu->need[VM_ACCESS_WRITE]);
+}
+
+static vm_err_t access_split(vm_mmu_t *mmu, vm_gva_t va, vm_gpa_t pa1, unsigned n1, vm_gva_t va2,
+                             vm_gpa_t pa2, unsigned n2, uint64_t *val, vm_access_t access);
+
+/*
+ * Every scalar access the lean path below does not take: translation off,
+ * misaligned, crossing a page. Arguments are checked.
+ */
+static VM_NOINLINE vm_err_t access_general(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                           uint64_t *val, vm_access_t access)
+{
     if (access_identity_ram(mmu, va, size)) {
         if (access == VM_ACCESS_WRITE)
             physmem_store_aligned(mmu->pm, va, *val, size);
@@ -114,14 +142,17 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
     uint64_t room = MMU_PAGE_SIZE - (va & (MMU_PAGE_SIZE - 1));
     unsigned n1 = room < size ? (unsigned)room : size;
     vm_gpa_t pa1, pa2 = 0;
-    vm_err_t err = mmu_translate_page(mmu, va, access, 0, &pa1);
+    struct tlb_entry *e;
+    vm_err_t err = mmu_translate_entry(mmu, va, access, 0, &pa1, &e);
     if (err != VM_OK)
         return err;
     if (n1 == size) {
         err = access_one_page(mmu, va, pa1, size, val, access);
-        if (err == VM_OK)
-            mmu_note_success(mmu);
-        return err;
+        if (err != VM_OK)
+            return err;
+        if (!misaligned)
+            access_fast_fill(mmu, e, va, pa1, access);
+        return mmu_success(mmu);
     }
 
     /* Crossing a page: translate the second page too before touching
@@ -141,6 +172,16 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
         return access_fault(mmu, va2, access, VM_FAULT_ACCESS,
                             physmem_is_mmio(mmu->pm, pa2, n2) ? "page-crossing MMIO access"
                                                               : "no RAM or MMIO at PA");
+    return access_split(mmu, va, pa1, n1, va2, pa2, n2, val, access);
+}
+
+/* The two parts of a page-crossing access, both translated, both RAM. */
+static VM_NOINLINE vm_err_t access_split(vm_mmu_t *mmu, vm_gva_t va, vm_gpa_t pa1, unsigned n1,
+                                         vm_gva_t va2, vm_gpa_t pa2, unsigned n2, uint64_t *val,
+                                         vm_access_t access)
+{
+    (void)va2;
+    const unsigned size = n1 + n2;
     uint8_t bytes[8];
     if (access == VM_ACCESS_WRITE) {
         for (unsigned k = 0; k < size; k++)
@@ -162,50 +203,141 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
 }
 
 /*
- * The inline hit: translated PA of an aligned access, or false. pa + size
- * cannot overflow (PAs are < 2^56).
+ * Every scalar access that is not a fast-array hit. The common case - an
+ * aligned access within one page with translation on - is done here with
+ * few live values; everything else goes to access_general before any side
+ * effect. For a write *val holds the value; for a read it receives the
+ * zero-extended result.
  */
-static inline bool access_fast_pa(vm_mmu_t *mmu, struct tlb *tlb, vm_gva_t va, unsigned size,
-                                  vm_access_t access, vm_gpa_t *pa)
+static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
+                                        vm_access_t access)
 {
-    if (VM_UNLIKELY(!mmu_size_ok(size) || (va & (size - 1u)) != 0))
-        return false;
-    const struct tlb_entry *e = tlb_hit(tlb, va, mmu->asid, mmu->need[access]);
-    if (VM_UNLIKELY(e == NULL))
-        return false;
-    *pa = e->pa_base | (va & e->page_mask);
-    return VM_LIKELY(physmem_ram_contains(mmu->pm, *pa, size));
+    if (VM_UNLIKELY(!mmu_size_ok(size) || val == NULL))
+        return VM_ERR_INVALID_ARGUMENT;
+    if (VM_UNLIKELY(mmu->identity || (va & (size - 1u)) != 0))
+        return access_general(mmu, va, size, val, access);
+    vm_gpa_t pa;
+    struct tlb_entry *e;
+    vm_err_t err;
+    if (VM_LIKELY(mmu->mode != VM_PAGING_ARM64)) {
+        /* The TLB probe inline; the walk out of line. (Arm first
+         * normalises the tag and may translate with stage 1 off.) */
+        e = mmu_tlb_hit(mmu, va, access);
+        if (VM_LIKELY(e != NULL)) {
+            pa = e->pa_base | (va & e->page_mask);
+        } else {
+            err = mmu_translate_miss(mmu, va, va, access, &pa, &e);
+            if (VM_UNLIKELY(err != VM_OK))
+                return err;
+        }
+    } else {
+        err = mmu_translate_entry(mmu, va, access, 0, &pa, &e);
+        if (VM_UNLIKELY(err != VM_OK))
+            return err;
+    }
+    /* A page wholly in RAM: the access, and the page goes into the fast
+     * array. Anything else (MMIO, a hole, RAM ending inside the page) is
+     * access_one_page's business. */
+    const vm_gpa_t pa_page = pa & ~(MMU_PAGE_SIZE - 1);
+    if (VM_UNLIKELY(e == NULL || !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))) {
+        err = access_one_page(mmu, va, pa, size, val, access);
+        return err != VM_OK ? err : mmu_success(mmu);
+    }
+    uint8_t *host_page = physmem_host(mmu->pm, pa_page);
+    const vm_gva_t page = va & ~(MMU_PAGE_SIZE - 1);
+    switch (access) {
+    case VM_ACCESS_WRITE:
+        physmem_store_aligned(mmu->pm, pa, *val, size);
+        tlb_fast_fill(&mmu->dtlb, e, page, pa_page, host_page, mmu->need[VM_ACCESS_READ],
+                      mmu->need[VM_ACCESS_WRITE]);
+        break;
+    case VM_ACCESS_READ:
+        *val = physmem_load_host(host_page + (pa & (MMU_PAGE_SIZE - 1)), size);
+        tlb_fast_fill(&mmu->dtlb, e, page, pa_page, host_page, mmu->need[VM_ACCESS_READ],
+                      mmu->need[VM_ACCESS_WRITE]);
+        break;
+    default:
+        *val = physmem_load_host(host_page + (pa & (MMU_PAGE_SIZE - 1)), size);
+        tlb_fast_fill(&mmu->itlb, e, page, pa_page, host_page, mmu->need[VM_ACCESS_EXEC], 0);
+        break;
+    }
+    return mmu_success(mmu);
 }
 
-vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
+/*
+ * The hit path of the exported accessors: vm_mmu_read_inline and friends
+ * (vmmem/mmu_inline.h) plus the hit count. One body per size, so the tag
+ * mask and the load width are constants.
+ */
+static VM_ALWAYS_INLINE vm_err_t access_read_n(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                               uint64_t *val)
 {
-    vm_gpa_t pa;
-    if (VM_LIKELY(val != NULL && access_fast_pa(mmu, &mmu->dtlb, va, size, VM_ACCESS_READ, &pa))) {
-        mmu->tlb_hits++;
-        *val = physmem_load_aligned(mmu->pm, pa, size);
-        return mmu_success(mmu);
+    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(mmu->fast.data, mmu->fast.data_mask, va);
+    if (VM_LIKELY((va & (VM_MMU_FAST_PAGE_MASK | (size - 1u))) == s->tag[0] && val != NULL)) {
+        mmu->fast.hits++;
+        *val = physmem_load_host((const void *)(uintptr_t)(va + s->addend), size);
+        return VM_OK;
     }
     return access_slow(mmu, va, size, val, VM_ACCESS_READ);
 }
 
-vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
+static VM_ALWAYS_INLINE vm_err_t access_write_n(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                                uint64_t val)
 {
-    vm_gpa_t pa;
-    if (VM_LIKELY(access_fast_pa(mmu, &mmu->dtlb, va, size, VM_ACCESS_WRITE, &pa))) {
-        mmu->tlb_hits++;
-        physmem_store_aligned(mmu->pm, pa, val, size);
-        return mmu_success(mmu);
+    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(mmu->fast.data, mmu->fast.data_mask, va);
+    if (VM_LIKELY((va & (VM_MMU_FAST_PAGE_MASK | (size - 1u))) == s->tag[1])) {
+        mmu->fast.hits++;
+        physmem_store_host((void *)(uintptr_t)(va + s->addend), val, size);
+        if (VM_UNLIKELY(__atomic_load_n(&mmu->pm->nres, __ATOMIC_RELAXED) != 0))
+            physmem_break_reservations(mmu->pm, s->pa_page | (va & 0xfff), size);
+        return VM_OK;
     }
     return access_slow(mmu, va, size, &val, VM_ACCESS_WRITE);
 }
 
+/*
+ * Size first by compares, 8 then 4 (the common ones): a jump table would
+ * cost an indirect jump and its setup on every hit.
+ */
+vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
+{
+    if (VM_LIKELY(size == 8))
+        return access_read_n(mmu, va, 8, val);
+    if (size == 4)
+        return access_read_n(mmu, va, 4, val);
+    if (size == 1)
+        return access_read_n(mmu, va, 1, val);
+    if (size == 2)
+        return access_read_n(mmu, va, 2, val);
+    return VM_ERR_INVALID_ARGUMENT;
+}
+
+vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
+{
+    if (VM_LIKELY(size == 8))
+        return access_write_n(mmu, va, 8, val);
+    if (size == 4)
+        return access_write_n(mmu, va, 4, val);
+    if (size == 1)
+        return access_write_n(mmu, va, 1, val);
+    if (size == 2)
+        return access_write_n(mmu, va, 2, val);
+    return VM_ERR_INVALID_ARGUMENT;
+}
+
+void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)
+{
+    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(mmu->fast.data, mmu->fast.data_mask, va);
+    physmem_break_reservations(mmu->pm, s->pa_page | (va & 0xfff), size);
+}
+
 vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
 {
-    vm_gpa_t pa;
-    if (VM_LIKELY(insn != NULL && access_fast_pa(mmu, &mmu->itlb, pc, 4, VM_ACCESS_EXEC, &pa))) {
-        mmu->tlb_hits++;
-        *insn = physmem_load_aligned(mmu->pm, pa, 4);
-        return mmu_success(mmu);
+    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(mmu->fast.code, mmu->fast.code_mask, pc);
+    if (VM_LIKELY((pc & (VM_MMU_FAST_PAGE_MASK | 3u)) == s->tag[0] && insn != NULL)) {
+        mmu->fast.hits++;
+        *insn = physmem_load_host((const void *)(uintptr_t)(pc + s->addend), 4);
+        return VM_OK;
     }
     return access_slow(mmu, pc, 4, insn, VM_ACCESS_EXEC);
 }
@@ -232,7 +364,7 @@ static vm_err_t access_bulk(vm_mmu_t *mmu, vm_gva_t va, uint8_t *buf, size_t len
     if (npages > BULK_STACK_PAGES) {
         if (npages > SIZE_MAX / sizeof(*pas))
             return VM_ERR_OUT_OF_MEMORY;
-        pas = malloc((size_t)npages * sizeof(*pas));
+        pas = alloc_malloc((size_t)npages * sizeof(*pas));
         if (!pas)
             return VM_ERR_OUT_OF_MEMORY;
     }
@@ -285,7 +417,7 @@ static vm_err_t access_bulk(vm_mmu_t *mmu, vm_gva_t va, uint8_t *buf, size_t len
     mmu_note_success(mmu);
 out:
     if (pas != stack_pas)
-        free(pas);
+        alloc_free(pas);
     return err;
 }
 
@@ -312,13 +444,20 @@ vm_err_t vm_mmu_load_reserved(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t
     if ((va & (size - 1u)) != 0)
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_MISALIGNED,
                             "LR/SC not naturally aligned");
-    vm_err_t err = mmu_translate_page(mmu, va, VM_ACCESS_READ, 0, &pa);
+    /* The reservation slot first: if the table cannot grow, fail before
+     * the walk sets A or fills the TLB, so nothing changes (mmu.h). */
+    vm_err_t err = physmem_reservation_slot(mmu->pm, mmu->owner);
+    if (err != VM_OK)
+        return err;
+    err = mmu_translate_page(mmu, va, VM_ACCESS_READ, 0, &pa);
     if (err != VM_OK)
         return err;
     /* Reservations are RAM-only; decide before any device could be touched. */
     if (!physmem_ram_contains(mmu->pm, pa, size))
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_ACCESS, "LR/SC outside RAM");
     err = vm_physmem_load_reserved(mmu->pm, pa, size, mmu->owner, val);
+    if (err == VM_ERR_OUT_OF_MEMORY) /* another hart recycled the idle slot meanwhile */
+        return err;
     if (err != VM_OK)
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_ACCESS, "LR/SC outside RAM");
     mmu_note_success(mmu);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_int.h"
 #include "mmu_int.h"
 
 #define MMU_DEFAULT_ITLB 64
@@ -72,7 +73,9 @@ vm_err_t mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_fau
         cause = walk_riscv_cause(kind, access);
         break;
     }
-    walk_fault_fill(&mmu->fault, va, access, kind, cause, syndrome, reason, -1, 0, 0);
+    vm_fault_t f;
+    walk_fault_fill(&f, va, access, kind, cause, syndrome, reason, -1, 0, 0);
+    mmu_fault_set(mmu, &f);
     return kind == VM_FAULT_MISALIGNED ? VM_ERR_ALIGNMENT_FAULT : VM_ERR_ACCESS_FAULT;
 }
 
@@ -83,40 +86,67 @@ static bool mmu_riscv_translating(const vm_mmu_t *mmu)
     return mmu->priv != VM_PRIV_M && mmu->mode != VM_PAGING_BARE;
 }
 
-void mmu_refresh(vm_mmu_t *mmu)
+static void mmu_refresh_riscv(vm_mmu_t *mmu)
 {
-    switch (mmu->mode) {
-    case VM_PAGING_X86_64:
-        x86_refresh(mmu);
-        return;
-    case VM_PAGING_ARM64:
-        arm64_refresh(mmu);
-        return;
-    case VM_PAGING_BARE:
-    case VM_PAGING_SV39:
-    case VM_PAGING_SV48:
-    case VM_PAGING_SV57:
-        break;
-    }
     bool translating = mmu_riscv_translating(mmu);
     mmu->identity = !translating;
     mmu->asid = mmu->satp_asid;
     mmu_set_need(mmu, translating, mmu_riscv_ctx(mmu->priv, mmu->sum, mmu->mxr));
 }
 
+/*
+ * The fast slots hold tags computed for one permission context and one
+ * address space: when either changes, they go (vmmem/mmu_inline.h). The
+ * TLB entries stay: they are tagged and re-checked on every lookup.
+ */
+void mmu_refresh(vm_mmu_t *mmu)
+{
+    uint64_t need0 = mmu->need[0], need1 = mmu->need[1], need2 = mmu->need[2];
+    uint16_t asid = mmu->asid;
+    bool identity = mmu->identity;
+    switch (mmu->mode) {
+    case VM_PAGING_X86_64:
+        x86_refresh(mmu);
+        break;
+    case VM_PAGING_ARM64:
+        arm64_refresh(mmu);
+        break;
+    case VM_PAGING_BARE:
+    case VM_PAGING_SV39:
+    case VM_PAGING_SV48:
+    case VM_PAGING_SV57:
+        mmu_refresh_riscv(mmu);
+        break;
+    }
+    if (need0 != mmu->need[0] || need1 != mmu->need[1] || need2 != mmu->need[2] ||
+        asid != mmu->asid || identity != mmu->identity) {
+        tlb_fast_clear(&mmu->itlb);
+        tlb_fast_clear(&mmu->dtlb);
+    }
+}
+
+void mmu_fast_attach(vm_mmu_t *mmu)
+{
+    mmu->fast.data = mmu->dtlb.fast;
+    mmu->fast.data_mask = tlb_fast_mask(&mmu->dtlb);
+    mmu->fast.code = mmu->itlb.fast;
+    mmu->fast.code_mask = tlb_fast_mask(&mmu->itlb);
+    mmu->fast.live_resv = &mmu->pm->nres;
+}
+
 static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
 {
     walk_riscv_init();
-    vm_mmu_t *mmu = calloc(1, sizeof(*mmu));
+    vm_mmu_t *mmu = alloc_calloc(1, sizeof(*mmu));
     if (!mmu)
         return NULL;
     if (tlb_init(&mmu->itlb, MMU_DEFAULT_ITLB) != VM_OK) {
-        free(mmu);
+        alloc_free(mmu);
         return NULL;
     }
     if (tlb_init(&mmu->dtlb, MMU_DEFAULT_DTLB) != VM_OK) {
         tlb_destroy(&mmu->itlb);
-        free(mmu);
+        alloc_free(mmu);
         return NULL;
     }
     const char *strict = getenv("VM_STRICT_ALIGN");
@@ -127,6 +157,8 @@ static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
     mmu->ad_mode = VM_AD_HARDWARE;
     mmu->strict_align = strict != NULL && strcmp(strict, "1") == 0;
     mmu->owner = __atomic_fetch_add(&mmu_next_owner, 1, __ATOMIC_RELAXED);
+    mmu_fast_attach(mmu);
+    arm64_init(mmu);
     mmu_fault_clear(mmu);
     mmu_refresh(mmu);
     return mmu;
@@ -170,7 +202,7 @@ void vm_mmu_free(vm_mmu_t *mmu)
         vm_physmem_free(mmu->pm);
     else /* a departing vCPU leaves no reservation behind in shared memory */
         physmem_clear_reservation(mmu->pm, mmu->owner);
-    free(mmu);
+    alloc_free(mmu);
 }
 
 vm_physmem_t *vm_mmu_physmem(vm_mmu_t *mmu)
@@ -309,12 +341,32 @@ static vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigne
     }
 }
 
-vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
-                            vm_gpa_t *pa)
+vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
+                            vm_gpa_t *pa, struct tlb_entry **ep)
+{
+    mmu->tlb_misses++;
+    struct walk_result res;
+    vm_fault_t fault;
+    vm_err_t err = mmu_walk(mmu, va, access, 0, &res, &fault);
+    if (err != VM_OK) {
+        *ep = NULL;
+        mmu_fault_set(mmu, &fault);
+        if (mmu->mode == VM_PAGING_X86_64)
+            x86_after_fault(mmu, va, err);
+        return err;
+    }
+    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res);
+    *pa = res.pa;
+    return VM_OK;
+}
+
+vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                             vm_gpa_t *pa, struct tlb_entry **ep)
 {
     const bool speculative = (flags & MMU_XLATE_SPECULATIVE) != 0;
     vm_gva_t tag_va = va;
 
+    *ep = NULL;
     /* Translation off (RISC-V Bare or M-mode, x86 CR0.PG=0): identity. */
     if (mmu->identity) {
         *pa = va;
@@ -326,41 +378,34 @@ vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsi
                              &err))
             return err;
     }
-
-    struct tlb *tlb = mmu_tlb_for(mmu, access);
-    struct tlb_entry *e = tlb_lookup_slow(tlb, tag_va, mmu->asid, !speculative);
-    if (e != NULL && (e->perms & mmu->need[access]) != 0) {
-        if (!speculative)
-            mmu->tlb_hits++;
+    if (!speculative) {
+        struct tlb_entry *e = mmu_tlb_hit(mmu, tag_va, access);
+        if (e == NULL)
+            return mmu_translate_miss(mmu, va, tag_va, access, pa, ep);
+        *ep = e;
         *pa = e->pa_base | (va & e->page_mask);
         return VM_OK;
     }
-    /* Miss, or an entry lacking the permission (e.g. a store to a page
-     * cached clean): walk again; the walk sets D or reports the fault. */
-    if (!speculative)
-        mmu->tlb_misses++;
-
+    /* Speculative (vm_mmu_invalidate_reservation): no stats, no LRU, no
+     * fill, no A/D write, no fault record. */
+    struct tlb_entry *e = tlb_lookup(mmu_tlb_for(mmu, access), tag_va, mmu->asid);
+    if (e != NULL && (e->perms & mmu->need[access]) != 0) {
+        *pa = e->pa_base | (va & e->page_mask);
+        return VM_OK;
+    }
     struct walk_result res;
     vm_fault_t fault;
-    vm_err_t err = mmu_walk(mmu, va, access, speculative ? WALK_SPECULATIVE : 0, &res, &fault);
-    if (err != VM_OK) {
-        if (!speculative) {
-            mmu->fault = fault;
-            if (mmu->mode == VM_PAGING_X86_64)
-                x86_after_fault(mmu, va, err);
-        }
-        return err;
-    }
-    if (!speculative) {
-        struct tlb_fill fill = {
-            .va = tag_va, .page_mask = res.page_mask, .pa_base = res.page_pa,
-            .perms = res.perms, .asid = mmu->asid, .global = res.global,
-            .flags = res.tlb_flags, .pkey = res.pkey, .level = (int8_t)res.level,
-        };
-        tlb_insert(tlb, &fill);
-    }
-    *pa = res.pa;
-    return VM_OK;
+    vm_err_t err = mmu_walk(mmu, va, access, WALK_SPECULATIVE, &res, &fault);
+    if (err == VM_OK)
+        *pa = res.pa;
+    return err;
+}
+
+vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                            vm_gpa_t *pa)
+{
+    struct tlb_entry *e;
+    return mmu_translate_entry(mmu, va, access, flags, pa, &e);
 }
 
 static VM_NOINLINE vm_err_t mmu_translate_slow(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
@@ -374,15 +419,27 @@ static VM_NOINLINE vm_err_t mmu_translate_slow(vm_mmu_t *mmu, vm_gva_t va, vm_ac
     return err;
 }
 
+/*
+ * A TLB lookup with LRU upkeep (no fast array: translate is the operation
+ * whose LRU order is exact, tlb.c). The common case - a 4 KiB entry in the
+ * first chain slot - is inline; the rest is mmu_translate_slow.
+ */
 vm_err_t vm_mmu_translate(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_gpa_t *pa)
 {
     if (VM_LIKELY((unsigned)access <= VM_ACCESS_EXEC && pa != NULL)) {
-        const struct tlb_entry *e =
-            tlb_hit(mmu_tlb_for(mmu, access), va, mmu->asid, mmu->need[access]);
-        if (VM_LIKELY(e != NULL)) {
-            mmu->tlb_hits++;
-            *pa = e->pa_base | (va & e->page_mask);
-            return mmu_success(mmu);
+        struct tlb *t = mmu_tlb_for(mmu, access);
+        uint64_t tag = va & ~UINT64_C(0xfff);
+        uint16_t i = t->bucket[tlb_hash(tag, 12, t->hash_shift)];
+        if (VM_LIKELY(i != TLB_NIL)) {
+            struct tlb_entry *e = &t->e[i];
+            if (VM_LIKELY(e->tag == tag && e->shift == 12 &&
+                          ((e->asid ^ mmu->asid) & e->asid_mask) == 0 &&
+                          (e->perms & mmu->need[access]) != 0)) {
+                mmu->fast.hits++;
+                tlb_touch(t, e);
+                *pa = e->pa_base | (va & 0xfff);
+                return mmu_success(mmu);
+            }
         }
     }
     return mmu_translate_slow(mmu, va, access, pa);
@@ -437,7 +494,7 @@ void vm_mmu_flush_tlb_nonglobal(vm_mmu_t *mmu)
 void vm_mmu_tlb_stats(const vm_mmu_t *mmu, uint64_t *hits, uint64_t *misses)
 {
     if (hits)
-        *hits = mmu->tlb_hits;
+        *hits = mmu->fast.hits;
     if (misses)
         *misses = mmu->tlb_misses;
 }
@@ -459,7 +516,13 @@ vm_err_t vm_mmu_resize_tlbs(vm_mmu_t *mmu, size_t itlb, size_t dtlb)
     tlb_destroy(&mmu->dtlb);
     mmu->itlb = ni;
     mmu->dtlb = nd;
-    mmu->tlb_hits = 0;
+    mmu_fast_attach(mmu);
+    /* Stats restart; a recorded fault stays the last fault. */
+    if (mmu->fault_hits == mmu->fast.hits)
+        mmu->fault_hits = 0;
+    else
+        mmu_fault_clear(mmu);
+    mmu->fast.hits = 0;
     mmu->tlb_misses = 0;
     return VM_OK;
 }
@@ -472,7 +535,11 @@ void vm_mmu_tlb_capacity(const vm_mmu_t *mmu, size_t *itlb, size_t *dtlb)
         *dtlb = mmu->dtlb.capacity;
 }
 
+/* A fault recorded before the latest fast hit is no longer the last
+ * outcome: the hit succeeded (mmu_int.h, fault_hits). */
 const vm_fault_t *vm_mmu_last_fault(const vm_mmu_t *mmu)
 {
+    if (mmu->fault.kind != VM_FAULT_NONE && mmu->fault_hits != mmu->fast.hits)
+        return &mmu_no_fault;
     return &mmu->fault;
 }

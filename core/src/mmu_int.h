@@ -31,7 +31,10 @@
 #define MMU_PAGE_SIZE (UINT64_C(1) << MMU_PAGE_SHIFT)
 
 struct vm_mmu {
-    /* Read on every access (the inline hit path). */
+    /* The level-0 arrays and the hit counter: the public inline hit path
+     * (vmmem/mmu_inline.h) reads this first member. */
+    vm_mmu_fast_t fast;
+
     vm_physmem_t *pm;
     uint16_t asid;              /* tag of the current address space (satp.ASID, PCID, ASID) */
     uint64_t need[3];           /* TLB permission bit per access in the current
@@ -39,8 +42,10 @@ struct vm_mmu {
     bool identity;              /* translation off (VA == PA, no TLB): set by refresh */
     struct tlb itlb;            /* fetches */
     struct tlb dtlb;            /* loads and stores */
-    uint64_t tlb_hits, tlb_misses;
-    vm_fault_t fault;
+    uint64_t tlb_misses;        /* (hits are fast.hits) */
+    vm_fault_t fault;           /* the last fault ... */
+    uint64_t fault_hits;        /* ... recorded when fast.hits had this value: a fast
+                                   hit since then (hits moved) means "no fault" */
 
     /* Translation state. */
     vm_paging_mode_t mode;
@@ -96,19 +101,28 @@ VM_HIDDEN void mmu_fault_clear(vm_mmu_t *mmu);
 /* mmu_fault_clear, then return VM_OK (lets the hot path tail-call it). */
 VM_HIDDEN vm_err_t mmu_fault_clear_ok(vm_mmu_t *mmu);
 
-/* The fault-record upkeep of a success: kind NONE afterwards. */
+/* The fault-record upkeep of a success outside the fast hit path: kind
+ * NONE afterwards. (A fast hit needs none: it moves fast.hits, which makes
+ * the record stale; see vm_mmu_last_fault.) */
 static inline void mmu_note_success(vm_mmu_t *mmu)
 {
     if (VM_UNLIKELY(mmu->fault.kind != VM_FAULT_NONE))
         mmu_fault_clear(mmu);
 }
 
-/* `return mmu_success(mmu);` ends a hot path: no stack frame needed. */
+/* `return mmu_success(mmu);` ends a slow path: no stack frame needed. */
 static inline vm_err_t mmu_success(vm_mmu_t *mmu)
 {
     if (VM_UNLIKELY(mmu->fault.kind != VM_FAULT_NONE))
         return mmu_fault_clear_ok(mmu);
     return VM_OK;
+}
+
+/* Record a fault (the walkers' record, or one built by mmu_fault_record). */
+static inline void mmu_fault_set(vm_mmu_t *mmu, const vm_fault_t *f)
+{
+    mmu->fault = *f;
+    mmu->fault_hits = mmu->fast.hits;
 }
 
 /*
@@ -130,6 +144,38 @@ VM_HIDDEN vm_err_t mmu_fault_record(vm_mmu_t *mmu, vm_gva_t va, vm_access_t acce
  */
 VM_HIDDEN vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                                       unsigned flags, vm_gpa_t *pa);
+/* The same, also giving the TLB entry that served it (NULL when translation
+ * is off or the access was speculative). */
+VM_HIDDEN vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                       unsigned flags, vm_gpa_t *pa, struct tlb_entry **ep);
+
+/*
+ * The TLB part of a translation: the entry that serves tag_va for this
+ * access in the current address space and permission context, counted as
+ * a hit and made most recently used; NULL (nothing counted) if there is
+ * none.
+ */
+static inline struct tlb_entry *mmu_tlb_hit(vm_mmu_t *mmu, vm_gva_t tag_va, vm_access_t access)
+{
+    struct tlb *t = mmu_tlb_for(mmu, access);
+    struct tlb_entry *e = tlb_lookup(t, tag_va, mmu->asid);
+    if (e == NULL || (e->perms & mmu->need[access]) == 0)
+        return NULL;
+    mmu->fast.hits++;
+    tlb_touch(t, e);
+    return e;
+}
+
+/*
+ * After a TLB miss (or an entry lacking the permission: a store to a page
+ * cached clean walks again, the walk sets D or reports the fault): count
+ * the miss, walk, fill. A fault is recorded.
+ */
+VM_HIDDEN vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
+                                      vm_access_t access, vm_gpa_t *pa, struct tlb_entry **ep);
+
+/* Point fast.* at the TLBs' current fast arrays (after init or resize). */
+VM_HIDDEN void mmu_fast_attach(vm_mmu_t *mmu);
 
 /* RISC-V: build the permission-vector table once (walk_riscv.c). */
 VM_HIDDEN void walk_riscv_init(void);

@@ -100,6 +100,30 @@ static inline uint8_t *physmem_host(const vm_physmem_t *pm, vm_gpa_t pa)
 /* Slow path of every RAM write: break reservations on [pa, pa+len). */
 VM_HIDDEN void physmem_break_reservations(vm_physmem_t *pm, vm_gpa_t pa, uint64_t len);
 
+/* Aligned load from a host address inside the RAM mapping. */
+static inline uint64_t physmem_load_host(const void *host, unsigned size)
+{
+    const uint8_t *p = host;
+    switch (size) {
+    case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
+    case 2: return __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED);
+    case 4: return __atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED);
+    default: return __atomic_load_n((const uint64_t *)(const void *)p, __ATOMIC_RELAXED);
+    }
+}
+
+/* Aligned store to a host address inside the RAM mapping (no reservation upkeep). */
+static inline void physmem_store_host(void *host, uint64_t val, unsigned size)
+{
+    uint8_t *p = host;
+    switch (size) {
+    case 1: __atomic_store_n(p, (uint8_t)val, __ATOMIC_RELAXED); break;
+    case 2: __atomic_store_n((uint16_t *)(void *)p, (uint16_t)val, __ATOMIC_RELAXED); break;
+    case 4: __atomic_store_n((uint32_t *)(void *)p, (uint32_t)val, __ATOMIC_RELAXED); break;
+    default: __atomic_store_n((uint64_t *)(void *)p, val, __ATOMIC_RELAXED); break;
+    }
+}
+
 /* Aligned RAM load; caller checked range and natural alignment. */
 static inline uint64_t physmem_load_aligned(const vm_physmem_t *pm, vm_gpa_t pa, unsigned size)
 {
@@ -148,6 +172,12 @@ VM_HIDDEN vm_err_t physmem_cmpxchg_u64(vm_physmem_t *pm, vm_gpa_t pa, uint64_t e
 /* Drop owner's reservation, if any (Zalrsc: every SC, even one that faults,
  * invalidates the executing hart's reservation). */
 VM_HIDDEN void physmem_clear_reservation(vm_physmem_t *pm, uint64_t owner);
+
+/* Make sure owner has a (possibly invalid) reservation slot, growing the
+ * table if needed: VM_ERR_OUT_OF_MEMORY if it cannot, and nothing changes.
+ * Lets an LR through the MMU fail for memory before its walk has any side
+ * effect (A bit, TLB fill). */
+VM_HIDDEN vm_err_t physmem_reservation_slot(vm_physmem_t *pm, uint64_t owner);
 
 /* ---- Helpers shared by physmem.c, reservation.c and mmio.c ----------- */
 

@@ -169,14 +169,3 @@ vm_err_t vm_ptbuilder_map_sv57(vm_ptbuilder_t *b, vm_mmu_t *mmu, vm_gva_t va, vm
 {
     return vm_ptbuilder_map(b, mmu, VM_PAGING_SV57, va, pa, VM_PAGE_4K, flags, root);
 }
-
-/* PLACEHOLDER while the Arm64 builder is written (issue 8); the x86-64
- * builder is ptbuilder_x86_64.c. */
-vm_err_t vm_ptbuilder_map_arm64(vm_ptbuilder_t *b, vm_mmu_t *mmu, unsigned granule_shift,
-                                unsigned txsz, vm_gva_t va, vm_gpa_t pa, uint64_t page_size,
-                                uint64_t attrs, vm_gpa_t root)
-{
-    (void)b, (void)mmu, (void)granule_shift, (void)txsz, (void)va, (void)pa, (void)page_size,
-        (void)attrs, (void)root;
-    return VM_ERR_UNSUPPORTED;
-}

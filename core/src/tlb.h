@@ -1,17 +1,23 @@
 /*
- * tlb.h - one software TLB (the MMU has two: ITLB and DTLB) and its inline
- * hit check. Not installed. The design is described at the top of tlb.c.
+ * tlb.h - one software TLB (the MMU has two: ITLB and DTLB) with its
+ * level-0 fast array. Not installed. The design is described at the top of
+ * tlb.c.
  */
 #ifndef VMMEM_TLB_H
 #define VMMEM_TLB_H
 
 #include "vmmem/mmu.h"
+#include "vmmem/mmu_inline.h"
 #include "physmem_int.h"
+#include "walk_int.h"
 
 #define TLB_MAX_ENTRIES 4096u
-#define TLB_HINT_SHIFT 12u
-/* Tag of an empty entry: odd, so never equal to a page-aligned VA. */
-#define TLB_TAG_INVALID UINT64_C(1)
+#define TLB_NIL UINT16_MAX
+/* Tag of an empty fast slot: no masked access value (bits 11:3 are always
+ * zero there) can equal it. */
+#define TLB_FAST_INVALID UINT64_MAX
+/* Fills remembered by index; beyond that a clear rewrites every slot. */
+#define TLB_FAST_RECENT 32u
 
 /*
  * Permission vector: bit ctx*3 + access, where ctx is the permission
@@ -31,87 +37,135 @@ static inline uint64_t tlb_perm_bit(unsigned ctx, vm_access_t access)
     return UINT64_C(1) << (ctx * 3u + (unsigned)access);
 }
 
-/* What a fill puts in an entry (a walk result, tagged). */
-struct tlb_fill {
-    vm_gva_t va;        /* the (tag-normalised) VA that was translated */
-    uint64_t page_mask; /* page size - 1 */
-    vm_gpa_t pa_base;
-    uint64_t perms;
-    uint16_t asid;
-    bool global;
-    uint8_t flags;      /* TLB_F_* (walk_int.h) */
-    uint8_t pkey;
-    int8_t level;
-};
-
 struct tlb_entry {
-    uint64_t tag;       /* va & ~page_mask, full 64 bits; TLB_TAG_INVALID when empty */
+    uint64_t tag;       /* va & ~page_mask, full 64 bits */
     uint64_t page_mask; /* page size - 1: a superpage is one entry */
     vm_gpa_t pa_base;   /* physical base of the page */
-    uint64_t last_use;  /* LRU stamp (tlb.clock at the last hit or fill) */
     uint64_t perms;     /* permission vector, see above */
     uint16_t asid;
     uint16_t asid_mask; /* 0xffff: ASID must match; 0: global entry */
     uint8_t flags;      /* TLB_F_* */
     uint8_t pkey;       /* x86 protection key (with TLB_F_PKEY) */
     int8_t level;       /* leaf level of the walk that filled it */
+    uint8_t shift;      /* log2 of the page size */
+    uint16_t prev, next; /* LRU list (prev: towards the most recent); free list via next */
+    uint16_t hnext;     /* hash chain */
+    uint16_t fast_used; /* a fast slot was filled from it (else no scan when it goes) */
 };
 
 struct tlb {
-    struct tlb_entry *entries;
-    uint16_t *hint;      /* (va >> 12) & hint_mask -> entry index to try first */
-    uint64_t hint_mask;
-    uint64_t clock;      /* LRU clock */
-    size_t capacity;
-    size_t used;         /* high-water mark: entries [used, capacity) are all empty,
-                            so scans and flushes touch only what was filled */
+    struct tlb_entry *e;
+    uint16_t *bucket;        /* hash heads */
+    unsigned hash_shift;     /* 64 - log2(number of buckets) */
+    size_t capacity, count;
+    uint16_t mru, lru;       /* ends of the LRU list */
+    uint16_t free_head;      /* unused entries */
+    uint64_t shifts;         /* bit s set iff some entry has page shift s */
+    uint16_t nshift[64];     /* entries per page shift */
+    vm_mmu_fast_slot_t *fast; /* the level-0 slots of this TLB's side */
+    size_t fast_slots;
+    size_t fast_filled;      /* slots filled since the last full clear */
+    uint32_t fast_recent[TLB_FAST_RECENT]; /* the first fills' slot indexes, so a
+                                              clear after few fills is cheap */
 };
-
-/*
- * The hit check (the hot path): one hint index, one tag compare, ASID and
- * permission tests, an LRU stamp. Returns the entry or NULL (then call
- * tlb_lookup_slow, which scans every entry).
- */
-static inline const struct tlb_entry *tlb_hit(struct tlb *t, vm_gva_t va, uint16_t asid,
-                                              uint64_t need)
-{
-    struct tlb_entry *e = &t->entries[t->hint[(va >> TLB_HINT_SHIFT) & t->hint_mask]];
-    if (VM_LIKELY((va & ~e->page_mask) == e->tag && ((e->asid ^ asid) & e->asid_mask) == 0 &&
-                  (e->perms & need) != 0)) {
-        e->last_use = ++t->clock;
-        return e;
-    }
-    return NULL;
-}
 
 /* Create an empty TLB of `capacity` entries (1..TLB_MAX_ENTRIES). */
 VM_HIDDEN vm_err_t tlb_init(struct tlb *t, size_t capacity);
 VM_HIDDEN void tlb_destroy(struct tlb *t);
 
-/*
- * Find the entry covering va that is visible under asid (global or same
- * ASID), whatever its permissions, scanning every entry; refresh the hint
- * and, if `touch`, the LRU stamp. NULL if none.
- */
-VM_HIDDEN struct tlb_entry *tlb_lookup_slow(struct tlb *t, vm_gva_t va, uint16_t asid, bool touch);
+/* Byte-offset mask of the fast slots, as vm_mmu_fast_t wants it. */
+static inline uint64_t tlb_fast_mask(const struct tlb *t)
+{
+    return (uint64_t)(t->fast_slots - 1) << 5;
+}
 
 /*
- * Insert a translation. Every entry overlapping the new page that a lookup
- * under asid could find (under any ASID if `global`) is dropped first, so
- * there are no duplicates; then an empty entry is used, else the least
- * recently used one is evicted.
+ * The entry covering va that is visible under asid (global or same ASID),
+ * whatever its permissions; NULL if none. O(number of page sizes present).
  */
-VM_HIDDEN void tlb_insert(struct tlb *t, const struct tlb_fill *f);
+static inline uint64_t tlb_hash(uint64_t tag, unsigned shift, unsigned hash_shift)
+{
+    return ((tag >> shift) * UINT64_C(0x9e3779b97f4a7c15) + shift) >> hash_shift;
+}
 
-/* sfence.vma forms: everything; non-global entries of asid; entries covering va. */
+static inline struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t asid)
+{
+    for (uint64_t shifts = t->shifts; shifts != 0; shifts &= shifts - 1) {
+        const unsigned shift = (unsigned)__builtin_ctzll(shifts);
+        const uint64_t tag = va & ~((UINT64_C(1) << shift) - 1);
+        for (uint16_t i = t->bucket[tlb_hash(tag, shift, t->hash_shift)]; i != TLB_NIL;
+             i = t->e[i].hnext) {
+            struct tlb_entry *e = &t->e[i];
+            if (e->tag == tag && e->shift == shift && ((e->asid ^ asid) & e->asid_mask) == 0)
+                return e;
+        }
+    }
+    return NULL;
+}
+
+/* Make e the most recently used entry. */
+static inline void tlb_touch(struct tlb *t, struct tlb_entry *e)
+{
+    uint16_t i = (uint16_t)(e - t->e);
+    if (t->mru == i)
+        return;
+    /* unlink (e is not the MRU, so it has a prev) */
+    t->e[e->prev].next = e->next;
+    if (e->next != TLB_NIL)
+        t->e[e->next].prev = e->prev;
+    else
+        t->lru = e->prev;
+    /* push at the MRU end */
+    e->prev = TLB_NIL;
+    e->next = t->mru;
+    t->e[t->mru].prev = i;
+    t->mru = i;
+}
+
+/*
+ * Insert the translation of va (tag-normalised) found by a walk, tagged
+ * asid, and return its entry (the most recently used). An
+ * entry with the same page (same size) that a lookup under the same ASID
+ * could find (under any ASID when the new one is global) is replaced; then
+ * an unused entry is taken, else the least recently used one is evicted.
+ */
+VM_HIDDEN struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
+                                       const struct walk_result *r);
+
+/* Flushes: everything; non-global entries of asid; entries covering va
+ * (any ASID, global too); entries covering va tagged asid (global ones too
+ * when include_global); every non-global entry; entries with any of
+ * `flags`. Each also drops the fast slots of what it removes. */
 VM_HIDDEN void tlb_flush_all(struct tlb *t);
 VM_HIDDEN void tlb_flush_asid(struct tlb *t, uint16_t asid);
 VM_HIDDEN void tlb_flush_va(struct tlb *t, vm_gva_t va);
-/* Entries covering va tagged asid (global ones too when include_global). */
 VM_HIDDEN void tlb_flush_va_asid(struct tlb *t, vm_gva_t va, uint16_t asid, bool include_global);
-/* Every non-global entry. */
 VM_HIDDEN void tlb_flush_nonglobal(struct tlb *t);
-/* Every entry with any of the TLB_F_* flags in `flags` (x86: PKRU changes). */
 VM_HIDDEN void tlb_flush_flagged(struct tlb *t, uint8_t flags);
+
+/* Drop every fast slot (a change of permission context or address space). */
+VM_HIDDEN void tlb_fast_clear(struct tlb *t);
+
+/*
+ * Fill the fast slot of the 4 KiB page `page` (a VA, page aligned) from
+ * entry e, which maps it to pa_page (host address host_page): tag[k] is the
+ * page when e's permissions include need_k, else invalid. The caller
+ * checked that the physical 4 KiB page lies wholly in RAM.
+ */
+static inline void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, vm_gva_t page,
+                                 vm_gpa_t pa_page, const uint8_t *host_page, uint64_t need0,
+                                 uint64_t need1)
+{
+    const size_t k = (size_t)(page >> 12) & (t->fast_slots - 1);
+    vm_mmu_fast_slot_t *s = &t->fast[k];
+    s->tag[0] = (e->perms & need0) != 0 ? page : TLB_FAST_INVALID;
+    s->tag[1] = (e->perms & need1) != 0 ? page : TLB_FAST_INVALID;
+    s->addend = (uintptr_t)host_page - (uintptr_t)page;
+    s->pa_page = pa_page;
+    e->fast_used = 1;
+    if (t->fast_filled < TLB_FAST_RECENT)
+        t->fast_recent[t->fast_filled] = (uint32_t)k;
+    t->fast_filled++;
+}
 
 #endif /* VMMEM_TLB_H */

@@ -115,13 +115,19 @@ void walk_riscv_init(void)
 
 /* ---- The walk ----------------------------------------------------------- */
 
-static vm_err_t rv_fault(vm_fault_t *f, vm_gva_t va, vm_access_t access, vm_fault_kind_t kind,
-                         const char *reason, int level, vm_gpa_t pte_addr, uint64_t pte)
-{
-    walk_fault_fill(f, va, access, kind, walk_riscv_cause(kind, access), 0, reason, level,
-                    pte_addr, pte);
-    return kind == VM_FAULT_ACCESS ? VM_ERR_ACCESS_FAULT : VM_ERR_PAGE_FAULT;
-}
+/* Why a walk stopped (the reason text and the fault kind follow from it). */
+enum rv_stop {
+    RV_NONCANONICAL,
+    RV_PTE_OUTSIDE_RAM,
+    RV_PTE_INVALID,      /* step 3: reason from rv_invalid() */
+    RV_NONLEAF_DAU,
+    RV_POINTER_AT_LEVEL0,
+    RV_MISALIGNED_SUPERPAGE,
+    RV_PERMISSION,       /* steps 6 and 8: reason from rv_permits() */
+    RV_AD_CLEAR,         /* step 9 under Svade */
+    RV_AD_NOT_WRITABLE,  /* step 9: the PTE store would fail the PMA check */
+    RV_AD_LIVELOCK,
+};
 
 /* Step 3: the reason a PTE is invalid, or NULL. */
 static const char *rv_invalid(uint64_t pte)
@@ -137,91 +143,175 @@ static const char *rv_invalid(uint64_t pte)
     return NULL;
 }
 
+/* The fault record of a stopped walk (out of line: the walk's hot path
+ * carries no strings and no record building). */
+static VM_NOINLINE vm_err_t rv_stop(const vm_mmu_t *mmu, vm_fault_t *f, vm_gva_t va,
+                                    vm_access_t access, enum rv_stop why, int level,
+                                    vm_gpa_t pte_addr, uint64_t pte)
+{
+    vm_fault_kind_t kind = VM_FAULT_PAGE;
+    const char *reason = "page fault";
+    switch (why) {
+    case RV_NONCANONICAL: reason = "non-canonical VA"; level = -1; break;
+    case RV_PTE_OUTSIDE_RAM: kind = VM_FAULT_ACCESS; reason = "PTE outside RAM"; pte = 0; break;
+    case RV_PTE_INVALID: reason = rv_invalid(pte); break;
+    case RV_NONLEAF_DAU: reason = "non-leaf with D/A/U"; break;
+    case RV_POINTER_AT_LEVEL0: reason = "pointer at last level"; break;
+    case RV_MISALIGNED_SUPERPAGE: reason = "misaligned superpage"; break;
+    case RV_PERMISSION: reason = rv_permits(pte, mmu->priv, mmu->sum, mmu->mxr, access); break;
+    case RV_AD_CLEAR: reason = rv_pte(pte, VM_PTE_A) ? "D clear" : "A clear"; break;
+    case RV_AD_NOT_WRITABLE: kind = VM_FAULT_ACCESS; reason = "PTE not writable memory"; break;
+    case RV_AD_LIVELOCK: reason = "PTE kept changing during A/D update"; level = -1; break;
+    }
+    walk_fault_fill(f, va, access, kind, walk_riscv_cause(kind, access), 0, reason, level,
+                    pte_addr, pte);
+    return kind == VM_FAULT_ACCESS ? VM_ERR_ACCESS_FAULT : VM_ERR_PAGE_FAULT;
+}
+
+/*
+ * Step 3 in one test: V=0, W without R, or a reserved bit (63:54) makes a
+ * PTE invalid. Branch-free, so the walk pays one branch per level.
+ */
+static inline bool rv_pte_bad(uint64_t pte)
+{
+    uint64_t rw = pte & (VM_PTE_R | VM_PTE_W);
+    return ((~pte & VM_PTE_V) | (uint64_t)(rw == VM_PTE_W) | (pte & VM_PTE_RESERVED_MASK)) != 0;
+}
+
+/* Where the descent of step 2-4 ended. */
+struct rv_leaf {
+    vm_gpa_t pte_addr;
+    uint64_t pte;
+    uint64_t path;  /* the OR of every PTE on the path (for G) */
+    unsigned shift; /* 12 + 9 * i */
+};
+
+/*
+ * Steps 2-4: descend from root to the leaf. Reads only; no calls, so the
+ * loop keeps everything in registers. Returns the stop reason (rv_stop
+ * values) or -1 with the leaf in *L.
+ */
+static inline int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va, unsigned shift,
+                             struct rv_leaf *L)
+{
+    uint64_t pte, path = 0;
+    for (;;) {
+        /* Step 2: pte = a + va.vpn[i] * PTESIZE, a PMA-checked read. */
+        vm_gpa_t pte_addr = a + ((va >> shift) & 511u) * 8u;
+        L->pte_addr = pte_addr;
+        L->shift = shift;
+        if (VM_UNLIKELY(!walk_read_entry(pm, pte_addr, 8, &pte))) {
+            L->pte = 0;
+            return RV_PTE_OUTSIDE_RAM;
+        }
+        path |= pte; /* G anywhere on the path makes the mapping global */
+        /* Steps 3 and 4 for the common case in one test: a valid pointer
+         * has V=1, R=W=X=0, D=A=U=0 ("for non-leaf PTEs, the D, A, and U
+         * bits are reserved") and no reserved bit; G may be set. */
+        if (VM_LIKELY((pte & (VM_PTE_RESERVED_MASK | 0xdf)) == VM_PTE_V && shift != 12)) {
+            a = rv_pte_pa(pte);
+            shift -= 9;
+            continue;
+        }
+        L->pte = pte;
+        L->path = path;
+        if (VM_UNLIKELY(rv_pte_bad(pte))) /* step 3 */
+            return RV_PTE_INVALID;
+        if (pte & (VM_PTE_R | VM_PTE_X))
+            return -1; /* step 4: a leaf */
+        if ((pte & (VM_PTE_D | VM_PTE_A | VM_PTE_U)) != 0)
+            return RV_NONLEAF_DAU;
+        return RV_POINTER_AT_LEVEL0; /* step 4: "If i < 0, stop and raise a page-fault" */
+    }
+}
+
+static vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                        struct walk_result *out, vm_fault_t *fault, unsigned restarts);
+
+/*
+ * Step 9 under Svadu, out of the walk's hot path: compare-and-swap the
+ * leaf to `want`; on success finish the walk with the updated PTE; if the
+ * PTE changed meanwhile, "return to step 2" (a new walk from the root).
+ */
+static VM_NOINLINE vm_err_t rv_update(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                      unsigned flags, struct walk_result *out, vm_fault_t *fault,
+                                      unsigned restarts, const struct rv_leaf *L, uint64_t want)
+{
+    const int i = (int)(L->shift - 12) / 9;
+    if (mmu->ad_mode != VM_AD_HARDWARE)
+        return rv_stop(mmu, fault, va, access, RV_AD_CLEAR, i, L->pte_addr, L->pte);
+    struct walk_update u = {L->pte_addr, L->pte, want};
+    unsigned failed;
+    enum walk_commit_result c = walk_commit(mmu->pm, &u, 1, &failed);
+    if (c == WALK_COMMIT_FAULT)
+        return rv_stop(mmu, fault, va, access, RV_AD_NOT_WRITABLE, i, L->pte_addr, L->pte);
+    if (c == WALK_COMMIT_RETRY) {
+        if (restarts >= WALK_MAX_RESTARTS)
+            return rv_stop(mmu, fault, va, access, RV_AD_LIVELOCK, -1, 0, 0);
+        return rv_walk(mmu, va, access, flags, out, fault, restarts + 1);
+    }
+    const uint64_t page_mask = (UINT64_C(1) << L->shift) - 1;
+    const vm_gpa_t base = rv_pte_pa(want);
+    out->page_pa = base;
+    out->page_mask = page_mask;
+    out->pa = base | (va & page_mask);
+    out->pte = want;
+    out->level = i;
+    out->global = (L->path & VM_PTE_G) != 0;
+    out->perms = rv_perm_table[want & 0xff];
+    out->tlb_flags = 0;
+    out->pkey = 0;
+    return VM_OK;
+}
+
+static vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                        struct walk_result *out, vm_fault_t *fault, unsigned restarts)
+{
+    const unsigned levels = walk_riscv_levels(mmu->mode);
+    struct rv_leaf L;
+    int why = rv_descend(mmu->pm, mmu->root_ppn << 12 /* step 1 */, va, 3 + 9 * levels, &L);
+    if (VM_UNLIKELY(why >= 0))
+        return rv_stop(mmu, fault, va, access, (enum rv_stop)why, (int)(L.shift - 12) / 9,
+                       L.pte_addr, L.pte);
+
+    const uint64_t pte = L.pte;
+    const uint64_t page_mask = (UINT64_C(1) << L.shift) - 1;
+    const vm_gpa_t base = rv_pte_pa(pte);
+    /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
+     * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
+    if (VM_UNLIKELY((base & page_mask) != 0))
+        return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, (int)(L.shift - 12) / 9,
+                       L.pte_addr, pte);
+    /* Steps 6 and 8: the permission table answers for the current context
+     * (it holds the rule of rv_permits for every context). */
+    const uint64_t want = pte | VM_PTE_A | (access == VM_ACCESS_WRITE ? VM_PTE_D : 0);
+    if (VM_UNLIKELY((rv_perm_table[want & 0xff] & mmu->need[access]) == 0))
+        return rv_stop(mmu, fault, va, access, RV_PERMISSION, (int)(L.shift - 12) / 9,
+                       L.pte_addr, pte);
+    /* Step 9: "If pte.a=0, or if the original memory access is a store and
+     * pte.d=0": Svade faults, Svadu updates atomically (rv_update). */
+    if (VM_UNLIKELY(want != pte) && (flags & WALK_SPECULATIVE) == 0)
+        return rv_update(mmu, va, access, flags, out, fault, restarts, &L, want);
+    /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
+    out->page_pa = base;
+    out->page_mask = page_mask;
+    out->pa = base | (va & page_mask);
+    out->pte = pte;
+    out->level = (int)(L.shift - 12) / 9;
+    out->global = (L.path & VM_PTE_G) != 0;
+    out->perms = rv_perm_table[pte & 0xff];
+    out->tlb_flags = 0;
+    out->pkey = 0;
+    return VM_OK;
+}
+
 vm_err_t walk_riscv(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                     struct walk_result *out, vm_fault_t *fault)
 {
-    const unsigned levels = walk_riscv_levels(mmu->mode);
-    vm_physmem_t *pm = mmu->pm;
-    const bool speculative = (flags & WALK_SPECULATIVE) != 0;
-
     /* "Instruction fetch addresses and load and store effective addresses
      * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
      * page-fault exception will occur" (Sv39/48/57 "Addressing"). */
-    if (!walk_riscv_canonical(levels, va))
-        return rv_fault(fault, va, access, VM_FAULT_PAGE, "non-canonical VA", -1, 0, 0);
-
-    for (unsigned restarts = 0; restarts <= WALK_MAX_RESTARTS; restarts++) {
-        vm_gpa_t a = mmu->root_ppn << 12; /* step 1 */
-        int i = (int)levels - 1;
-        vm_gpa_t pte_addr;
-        uint64_t pte;
-        bool global = false;
-        const char *why;
-
-        for (;;) {
-            /* Step 2: pte = a + va.vpn[i] * PTESIZE, a PMA-checked read. */
-            pte_addr = a + ((va >> (12 + 9 * (unsigned)i)) & 511u) * 8u;
-            if (!walk_read_entry(pm, pte_addr, 8, &pte))
-                return rv_fault(fault, va, access, VM_FAULT_ACCESS, "PTE outside RAM", i,
-                                pte_addr, 0);
-            why = rv_invalid(pte); /* step 3 */
-            if (why)
-                return rv_fault(fault, va, access, VM_FAULT_PAGE, why, i, pte_addr, pte);
-            global = global || rv_pte(pte, VM_PTE_G);
-            if (pte & (VM_PTE_R | VM_PTE_X))
-                break; /* step 4: a leaf */
-            /* "For non-leaf PTEs, the D, A, and U bits are reserved for
-             * future standard use" (step 3 page fault); G is allowed. */
-            if (pte & (VM_PTE_D | VM_PTE_A | VM_PTE_U))
-                return rv_fault(fault, va, access, VM_FAULT_PAGE, "non-leaf with D/A/U", i,
-                                pte_addr, pte);
-            if (i == 0) /* step 4: "If i < 0, stop and raise a page-fault" */
-                return rv_fault(fault, va, access, VM_FAULT_PAGE, "pointer at last level", i,
-                                pte_addr, pte);
-            a = rv_pte_pa(pte);
-            i--;
-        }
-
-        const uint64_t page_mask = (UINT64_C(1) << (12 + 9 * (unsigned)i)) - 1;
-        const vm_gpa_t base = rv_pte_pa(pte);
-        /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
-         * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
-        if ((base & page_mask) != 0)
-            return rv_fault(fault, va, access, VM_FAULT_PAGE, "misaligned superpage", i,
-                            pte_addr, pte);
-        /* Steps 6 and 8. */
-        why = rv_permits(pte, mmu->priv, mmu->sum, mmu->mxr, access);
-        if (why)
-            return rv_fault(fault, va, access, VM_FAULT_PAGE, why, i, pte_addr, pte);
-        /* Step 9: "If pte.a=0, or if the original memory access is a store
-         * and pte.d=0": Svade faults, Svadu updates atomically. */
-        uint64_t want = pte | VM_PTE_A | (access == VM_ACCESS_WRITE ? VM_PTE_D : 0);
-        if (want != pte && !speculative) {
-            if (mmu->ad_mode != VM_AD_HARDWARE)
-                return rv_fault(fault, va, access, VM_FAULT_PAGE,
-                                rv_pte(pte, VM_PTE_A) ? "D clear" : "A clear", i, pte_addr, pte);
-            struct walk_update u = {pte_addr, pte, want};
-            unsigned failed;
-            enum walk_commit_result c = walk_commit(pm, &u, 1, &failed);
-            if (c == WALK_COMMIT_FAULT)
-                return rv_fault(fault, va, access, VM_FAULT_ACCESS, "PTE not writable memory", i,
-                                pte_addr, pte);
-            if (c == WALK_COMMIT_RETRY)
-                continue; /* "If the comparison fails, return to step 2" */
-            pte = want;
-        }
-        /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
-        out->page_pa = base;
-        out->page_mask = page_mask;
-        out->pa = base | (va & page_mask);
-        out->pte = pte;
-        out->level = i;
-        out->global = global;
-        out->perms = rv_perm_table[pte & 0xff];
-        out->tlb_flags = 0;
-        out->pkey = 0;
-        return VM_OK;
-    }
-    return rv_fault(fault, va, access, VM_FAULT_PAGE, "PTE kept changing during A/D update", -1,
-                    0, 0);
+    if (VM_UNLIKELY(!walk_riscv_canonical(walk_riscv_levels(mmu->mode), va)))
+        return rv_stop(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
+    return rv_walk(mmu, va, access, flags, out, fault, 0);
 }

@@ -8,6 +8,7 @@
 #include "vmmem/physmem.h"
 #include "vmmem/pte.h"
 #include "vmmem/mmu.h"
+#include "vmmem/mmu_inline.h"
 #include "vmmem/x86_64.h"
 #include "vmmem/arm64.h"
 #include "vmmem/ptbuilder.h"

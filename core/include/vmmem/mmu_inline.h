@@ -1,0 +1,137 @@
+/*
+ * vmmem/mmu_inline.h - the TLB-hit fast path as inline functions the
+ * caller's compiler can inline (QEMU's softmmu style): a load or store to a
+ * page the MMU has recently translated costs an index, a tag compare and the
+ * host access, with no call.
+ *
+ * How it works
+ *   Every vm_mmu_t starts with a vm_mmu_fast_t: two direct-mapped arrays of
+ *   slots (data, code) indexed by the 4 KiB virtual page number, each slot
+ *   holding a tag per access kind (data: read, write; code: exec) and the
+ *   host addend of the page (host address = VA + addend). A tag equals the
+ *   page-aligned VA when that access is allowed right now without any
+ *   accessed/dirty update, with the TLB entry that backs it present, in the
+ *   current permission context, and the page is RAM; otherwise it holds an
+ *   odd value that no aligned access can match. The compare includes the
+ *   access's alignment bits, so a misaligned access never hits.
+ *
+ *   The slots are refilled by the out-of-line functions (vm_mmu_read ...)
+ *   from the real TLB after a miss, and invalidated whenever the TLB drops
+ *   the entry behind them (flush, eviction) and on every change of the
+ *   permission context or the address space (priv, SUM, MXR, satp, mode;
+ *   the x86 and Arm registers). MMIO pages never get a tag.
+ *
+ *   A store that hits must still break the LR/SC reservations of every hart
+ *   on its granule: after the store it reads the memory's live-reservation
+ *   count (as the out-of-line path does) and calls out only when some hart
+ *   holds a reservation.
+ *
+ * Contract of the inline accessors (vm_mmu_read_inline, vm_mmu_write_inline,
+ * vm_mmu_fetch_inline): the same results as vm_mmu_read / vm_mmu_write /
+ * vm_mmu_fetch_insn, which they call on a miss, except that a hit is not
+ * counted in vm_mmu_tlb_stats(), does not refresh the TLB's LRU order and
+ * leaves vm_mmu_last_fault() as it was: they are a level-0 cache in front
+ * of the TLB, as QEMU's fast path is in front of its victim TLB. size must
+ * be 1, 2, 4 or 8 (a compile-time constant at best).
+ *
+ * Threads: as vm_mmu_t (one thread per MMU).
+ */
+#ifndef VMMEM_MMU_INLINE_H
+#define VMMEM_MMU_INLINE_H
+
+#include "vmmem/mmu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One slot: tags (data: [0] read, [1] write; code: [0] exec, [1] unused),
+ * host addend, and the guest-physical base of the page. */
+typedef struct vm_mmu_fast_slot {
+    uint64_t tag[2];
+    uintptr_t addend;
+    uint64_t pa_page;
+} vm_mmu_fast_slot_t;
+
+/* The first member of every vm_mmu_t. Read-only for callers. */
+typedef struct vm_mmu_fast {
+    vm_mmu_fast_slot_t *data;     /* data slots */
+    vm_mmu_fast_slot_t *code;     /* code slots */
+    uint64_t data_mask;           /* (number of data slots - 1) << 5: byte offset mask */
+    uint64_t code_mask;
+    uint64_t hits;                /* TLB hits (vm_mmu_tlb_stats) */
+    const uint32_t *live_resv;    /* the memory's count of live LR reservations */
+} vm_mmu_fast_t;
+
+#define VM_MMU_FAST_PAGE_MASK (~(uint64_t)0xfff)
+
+static inline const vm_mmu_fast_slot_t *vm_mmu_fast_slot(const vm_mmu_fast_slot_t *base,
+                                                         uint64_t mask, vm_gva_t va)
+{
+    /* (va >> 12) * sizeof(slot), masked: one shift and one and. */
+    return (const vm_mmu_fast_slot_t *)(const void *)((const char *)base +
+                                                       ((va >> 7) & mask));
+}
+
+/* Out of line: break reservations after a store that hit (not for direct use). */
+VM_API void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size);
+
+static inline vm_err_t vm_mmu_read_inline(vm_mmu_t *mmu, vm_gva_t va, uint8_t size,
+                                          uint64_t *val)
+{
+    const vm_mmu_fast_t *f = (const vm_mmu_fast_t *)(const void *)mmu;
+    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(f->data, f->data_mask, va);
+    if (__builtin_expect((va & (VM_MMU_FAST_PAGE_MASK | (uint64_t)(size - 1u))) == s->tag[0] &&
+                             (size == 1 || size == 2 || size == 4 || size == 8),
+                         1)) {
+        const void *p = (const void *)(uintptr_t)(va + s->addend);
+        switch (size) {
+        case 1: *val = __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED); break;
+        case 2: *val = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED); break;
+        case 4: *val = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED); break;
+        default: *val = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED); break;
+        }
+        return VM_OK;
+    }
+    return vm_mmu_read(mmu, va, size, val);
+}
+
+static inline vm_err_t vm_mmu_write_inline(vm_mmu_t *mmu, vm_gva_t va, uint64_t val,
+                                           uint8_t size)
+{
+    const vm_mmu_fast_t *f = (const vm_mmu_fast_t *)(const void *)mmu;
+    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(f->data, f->data_mask, va);
+    if (__builtin_expect((va & (VM_MMU_FAST_PAGE_MASK | (uint64_t)(size - 1u))) == s->tag[1] &&
+                             (size == 1 || size == 2 || size == 4 || size == 8),
+                         1)) {
+        void *p = (void *)(uintptr_t)(va + s->addend);
+        switch (size) {
+        case 1: __atomic_store_n((uint8_t *)p, (uint8_t)val, __ATOMIC_RELAXED); break;
+        case 2: __atomic_store_n((uint16_t *)p, (uint16_t)val, __ATOMIC_RELAXED); break;
+        case 4: __atomic_store_n((uint32_t *)p, (uint32_t)val, __ATOMIC_RELAXED); break;
+        default: __atomic_store_n((uint64_t *)p, val, __ATOMIC_RELAXED); break;
+        }
+        if (__builtin_expect(__atomic_load_n(f->live_resv, __ATOMIC_RELAXED) != 0, 0))
+            vm_mmu_fast_store_resv(mmu, va, size);
+        return VM_OK;
+    }
+    return vm_mmu_write(mmu, va, val, size);
+}
+
+static inline vm_err_t vm_mmu_fetch_inline(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
+{
+    const vm_mmu_fast_t *f = (const vm_mmu_fast_t *)(const void *)mmu;
+    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(f->code, f->code_mask, pc);
+    if (__builtin_expect((pc & (VM_MMU_FAST_PAGE_MASK | 3u)) == s->tag[0], 1)) {
+        *insn = __atomic_load_n((const uint32_t *)(const void *)(uintptr_t)(pc + s->addend),
+                                __ATOMIC_RELAXED);
+        return VM_OK;
+    }
+    return vm_mmu_fetch_insn(mmu, pc, insn);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMMEM_MMU_INLINE_H */
