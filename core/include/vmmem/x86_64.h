@@ -7,7 +7,8 @@
  * CR4.PAE=1, EFER.LME=1, CR4.LA57=0) and 5-level paging (CR4.LA57=1), with
  * 4 KiB, 2 MiB (PDE.PS) and 1 GiB (PDPTE.PS) pages, PCIDs, global pages,
  * execute-disable, SMEP, SMAP, protection keys (PKRU, CR4.PKE), and A/D
- * flags set by atomic compare-and-swap. With CR0.PG=0 addresses are
+ * flags set by atomic compare-and-swap (1 GiB pages are always available,
+ * as with CPUID.80000001H:EDX.Page1GB = 1). With CR0.PG=0 addresses are
  * physical (identity). Out of scope: 32-bit and PAE paging (CR0.PG=1
  * without long mode is VM_ERR_UNSUPPORTED), supervisor protection keys
  * (PKS), HLAT, CET shadow-stack pages, implicit supervisor accesses,
