@@ -202,6 +202,11 @@ void ref_a64_tlb_flush_asid(ref_a64_tlb_t *t, uint16_t asid);
 /* vm_mmu_flush_tlb_page: the entries covering va (VA[55:0] sign-extended),
  * every ASID, global too. */
 void ref_a64_tlb_flush_page(ref_a64_tlb_t *t, uint64_t va);
+/* vm_mmu_flush_tlb_page_asid: the non-global entries tagged asid covering
+ * va, and the global ones covering va when include_global. */
+void ref_a64_tlb_flush_page_asid(ref_a64_tlb_t *t, uint64_t va, uint16_t asid, bool include_global);
+/* vm_mmu_flush_tlb_nonglobal: every non-global entry. */
+void ref_a64_tlb_flush_nonglobal(ref_a64_tlb_t *t);
 /* TLBI op with operand xt under the current TCR.AS (ASID xt<63:48>, 8 bits
  * xt<55:48> when TCR.AS = 0; VA[55:12] = xt<43:0>). Unknown op: nothing. */
 void ref_a64_tlb_tlbi(ref_a64_tlb_t *t, const ref_a64_regs_t *r, int op, uint64_t xt);

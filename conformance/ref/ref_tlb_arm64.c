@@ -170,6 +170,16 @@ void ref_a64_tlb_flush_page(ref_a64_tlb_t *t, uint64_t va)
     drop_where(t, sign_extend_55(va), true, 0, false, false);
 }
 
+void ref_a64_tlb_flush_page_asid(ref_a64_tlb_t *t, uint64_t va, uint16_t asid, bool include_global)
+{
+    drop_where(t, sign_extend_55(va), true, asid, true, !include_global);
+}
+
+void ref_a64_tlb_flush_nonglobal(ref_a64_tlb_t *t)
+{
+    drop_where(t, 0, false, 0, false, true);
+}
+
 void ref_a64_tlb_tlbi(ref_a64_tlb_t *t, const ref_a64_regs_t *r, int op, uint64_t xt)
 {
     bool asid16 = (r->tcr >> 36) & 1;  /* TCR_EL1.AS */
