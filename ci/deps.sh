@@ -4,7 +4,7 @@
 # Sourced or run by ci/test.sh, ci/fuzz.sh, ci/coverage.sh, ci/mutants.sh.
 set -euo pipefail
 
-need=(clang libclang-rt-14-dev llvm cmake ninja-build gcc libcmocka-dev pkg-config python3 "$@")
+need=(clang libclang-rt-14-dev llvm cmake ninja-build gcc libcmocka-dev pkg-config python3 python3-yaml "$@")
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/fuzz-afl.sh [SECONDS] - the fuzzing job with AFL++ instead of libFuzzer.
+# ci/fuzz-afl.sh [SECONDS] [--html] - the fuzzing job with AFL++ instead of libFuzzer.
 #
 # Builds every fuzz/fuzz_*.c with CC=afl-clang-fast (AFL_CC=afl-clang-lto to
 # try LTO mode) and -DVMMEM_BUILD_FUZZ=ON: -fsanitize=fuzzer under afl-cc
@@ -11,6 +11,14 @@
 #
 #   target            execs     exec/s  corpus  stability  crashes  hangs
 #
+# While a target runs, one line shows elapsed/budget, exec/s and edges found
+# (both instances, live from AFL++'s StatsD feed: ci/afl-live-stats.py),
+# queue size and crashes/hangs so far: redrawn in place on a terminal,
+# printed every VMMEM_PROGRESS_SECONDS (5) otherwise (ci/progress.sh).
+# --html: afterwards a coverage report of the campaign, the final queues of
+# every target replayed by a coverage build (ci/campaign-coverage.sh), in
+# out/afl/html/index.html.
+#
 # Crashes and hangs are copied to out/afl/findings/<t>/ with the command to
 # replay them; the exit status is 1 if there is any crash, or if a target
 # did not build or run. Hangs are reported but do not fail the job (a
@@ -19,8 +27,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-secs=${1:-60}
-[[ $secs =~ ^[0-9]+$ ]] || { echo "usage: ci/fuzz-afl.sh [SECONDS]" >&2; exit 2; }
+secs=60 html=0
+for a in "$@"; do
+  case $a in
+    --html) html=1 ;;
+    ''|*[!0-9]*) echo "usage: ci/fuzz-afl.sh [SECONDS] [--html]" >&2; exit 2 ;;
+    *) secs=$a ;;
+  esac
+done
+# shellcheck source=ci/progress.sh
+source ci/progress.sh
 afl_cc=${AFL_CC:-afl-clang-fast}
 
 need_pkgs=(afl++ clang libclang-rt-14-dev cmake ninja-build pkg-config)
@@ -65,6 +81,53 @@ export AFL_NO_AFFINITY=${AFL_NO_AFFINITY:-1} # other jobs share the cores
 export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:symbolize=0
 
+# Live statistics: afl-fuzz sends StatsD gauges to a listener on loopback.
+live=$out/live
+live_pid=
+if command -v python3 >/dev/null; then
+  python3 ci/afl-live-stats.py "$live" &
+  live_pid=$!
+  for _ in $(seq 50); do [[ -f $live/port ]] && break; sleep 0.1; done
+fi
+if [[ -f $live/port ]]; then
+  export AFL_STATSD=1 AFL_STATSD_HOST=127.0.0.1 AFL_STATSD_PORT
+  export AFL_STATSD_TAGS_FLAVOR=dogstatsd
+  AFL_STATSD_PORT=$(cat "$live/port")
+else
+  echo "ci/fuzz-afl.sh: no live statistics (python3 listener did not start); progress shows files only" >&2
+fi
+stop_live() {
+  if [[ -n $live_pid ]]; then
+    touch "$live/stop"
+    wait "$live_pid" 2>/dev/null || true
+    live_pid=
+  fi
+}
+trap stop_live EXIT
+
+# stat FILE NAME: one value of an afl-live-stats file (empty if none yet)
+live_stat() { sed -n "s/^$2 //p" "$1" 2>/dev/null | head -1; }
+
+# One progress line for target t: both instances' live gauges, the queue
+# and crash/hang directories as they are now.
+render_afl() {
+  local t=$1 dir=$out/$1
+  local start; start=$(cat "$dir/start" 2>/dev/null || date +%s)
+  local eps=0 edges=0 inst e
+  for inst in main sec; do
+    e=$(live_stat "$live/$t-$inst.stats" execs_per_sec)
+    [[ -n $e ]] && eps=$(awk -v a="$eps" -v b="$e" 'BEGIN { printf "%.0f", a + b }')
+    e=$(live_stat "$live/$t-$inst.stats" edges_found)
+    [[ -n $e ]] && ((e > edges)) && edges=$e
+  done
+  local queue; queue=$(find "$dir/sync/main/queue" -maxdepth 1 -type f -name 'id:*' 2>/dev/null | wc -l)
+  local crashes; crashes=$(find "$dir/sync" -path '*/crashes/id:*' -type f 2>/dev/null | wc -l)
+  local hangs; hangs=$(find "$dir/sync" -path '*/hangs/id:*' -type f 2>/dev/null | wc -l)
+  printf '%-20s %s  %7s exec/s  edges %5s  queue %6s  crashes %s  hangs %s' "$t" \
+    "$(progress_time $(($(date +%s) - start)) "$secs")" "$(progress_rate "$eps")" \
+    "$edges" "$queue" "$crashes" "$hangs"
+}
+
 for t in "${targets[@]}"; do
   [[ ${status[$t]} == built ]] || continue
   in=$out/$t/in
@@ -84,10 +147,12 @@ for t in "${targets[@]}"; do
   [[ -f fuzz/$t.dict ]] && dict=(-x "$root/fuzz/$t.dict")
   echo "==== $t: afl-fuzz -M + -S for ${secs}s"
   common=(-i "$in" -o "$out/$t/sync" -V "$secs" -m none -t 1000 "${dict[@]}")
-  afl-fuzz "${common[@]}" -M main -- "$build/fuzz/$t" >"$out/$t/main.log" 2>&1 &
+  date +%s >"$out/$t/start"
+  afl-fuzz "${common[@]}" -M main -T "$t-main" -- "$build/fuzz/$t" >"$out/$t/main.log" 2>&1 &
   m=$!
-  afl-fuzz "${common[@]}" -S sec -- "$build/fuzz/$t" >"$out/$t/sec.log" 2>&1 &
+  afl-fuzz "${common[@]}" -S sec -T "$t-sec" -- "$build/fuzz/$t" >"$out/$t/sec.log" 2>&1 &
   s=$!
+  progress_watch render_afl $m $s -- "$t"
   wait $m || echo "  afl-fuzz -M exited $? (see out/afl/$t/main.log)"
   wait $s || echo "  afl-fuzz -S exited $? (see out/afl/$t/sec.log)"
 done
@@ -146,6 +211,26 @@ for t in "${targets[@]}"; do
   done
   ((${#found[@]} > 5)) && echo "  ... and $((${#found[@]} - 5)) more"
 done
+
+stop_live
+
+if ((html)); then
+  echo
+  echo "==== coverage report of the campaign (final queues of both instances)"
+  corpora=()
+  for t in "${targets[@]}"; do
+    [[ -d $out/$t/sync ]] || continue
+    final=$out/$t/final-queue
+    rm -rf "$final" && mkdir -p "$final"
+    for inst in main sec; do
+      for f in "$out/$t/sync/$inst/queue"/id:*; do
+        [[ -f $f ]] && cp "$f" "$final/$inst-$(basename "$f" | cut -d, -f1 | tr ':' '-')"
+      done
+    done
+    corpora+=("$t=$final")
+  done
+  bash ci/campaign-coverage.sh "$out/html" "${corpora[@]}" || failed=1
+fi
 
 if ((failed)); then
   echo "ci/fuzz-afl.sh: FAILED"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# ci/fuzz.sh [SECONDS] [--merge] [--afl] - vmmem's fuzzing job.
+# ci/fuzz.sh [SECONDS] [--merge] [--afl] [--sanitizer S] [--html] - vmmem's fuzzing job.
 #
 # On a fresh Debian 12 machine (as root) it installs what it needs, builds
-# every fuzz/fuzz_*.c as a libFuzzer binary with ASan+UBSan, fuzzes each for
+# every fuzz/fuzz_*.c as a libFuzzer binary with ASan+UBSan (or the
+# sanitizer chosen with --sanitizer), fuzzes each for
 # SECONDS (default 60), two at a time (the CI machines have 2 cores), each on
 # a scratch copy of corpus/<t>/ with its dictionary, and prints one row per
 # target:
@@ -18,7 +19,20 @@
 #
 #   --merge  fold inputs with new coverage back into corpus/<t>/ (libFuzzer
 #            -merge=1, minimised; new files are named cov-<sha1>)
-#   --afl    run the AFL++ job instead (ci/fuzz-afl.sh SECONDS)
+#   --afl    run the AFL++ job instead (ci/fuzz-afl.sh SECONDS [--html])
+#   --sanitizer address|undefined|memory
+#            address: ASan+UBSan (default); undefined: UBSan alone, as
+#            OSS-Fuzz builds it; memory: MemorySanitizer (clang 14; vmmem
+#            has no third-party code, so everything is instrumented).
+#            Build tree build/ci-fuzz (address) or build/ci-fuzz-<S>.
+#   --html   after the campaign, a coverage report of it: every target's
+#            final corpus replayed by a coverage build, llvm-cov HTML in
+#            out/fuzz/html/index.html (ci/campaign-coverage.sh)
+#
+# While the targets run, one line per running target shows elapsed/budget,
+# exec/s, coverage (cov, ft), corpus size and findings so far: redrawn in
+# place on a terminal, printed every VMMEM_PROGRESS_SECONDS (5) otherwise
+# (ci/progress.sh; VMMEM_PROGRESS=tty|lines|off).
 #
 # Environment: VMMEM_FUZZ_JOBS (parallel targets, default min(2, nproc)),
 # VMMEM_FUZZ_TARGETS (space-separated subset, default all).
@@ -27,18 +41,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-secs=60 merge=0 afl=0
-for a in "$@"; do
-  case $a in
+usage="usage: ci/fuzz.sh [SECONDS] [--merge] [--afl] [--sanitizer address|undefined|memory] [--html]"
+secs=60 merge=0 afl=0 html=0 sanitizer=address
+while (($#)); do
+  case $1 in
     --merge) merge=1 ;;
     --afl) afl=1 ;;
-    ''|*[!0-9]*) echo "usage: ci/fuzz.sh [SECONDS] [--merge] [--afl]" >&2; exit 2 ;;
-    *) secs=$a ;;
+    --html) html=1 ;;
+    --sanitizer) sanitizer=${2:-}; shift ;;
+    --sanitizer=*) sanitizer=${1#--sanitizer=} ;;
+    ''|*[!0-9]*) echo "$usage" >&2; exit 2 ;;
+    *) secs=$1 ;;
   esac
+  shift
 done
+case $sanitizer in
+  address) san_flags=address,undefined ;;
+  undefined) san_flags=undefined ;;
+  memory) san_flags=memory ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
 if ((afl)); then
+  [[ $sanitizer == address ]] || { echo "ci/fuzz.sh: --afl builds with ASan+UBSan only" >&2; exit 2; }
+  if ((html)); then exec bash ci/fuzz-afl.sh "$secs" --html; fi
   exec bash ci/fuzz-afl.sh "$secs"
 fi
+# shellcheck source=ci/progress.sh
+source ci/progress.sh
 
 # ---- dependencies --------------------------------------------------------
 # libcmocka-dev is not needed by the fuzz build itself (tests are off there)
@@ -48,7 +77,7 @@ have_all() {
   command -v clang >/dev/null && command -v cmake >/dev/null && command -v ninja >/dev/null &&
     command -v pkg-config >/dev/null && pkg-config --exists cmocka &&
     echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' |
-      clang -x c -fsanitize=fuzzer,address,undefined - -o /tmp/vmmem-fuzz-probe.$$ 2>/dev/null
+      clang -x c -fsanitize=fuzzer,"$san_flags" - -o /tmp/vmmem-fuzz-probe.$$ 2>/dev/null
 }
 if ! have_all; then
   if [[ $(id -u) -ne 0 ]]; then
@@ -70,6 +99,7 @@ rm -f /tmp/vmmem-fuzz-probe.$$
 
 # ---- build ------------------------------------------------------------------
 build=$root/build/ci-fuzz
+[[ $sanitizer == address ]] || build=$root/build/ci-fuzz-$sanitizer
 out=$root/out/fuzz
 mkdir -p "$out"
 targets=()
@@ -80,9 +110,9 @@ else
 fi
 ((${#targets[@]})) || { echo "ci/fuzz.sh: no fuzz/fuzz_*.c targets" >&2; exit 2; }
 
-echo "==== building ${#targets[@]} libFuzzer targets (ASan+UBSan) in $build"
+echo "==== building ${#targets[@]} libFuzzer targets (-fsanitize=$san_flags) in $build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DVMMEM_SANITIZE=address -DVMMEM_BUILD_FUZZ=ON -DVMMEM_BUILD_TESTS=OFF >"$out/cmake.log" 2>&1 ||
+  -DVMMEM_SANITIZE="$sanitizer" -DVMMEM_BUILD_FUZZ=ON -DVMMEM_BUILD_TESTS=OFF >"$out/cmake.log" 2>&1 ||
   { cat "$out/cmake.log"; exit 2; }
 jobs=${VMMEM_FUZZ_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
 declare -A status
@@ -110,6 +140,7 @@ fuzz_one() {
   mkdir -p "$dir/corpus" "$out/findings/$t"
   if [[ -d corpus/$t ]]; then cp -r "corpus/$t/." "$dir/corpus/"; fi
   find "$dir/corpus" -type f | wc -l >"$dir/before"
+  date +%s >"$dir/start"
   local args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
               -artifact_prefix="$out/findings/$t/")
   local d; d=$(opt "$t" dict)
@@ -119,29 +150,57 @@ fuzz_one() {
   echo "$exe ${args[*]} $dir/corpus" >"$dir/command"
   set +e
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    MSAN_OPTIONS=${MSAN_OPTIONS:-halt_on_error=1} \
     "$exe" "${args[@]}" "$dir/corpus" >"$dir/fuzz.log" 2>&1
   echo $? >"$dir/rc"
   set -e
   find "$dir/corpus" -type f | wc -l >"$dir/after"
 }
 
+# One progress line of target t, from what is live: libFuzzer's last status
+# line (#execs, cov, ft, exec/s as of that event), the corpus directory
+# libFuzzer adds to, and the findings directory.
+render_libfuzzer() {
+  local t=$1 dir=$out/$1
+  local start; start=$(cat "$dir/start" 2>/dev/null || date +%s)
+  local last eps cov ft
+  if [[ -f $dir/rc ]]; then # finished: the final statistics (after a long dictionary)
+    last=$(grep -a -E '^#[0-9]+' "$dir/fuzz.log" 2>/dev/null | tail -1 || true)
+    eps=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*//p' "$dir/fuzz.log" 2>/dev/null | tail -1)
+  else
+    last=$(tail -n 40 "$dir/fuzz.log" 2>/dev/null | grep -a -E '^#[0-9]+' | tail -1 || true)
+    # ending: libFuzzer is printing its recommended dictionary
+    [[ -n $last ]] || last=$(grep -a -E '^#[0-9]+' "$dir/fuzz.log" 2>/dev/null | tail -1 || true)
+    eps=$(sed -n 's/.*exec\/s: \([0-9]*\).*/\1/p' <<<"$last")
+  fi
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  local now; now=$(find "$dir/corpus" -type f 2>/dev/null | wc -l)
+  local found; found=$(find "$out/findings/$t" -type f 2>/dev/null | wc -l)
+  printf '%-20s %s  %7s exec/s  cov %5s  ft %6s  corpus %5s -> %-6s findings %s' "$t" \
+    "$(progress_time $(($(date +%s) - start)) "$secs")" "$(progress_rate "${eps:--}")" \
+    "${cov:--}" "${ft:--}" "$(cat "$dir/before" 2>/dev/null || echo -)" "$now" "$found"
+}
+
 runnable=()
 for t in "${targets[@]}"; do [[ ${status[$t]} == built ]] && runnable+=("$t"); done
-echo "==== fuzzing ${#runnable[@]} targets for ${secs}s each, $jobs at a time"
+echo "==== fuzzing ${#runnable[@]} targets for ${secs}s each, $jobs at a time (-fsanitize=$san_flags)"
 i=0
 while ((i < ${#runnable[@]})); do
-  pids=()
+  pids=() batch=()
   for ((k = 0; k < jobs && i < ${#runnable[@]}; k++, i++)); do
     fuzz_one "${runnable[$i]}" &
     pids+=($!)
+    batch+=("${runnable[$i]}")
   done
+  progress_watch render_libfuzzer "${pids[@]}" -- "${batch[@]}"
   for p in "${pids[@]}"; do wait "$p" || true; done
 done
 
 # ---- report -------------------------------------------------------------------
 fstat() { sed -n "s/^stat::$2:[[:space:]]*//p" "$1" 2>/dev/null | tail -1 || true; }
 failed=0
-printf '\n%-20s %10s %9s %6s %7s %13s  %s\n' target runs exec/s cov ft corpus findings
+printf '\n%-20s %10s %9s %6s %7s %13s  %s   (-fsanitize=%s)\n' target runs exec/s cov ft corpus findings "$san_flags"
 for t in "${targets[@]}"; do
   if [[ ${status[$t]} != built ]]; then
     printf '%-20s %10s %9s %6s %7s %13s  %s\n' "$t" - - - - - "BUILD FAILED ($out/build-$t.log)"
@@ -177,7 +236,7 @@ for t in "${runnable[@]}"; do
   ((${#found[@]})) || continue
   echo
   echo "---- $t: findings (log: out/fuzz/$t/fuzz.log)"
-  grep -m3 -E 'MISMATCH|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
+  grep -m3 -E 'MISMATCH|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|WARNING: MemorySanitizer|runtime error' \
     "$out/$t/fuzz.log" | sed 's/^/  /' || true
   for f in "${found[@]}"; do
     echo "  reproducer: ${f#$root/}"
@@ -206,6 +265,14 @@ if ((merge)); then
     echo "  $t: $before -> $((before + added)) files (+$added)"
     rm -rf "$tmp"
   done
+fi
+
+if ((html)); then
+  echo
+  echo "==== coverage report of the campaign (final corpora)"
+  corpora=()
+  for t in "${runnable[@]}"; do corpora+=("$t=$out/$t/corpus"); done
+  bash ci/campaign-coverage.sh "$out/html" "${corpora[@]}" || failed=1
 fi
 
 if ((failed)); then

@@ -3,6 +3,9 @@
 #
 #  1. clang, ASan+UBSan: every ctest test (cmocka unit tests, conformance
 #     cases on core + reference, regression-corpus replay of every fuzz target)
+#  1b. clang, MSan: the .vmc cases and the corpus replay (cmocka is not
+#      MSan-instrumented, so no unit tests there); UBSan alone (the build
+#      OSS-Fuzz runs next to ASan): the corpus replay
 #  2. clang, TSan: the threaded tests (ctest label "threads")
 #  3. gcc 12, -Werror, no sanitizer: full build and every test again
 #  4. install with cmake --install and build a consumer via find_package and pkg-config
@@ -23,6 +26,22 @@ ninja -C build/ci-asan -j"$jobs"
 step "ASan+UBSan tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/ci-asan --output-on-failure -j"$jobs"
+
+step "MSan build (clang): .vmc cases and corpus replay"
+cmake -S . -B build/ci-msan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DVMMEM_SANITIZE=memory >/dev/null
+ninja -C build/ci-msan -j"$jobs"
+MSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/ci-msan --output-on-failure -j"$jobs" \
+  -L 'conformance|corpus' --no-tests=error
+
+step "UBSan-only build (clang): corpus replay"
+cmake -S . -B build/ci-ubsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DVMMEM_SANITIZE=undefined >/dev/null
+replays=()
+for f in fuzz/fuzz_*.c; do replays+=("$(basename "$f" .c)_replay"); done
+ninja -C build/ci-ubsan -j"$jobs" "${replays[@]}"
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/ci-ubsan --output-on-failure -j"$jobs" -L corpus --no-tests=error
 
 step "TSan build (clang)"
 cmake -S . -B build/ci-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \

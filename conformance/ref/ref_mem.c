@@ -2,7 +2,8 @@
  * ref_mem.c - reference model of guest physical address routing.
  *
  * The physical address space of vmmem, written straight from the contract
- * in vmmem/physmem.h: RAM is [0, size); MMIO regions lie anywhere else and
+ * in vmmem/physmem.h: RAM is [base, base + size) (base 0 unless the model
+ * sets it, as for QEMU virt's RAM at 0x80000000; below base nothing is RAM); MMIO regions lie anywhere else and
  * never overlap RAM or each other; every other address is unbacked. The
  * model answers one question, "where does an access of `size` bytes at pa
  * land?", by walking the access from its first byte to its last and asking
@@ -33,6 +34,20 @@ static bool ranges_overlap(uint64_t a_first, uint64_t a_last, uint64_t b_first, 
     return a_first <= b_last && b_first <= a_last;
 }
 
+/* Is byte pa a RAM byte? */
+static bool ram_byte(const ref_mem_t *m, uint64_t pa)
+{
+    return m->size > 0 && pa >= m->base && pa - m->base <= m->size - 1;
+}
+
+bool ref_mem_in_ram(const ref_mem_t *m, uint64_t pa, uint64_t len)
+{
+    if (len == 0)
+        return pa >= m->base && pa - m->base <= m->size;
+    uint64_t last;
+    return last_byte(pa, len, &last) && ram_byte(m, pa) && ram_byte(m, last);
+}
+
 /* Index of the region holding byte pa, or -1. */
 static int region_holding(const ref_mem_t *m, uint64_t pa)
 {
@@ -53,8 +68,8 @@ static int region_holding(const ref_mem_t *m, uint64_t pa)
  * touches a region without fitting it (straddles a region edge, runs from
  * RAM into a region or from one region into the next, or is misaligned
  * inside a region) -> MMIO_BAD. A zero-size access is treated as RAM when
- * pa <= size (the bulk rule "len 0 succeeds for any addr <= size"), else
- * NONE.
+ * base <= pa <= base + size (the bulk rule "len 0 succeeds for any addr <=
+ * size", moved to base), else NONE.
  */
 int ref_mem_route(const ref_mem_t *m, uint64_t pa, uint64_t size, int *region, uint64_t *offset)
 {
@@ -65,10 +80,10 @@ int ref_mem_route(const ref_mem_t *m, uint64_t pa, uint64_t size, int *region, u
     if (offset)
         *offset = 0;
     if (size == 0)
-        return pa <= m->size ? REF_ROUTE_RAM : REF_ROUTE_NONE;
+        return ref_mem_in_ram(m, pa, 0) ? REF_ROUTE_RAM : REF_ROUTE_NONE;
     if (!last_byte(pa, size, &last))
         return REF_ROUTE_NONE;
-    if (m->size > 0 && last <= m->size - 1)
+    if (ref_mem_in_ram(m, pa, size))
         return REF_ROUTE_RAM;
 
     int first_region = region_holding(m, pa);
@@ -88,8 +103,8 @@ int ref_mem_route(const ref_mem_t *m, uint64_t pa, uint64_t size, int *region, u
     uint64_t cursor = pa;
     for (;;) {
         uint64_t stretch_last = 0;
-        if (cursor < m->size) {
-            stretch_last = m->size - 1;
+        if (ram_byte(m, cursor)) {
+            stretch_last = m->base + (m->size - 1);
         } else {
             int r = region_holding(m, cursor);
             if (r < 0)
@@ -117,7 +132,7 @@ bool ref_mem_region_ok(const ref_mem_t *m, uint64_t base, uint64_t size)
     if (size == 0 || size > UINT64_MAX - base)
         return false;
     last = base + size - 1;
-    if (m->size > 0 && ranges_overlap(base, last, 0, m->size - 1))
+    if (m->size > 0 && ranges_overlap(base, last, m->base, m->base + (m->size - 1)))
         return false;
     for (int i = 0; i < m->n_mmio; i++) {
         uint64_t rlast;

@@ -30,11 +30,15 @@ int ref_cause(int outcome, int access);
 #define REF_MAX_MMIO 16
 struct ref_mmio { uint64_t base, size; };
 typedef struct ref_mem {
-    uint8_t *ram;             /* RAM occupies [0, size) */
+    uint8_t *ram;             /* RAM occupies [base, base + size); ram[0] is PA base */
     uint64_t size;
     struct ref_mmio mmio[REF_MAX_MMIO];
     int n_mmio;
+    uint64_t base;            /* first RAM address (0 unless set, e.g. QEMU virt's 0x80000000);
+                                 a 4 KiB multiple with base + size <= 2^64 - 1 */
 } ref_mem_t;
+/* Is [pa, pa + len) wholly inside RAM (len 0: pa within [base, base + size])? */
+bool ref_mem_in_ram(const ref_mem_t *m, uint64_t pa, uint64_t len);
 
 /* Where a physical access of `size` bytes at pa lands. */
 enum ref_route {

@@ -18,7 +18,7 @@
  *  - no Svnapot, no Svpbmt: PTE bits 63:54 are all reserved (a set bit is a
  *    page fault, step 3); RSW (9:8) is ignored as the spec demands;
  *  - page tables live in RAM only: a PTE address not wholly inside
- *    [0, m->size) is the PMA violation of step 2 (access fault); MMIO
+ *    [m->base, m->base + m->size) is the PMA violation of step 2 (access fault); MMIO
  *    regions never hold page tables;
  *  - no shadow stacks (Zicfiss), so step 7 never fires;
  *  - A/D: Svadu (hardware update, step 9's atomic compare-and-store, which
@@ -54,14 +54,15 @@ static uint64_t pte_high_bits(uint64_t pte) { return pte >> 54; }
 /* va.vpn[i]: 9 bits each, starting at bit 12. */
 static uint64_t va_vpn(uint64_t va, int i) { return (va >> (12 + 9 * i)) & 0x1ff; }
 
-/* Read the 8-byte PTE at pa from RAM, one byte at a time, little-endian. */
+/* Read the 8-byte PTE at pa from RAM ([base, base + size)), one byte at a
+ * time, little-endian. */
 static bool read_pte(const ref_mem_t *m, uint64_t pa, uint64_t *pte)
 {
-    if (pa > m->size || m->size - pa < PTESIZE)
+    if (!ref_mem_in_ram(m, pa, PTESIZE))
         return false;
     uint64_t v = 0;
     for (unsigned k = 0; k < PTESIZE; k++)
-        v |= (uint64_t)m->ram[pa + k] << (8 * k);
+        v |= (uint64_t)m->ram[pa - m->base + k] << (8 * k);
     *pte = v;
     return true;
 }
@@ -69,7 +70,7 @@ static bool read_pte(const ref_mem_t *m, uint64_t pa, uint64_t *pte)
 static void write_pte(ref_mem_t *m, uint64_t pa, uint64_t pte)
 {
     for (unsigned k = 0; k < PTESIZE; k++)
-        m->ram[pa + k] = (uint8_t)(pte >> (8 * k));
+        m->ram[pa - m->base + k] = (uint8_t)(pte >> (8 * k));
 }
 
 static void fault(ref_rv_walk_t *out, int outcome, const char *why)

@@ -2,7 +2,7 @@
  * vmmem-conform - replay .vmc conformance cases on the core and on the
  * reference models, and compare both with the case's expectations.
  *
- * Usage: vmmem-conform [--ref-only] [-v] FILE...
+ * Usage: vmmem-conform [--ref-only] [--answer-ref] [-v] FILE...
  *
  * How it works: each file is replayed from a fresh state on two machines
  * side by side: the core (a vm_mmu_t over its own vm_physmem_t) and the
@@ -30,6 +30,11 @@
  * 2 on a usage error or a malformed file (unknown keyword, bad number,
  * missing operand, a file with no expectation): reported as "file:line:
  * message", the rest of that file is not run, never silently skipped.
+ *
+ * `check ACCESS VA` lines ask an oracle (QEMU, through
+ * conformance/qemu/qemu_answer.py, which rewrites them as `expect` lines).
+ * A file that still has one is refused (exit 2) unless --answer-ref is
+ * given: then the reference's fresh answer stands in for the oracle's.
  *
  * Rejected: comparing only the core with the expectation (a wrong case
  * would then test nothing); running the expectation through the core's
@@ -68,6 +73,7 @@ typedef struct answer {
 typedef struct options {
     bool ref_only;
     bool verbose;
+    bool answer_ref;      /* `check` lines are answered by the reference */
 } options_t;
 
 /* The architecture parts (conform_arch.h): each sees every line first. */
@@ -86,6 +92,8 @@ typedef struct machine {
     ref_rv_state_t rv;
     ref_tlb_t *tlb;
     bool strict;
+    /* `mem` and `base` header lines, applied when the machine starts */
+    uint64_t hdr_size, hdr_base;
     /* TLB counters at the last `expect tlb`, plus the runner's own lookups */
     uint64_t hits_base, misses_base;
     /* results */
@@ -190,21 +198,21 @@ static bool parse_bool(const char *s, bool *out)
 
 static bool ref_ram_range(const machine_t *mc, uint64_t pa, uint64_t size)
 {
-    return pa <= mc->mem.size && mc->mem.size - pa >= size;
+    return ref_mem_in_ram(&mc->mem, pa, size);
 }
 
 static uint64_t ref_ram_load(const machine_t *mc, uint64_t pa, unsigned size)
 {
     uint64_t v = 0;
     for (unsigned k = 0; k < size; k++)
-        v |= (uint64_t)mc->mem.ram[pa + k] << (8 * k);
+        v |= (uint64_t)mc->mem.ram[pa - mc->mem.base + k] << (8 * k);
     return v;
 }
 
 static void ref_ram_store(machine_t *mc, uint64_t pa, uint64_t v, unsigned size)
 {
     for (unsigned k = 0; k < size; k++)
-        mc->mem.ram[pa + k] = (uint8_t)(v >> (8 * k));
+        mc->mem.ram[pa - mc->mem.base + k] = (uint8_t)(v >> (8 * k));
 }
 
 /* ---- the dummy MMIO device (`mmio BASE SIZE`): reads 0, ignores writes */
@@ -231,15 +239,18 @@ static bool machine_started(const machine_t *mc)
     return mc->mem.ram != NULL;
 }
 
-static int machine_start(machine_t *mc, uint64_t mem_size)
+static int machine_start(machine_t *mc, uint64_t mem_size, uint64_t base)
 {
     if (mem_size == 0 || mem_size > (UINT64_C(1) << 32))
         return file_error(mc, "mem: size must be 1 byte .. 4G");
+    if (base % 4096 || mem_size > UINT64_MAX - base)
+        return file_error(mc, "base: must be a multiple of 4K with base + size <= 2^64 - 1");
     mc->mem.ram = calloc(1, (size_t)mem_size);
     if (!mc->mem.ram)
         return file_error(mc, "mem: cannot allocate %llu bytes for the reference",
                           (unsigned long long)mem_size);
     mc->mem.size = mem_size;
+    mc->mem.base = base;
     mc->mem.n_mmio = 0;
     memset(&mc->rv, 0, sizeof mc->rv);
     mc->rv.levels = 0;
@@ -248,9 +259,10 @@ static int machine_start(machine_t *mc, uint64_t mem_size)
     mc->strict = false;
     ref_tlb_reset(mc->tlb);
     if (!mc->opt->ref_only) {
-        mc->core = vm_mmu_new((size_t)mem_size, false);
+        mc->core = vm_mmu_new_at(base, (size_t)mem_size, false);
         if (!mc->core)
-            return file_error(mc, "mem: vm_mmu_new(%llu) failed", (unsigned long long)mem_size);
+            return file_error(mc, "mem: vm_mmu_new_at(0x%llx, %llu) failed",
+                              (unsigned long long)base, (unsigned long long)mem_size);
         /* The initial strict setting comes from the environment; a case
          * starts from "off" and says `strict 1` when it wants it. */
         vm_mmu_set_strict_align(mc->core, false);
@@ -273,7 +285,9 @@ static void machine_stop(machine_t *mc)
 
 static int ensure_started(machine_t *mc)
 {
-    return machine_started(mc) ? 0 : machine_start(mc, 16u << 20);
+    return machine_started(mc) ? 0
+                               : machine_start(mc, mc->hdr_size ? mc->hdr_size : 16u << 20,
+                                               mc->hdr_base);
 }
 
 /* ---- core answers ---------------------------------------------------- */
@@ -915,6 +929,34 @@ static int run_expect_satp(machine_t *mc, char **tok, int ntok)
     return 0;
 }
 
+/*
+ * check ACCESS VA: a question for an oracle. Unanswered, the file cannot be
+ * judged (exit 2). With --answer-ref the reference answers it: the line
+ * becomes `expect ACCESS VA -> X` where X is the fresh walk's answer plus
+ * the PMA check of one byte, exactly what the unsized expect computes.
+ */
+static int run_check(machine_t *mc, char **tok, int ntok)
+{
+    access_line_t L;
+    memset(&L, 0, sizeof L);
+    if (ntok != 3 || parse_access_kind(tok[1], &L.access, &L.size) || L.size != 0 ||
+        !parse_u64(tok[2], &L.va))
+        return file_error(mc, "expected: check read|write|exec VA");
+    if (!mc->opt->answer_ref)
+        return file_error(mc, "unanswered 'check' line: answer it with an oracle "
+                              "(conformance/qemu/qemu_answer.py) or run with --answer-ref");
+    ref_rv_walk_t fresh;
+    ref_rv_translate(&mc->mem, &mc->rv, L.va, L.access, false, &fresh);
+    L.alts[0].outcome = fresh.outcome;
+    L.alts[0].pa = fresh.pa;
+    if (fresh.outcome == REF_OK && !backed(mc, fresh.pa, 1))
+        L.alts[0].outcome = REF_ACCESS_FAULT;
+    L.n_alts = 1;
+    mc->expectations++;
+    run_translate(mc, &L);
+    return 0;
+}
+
 /* ---- one line --------------------------------------------------------- */
 
 static int set_levels(machine_t *mc, int levels)
@@ -933,12 +975,15 @@ static int run_line(machine_t *mc, char **tok, int ntok)
     const char *kw = tok[0];
     uint64_t v;
 
-    if (!strcmp(kw, "mem")) {
-        if (ntok != 2 || !parse_size(tok[1], &v))
-            return file_error(mc, "expected: mem SIZE (K/M/G suffix allowed)");
+    if (!strcmp(kw, "mem") || !strcmp(kw, "base")) {
+        bool is_mem = kw[0] == 'm';
+        if (ntok != 2 || (is_mem ? !parse_size(tok[1], &v) || v == 0 : !parse_u64(tok[1], &v)))
+            return file_error(mc, is_mem ? "expected: mem SIZE (K/M/G suffix allowed)"
+                                         : "expected: base ADDRESS");
         if (machine_started(mc))
-            return file_error(mc, "mem must come before every other line");
-        return machine_start(mc, v);
+            return file_error(mc, "%s must come before every other line", kw);
+        *(is_mem ? &mc->hdr_size : &mc->hdr_base) = v;
+        return 0;
     }
     if (ensure_started(mc))
         return -1;
@@ -1061,6 +1106,8 @@ static int run_line(machine_t *mc, char **tok, int ntok)
         }
         return 0;
     }
+    if (!strcmp(kw, "check"))
+        return run_check(mc, tok, ntok);
     if (!strcmp(kw, "expect")) {
         if (ntok < 2)
             return file_error(mc, "expect what?");
@@ -1162,18 +1209,21 @@ static int run_file(const options_t *opt, const char *path, int *n_expect, int *
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: vmmem-conform [--ref-only] [-v] FILE.vmc...\n"
+    fprintf(stderr, "usage: vmmem-conform [--ref-only] [--answer-ref] [-v] FILE.vmc...\n"
                     "  --ref-only  check the cases against the reference models alone\n"
+                    "  --answer-ref  answer `check` lines with the reference model\n"
                     "  -v          print every expectation that holds\n");
 }
 
 int main(int argc, char **argv)
 {
-    options_t opt = { false, false };
+    options_t opt = { false, false, false };
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
         if (!strcmp(argv[first], "--ref-only"))
             opt.ref_only = true;
+        else if (!strcmp(argv[first], "--answer-ref"))
+            opt.answer_ref = true;
         else if (!strcmp(argv[first], "-v"))
             opt.verbose = true;
         else if (!strcmp(argv[first], "--")) {

@@ -289,6 +289,64 @@ static void test_tlb_flush_page_all_asids(void **state)
     assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P4);
 }
 
+/* SFENCE.VMA va, asid (rs1 != x0, rs2 != x0): "orders only reads and
+ * writes made to the leaf page table entry corresponding to the virtual
+ * address in rs1, for the address space identified by integer register
+ * rs2. Accesses to global mappings are not ordered." vmmem form:
+ * vm_mmu_flush_tlb_page_asid(va, asid, false); with include_global the
+ * global entries for va go too (x86 INVLPG, Arm TLBI VAE1). */
+static void test_tlb_flush_page_asid(void **state)
+{
+    struct env *e = *state;
+    vm_gpa_t la = map(e, ROOT_A, VA, pte_of(P1, FLAGS_RWX), 0);
+    vm_gpa_t lb = map(e, ROOT_B, VA, pte_of(P2, FLAGS_RWX), 0);
+    vm_gpa_t lo = map(e, ROOT_A, VA + 0x1000, pte_of(P1, FLAGS_RWX), 0);
+    vm_gpa_t lg = map(e, ROOT_A, VA + 0x2000, pte_of(P1, FLAGS_RWX | VM_PTE_G), 0);
+    assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P1);          /* ASID 1 */
+    assert_int_equal(xlate(e, VA + 0x1000, VM_ACCESS_READ), P1);
+    assert_int_equal(xlate(e, VA + 0x2000, VM_ACCESS_READ), P1); /* global */
+    vm_mmu_set_satp(e->mmu, satp_of(2, ROOT_B));
+    assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P2);          /* ASID 2 */
+    poke(e, la, pte_of(P3, FLAGS_RWX));
+    poke(e, lb, pte_of(P4, FLAGS_RWX));
+    poke(e, lo, pte_of(P4, FLAGS_RWX));
+    poke(e, lg, pte_of(P4, FLAGS_RWX | VM_PTE_G));
+    /* va in ASID 1 only, not global: ASID 2's entry, the other page and the
+     * global page stay */
+    vm_mmu_flush_tlb_page_asid(e->mmu, VA + 0x10, 1, false);
+    vm_mmu_flush_tlb_page_asid(e->mmu, VA + 0x2010, 1, false);
+    assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P2);
+    vm_mmu_set_satp(e->mmu, satp_of(1, ROOT_A));
+    assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P3);
+    assert_int_equal(xlate(e, VA + 0x1000, VM_ACCESS_READ), P1);
+    assert_int_equal(xlate(e, VA + 0x2000, VM_ACCESS_READ), P1);
+    /* with include_global the global entry goes */
+    vm_mmu_flush_tlb_page_asid(e->mmu, VA + 0x2010, 7, true);
+    assert_int_equal(xlate(e, VA + 0x2000, VM_ACCESS_READ), P4);
+}
+
+/* vm_mmu_flush_tlb_nonglobal: every non-global entry of every ASID goes,
+ * global ones stay (x86 INVPCID type 3, a CR3 load with PCIDE=0). */
+static void test_tlb_flush_nonglobal(void **state)
+{
+    struct env *e = *state;
+    vm_gpa_t la = map(e, ROOT_A, VA, pte_of(P1, FLAGS_RWX), 0);
+    vm_gpa_t lb = map(e, ROOT_B, VA, pte_of(P2, FLAGS_RWX), 0);
+    vm_gpa_t lg = map(e, ROOT_A, VA + 0x1000, pte_of(P1, FLAGS_RWX | VM_PTE_G), 0);
+    assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P1);
+    assert_int_equal(xlate(e, VA + 0x1000, VM_ACCESS_EXEC), P1);
+    vm_mmu_set_satp(e->mmu, satp_of(2, ROOT_B));
+    assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P2);
+    poke(e, la, pte_of(P3, FLAGS_RWX));
+    poke(e, lb, pte_of(P4, FLAGS_RWX));
+    poke(e, lg, pte_of(P4, FLAGS_RWX | VM_PTE_G));
+    vm_mmu_flush_tlb_nonglobal(e->mmu);
+    assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P4);
+    assert_int_equal(xlate(e, VA + 0x1000, VM_ACCESS_EXEC), P1); /* global: stale */
+    vm_mmu_set_satp(e->mmu, satp_of(1, ROOT_A));
+    assert_int_equal(xlate(e, VA, VM_ACCESS_READ), P3);
+}
+
 /* "rs1 can specify a virtual address within that mapping (one page or
  * superpage)": any VA inside a 2 MiB / 1 GiB leaf flushes its entry. */
 static void test_tlb_flush_page_superpage(void **state)
@@ -648,6 +706,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tlb_global_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_flush_asid_only_that_asid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_flush_page_all_asids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlb_flush_page_asid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlb_flush_nonglobal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_flush_page_superpage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_flush_page_high_half, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_superpage_one_entry, setup, teardown),

@@ -39,6 +39,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc_int.h"
 #include "mmu_int.h"
 
 /* Record a data-side fault and return its error. */
@@ -320,7 +321,7 @@ static vm_err_t access_bulk(vm_mmu_t *mmu, vm_gva_t va, uint8_t *buf, size_t len
     if (npages > BULK_STACK_PAGES) {
         if (npages > SIZE_MAX / sizeof(*pas))
             return VM_ERR_OUT_OF_MEMORY;
-        pas = malloc((size_t)npages * sizeof(*pas));
+        pas = alloc_malloc((size_t)npages * sizeof(*pas));
         if (!pas)
             return VM_ERR_OUT_OF_MEMORY;
     }
@@ -373,7 +374,7 @@ static vm_err_t access_bulk(vm_mmu_t *mmu, vm_gva_t va, uint8_t *buf, size_t len
     mmu_note_success(mmu);
 out:
     if (pas != stack_pas)
-        free(pas);
+        alloc_free(pas);
     return err;
 }
 
@@ -400,13 +401,20 @@ vm_err_t vm_mmu_load_reserved(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t
     if ((va & (size - 1u)) != 0)
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_MISALIGNED,
                             "LR/SC not naturally aligned");
-    vm_err_t err = mmu_translate_page(mmu, va, VM_ACCESS_READ, 0, &pa);
+    /* The reservation slot first: if the table cannot grow, fail before
+     * the walk sets A or fills the TLB, so nothing changes (mmu.h). */
+    vm_err_t err = physmem_reservation_slot(mmu->pm, mmu->owner);
+    if (err != VM_OK)
+        return err;
+    err = mmu_translate_page(mmu, va, VM_ACCESS_READ, 0, &pa);
     if (err != VM_OK)
         return err;
     /* Reservations are RAM-only; decide before any device could be touched. */
     if (!physmem_ram_contains(mmu->pm, pa, size))
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_ACCESS, "LR/SC outside RAM");
     err = vm_physmem_load_reserved(mmu->pm, pa, size, mmu->owner, val);
+    if (err == VM_ERR_OUT_OF_MEMORY) /* another hart recycled the idle slot meanwhile */
+        return err;
     if (err != VM_OK)
         return access_fault(mmu, va, VM_ACCESS_READ, VM_FAULT_ACCESS, "LR/SC outside RAM");
     mmu_note_success(mmu);

@@ -33,6 +33,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc_int.h"
 #include "physmem_int.h"
 
 static inline struct vm_mmio_region *first_region(vm_physmem_t *pm)
@@ -61,7 +62,7 @@ vm_err_t vm_physmem_map_mmio(vm_physmem_t *pm, vm_gpa_t base, uint64_t size,
         return VM_ERR_INVALID_ARGUMENT;
     if (ranges_overlap(base, size, pm->ram_base, pm->ram_size))
         return VM_ERR_MMIO;
-    n = calloc(1, sizeof(*n));
+    n = alloc_calloc(1, sizeof(*n));
     if (!n)
         return VM_ERR_OUT_OF_MEMORY;
     n->base = base;
@@ -75,7 +76,7 @@ vm_err_t vm_physmem_map_mmio(vm_physmem_t *pm, vm_gpa_t base, uint64_t size,
     for (r = *link; r; r = *link) {
         if (ranges_overlap(base, size, r->base, r->size)) {
             pthread_mutex_unlock(&pm->mmio_lock);
-            free(n);
+            alloc_free(n);
             return VM_ERR_MMIO;
         }
         link = &r->next;
@@ -140,6 +141,6 @@ void physmem_mmio_destroy_all(vm_physmem_t *pm)
         next = r->next;
         if (r->ops.destroy)
             r->ops.destroy(r->opaque);
-        free(r);
+        alloc_free(r);
     }
 }

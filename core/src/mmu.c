@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_int.h"
 #include "mmu_int.h"
 
 #define MMU_DEFAULT_ITLB 64
@@ -136,16 +137,16 @@ void mmu_fast_attach(vm_mmu_t *mmu)
 static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
 {
     walk_riscv_init();
-    vm_mmu_t *mmu = calloc(1, sizeof(*mmu));
+    vm_mmu_t *mmu = alloc_calloc(1, sizeof(*mmu));
     if (!mmu)
         return NULL;
     if (tlb_init(&mmu->itlb, MMU_DEFAULT_ITLB) != VM_OK) {
-        free(mmu);
+        alloc_free(mmu);
         return NULL;
     }
     if (tlb_init(&mmu->dtlb, MMU_DEFAULT_DTLB) != VM_OK) {
         tlb_destroy(&mmu->itlb);
-        free(mmu);
+        alloc_free(mmu);
         return NULL;
     }
     const char *strict = getenv("VM_STRICT_ALIGN");
@@ -200,7 +201,7 @@ void vm_mmu_free(vm_mmu_t *mmu)
         vm_physmem_free(mmu->pm);
     else /* a departing vCPU leaves no reservation behind in shared memory */
         physmem_clear_reservation(mmu->pm, mmu->owner);
-    free(mmu);
+    alloc_free(mmu);
 }
 
 vm_physmem_t *vm_mmu_physmem(vm_mmu_t *mmu)

@@ -43,6 +43,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "alloc_int.h"
 #include "physmem_int.h"
 
 #define HUGE_PAGE_SIZE ((size_t)2 << 20)
@@ -72,8 +73,8 @@ static bool map_ram(vm_physmem_t *pm, size_t size, bool use_hugepages)
         page = 4096;
     if (use_hugepages && round_up(size, HUGE_PAGE_SIZE, &len)) {
 #ifdef MAP_HUGETLB
-        p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+        p = alloc_mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
         if (p != MAP_FAILED) {
             pm->ram = p;
             pm->map_size = len;
@@ -81,8 +82,8 @@ static bool map_ram(vm_physmem_t *pm, size_t size, bool use_hugepages)
             return true;
         }
 #endif
-        p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        p = alloc_mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p != MAP_FAILED) {
             pm->ram = p;
             pm->map_size = len;
@@ -97,8 +98,8 @@ static bool map_ram(vm_physmem_t *pm, size_t size, bool use_hugepages)
     }
     if (!round_up(size, (size_t)page, &len))
         return false;
-    p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    p = alloc_mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return false;
     pm->ram = p;
@@ -120,7 +121,7 @@ vm_physmem_t *vm_physmem_new_at(vm_gpa_t base, size_t size, bool use_hugepages)
      * is never addressable, so base + size <= 2^64 - 1. */
     if (size == 0 || (base & 0xfff) != 0 || (uint64_t)size > UINT64_MAX - base)
         return NULL;
-    pm = calloc(1, sizeof(*pm));
+    pm = alloc_calloc(1, sizeof(*pm));
     if (!pm)
         return NULL;
     if (pthread_mutex_init(&pm->res_lock, NULL) != 0)
@@ -138,7 +139,7 @@ fail_mmio_lock:
 fail_res_lock:
     pthread_mutex_destroy(&pm->res_lock);
 fail_free:
-    free(pm);
+    alloc_free(pm);
     return NULL;
 }
 
@@ -147,11 +148,11 @@ void vm_physmem_free(vm_physmem_t *pm)
     if (!pm)
         return;
     physmem_mmio_destroy_all(pm);
-    munmap(pm->ram, pm->map_size);
-    free(pm->res);
+    alloc_munmap(pm->ram, pm->map_size);
+    alloc_free(pm->res);
     pthread_mutex_destroy(&pm->mmio_lock);
     pthread_mutex_destroy(&pm->res_lock);
-    free(pm);
+    alloc_free(pm);
 }
 
 size_t vm_physmem_size(const vm_physmem_t *pm)

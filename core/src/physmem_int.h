@@ -173,6 +173,12 @@ VM_HIDDEN vm_err_t physmem_cmpxchg_u64(vm_physmem_t *pm, vm_gpa_t pa, uint64_t e
  * invalidates the executing hart's reservation). */
 VM_HIDDEN void physmem_clear_reservation(vm_physmem_t *pm, uint64_t owner);
 
+/* Make sure owner has a (possibly invalid) reservation slot, growing the
+ * table if needed: VM_ERR_OUT_OF_MEMORY if it cannot, and nothing changes.
+ * Lets an LR through the MMU fail for memory before its walk has any side
+ * effect (A bit, TLB fill). */
+VM_HIDDEN vm_err_t physmem_reservation_slot(vm_physmem_t *pm, uint64_t owner);
+
 /* ---- Helpers shared by physmem.c, reservation.c and mmio.c ----------- */
 
 /* Is size one of the scalar access sizes 1, 2, 4, 8? */

@@ -50,6 +50,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc_int.h"
 #include "physmem_int.h"
 
 #define GRANULE_MASK ((uint64_t)VM_RESERVATION_GRANULE - 1)
@@ -93,7 +94,7 @@ static struct vm_reservation *get_slot(vm_physmem_t *pm, uint64_t owner)
         struct vm_reservation *n;
         if (cap > SIZE_MAX / sizeof(*n))
             return NULL;
-        n = realloc(pm->res, cap * sizeof(*n));
+        n = alloc_realloc(pm->res, cap * sizeof(*n));
         if (!n)
             return NULL;
         pm->res = n;
@@ -170,29 +171,39 @@ static bool reservable(const vm_physmem_t *pm, uint64_t pa, unsigned size)
 
 /*
  * Take owner's reservation on pa's granule (arguments already checked) and
- * return the granule snapshot it is based on. If the slot cannot be
- * allocated the owner simply holds no reservation (its SC will fail) and
- * the current granule contents are returned.
+ * return in *snap the granule snapshot it is based on. VM_ERR_OUT_OF_MEMORY
+ * if the owner has no slot and the table cannot grow: nothing changes (the
+ * owner had no slot, so it held no reservation either).
  */
-static uint64_t reserve_checked(vm_physmem_t *pm, uint64_t pa, uint64_t owner)
+static vm_err_t reserve_checked(vm_physmem_t *pm, uint64_t pa, uint64_t owner, uint64_t *snap)
 {
-    uint64_t g = granule_of(pa), snap;
+    uint64_t g = granule_of(pa);
     struct vm_reservation *r;
 
     pthread_mutex_lock(&pm->res_lock);
     r = get_slot(pm, owner);
-    if (r && !r->valid)
+    if (!r) {
+        pthread_mutex_unlock(&pm->res_lock);
+        return VM_ERR_OUT_OF_MEMORY;
+    }
+    if (!r->valid)
         __atomic_fetch_add(&pm->nres, 1, __ATOMIC_SEQ_CST);
     /* Snapshot after nres is raised: a writer that then misses nres has
      * its bytes either in the snapshot or caught by the SC's CAS. */
-    snap = load_granule(pm, g);
-    if (r) {
-        r->granule = g;
-        r->snapshot = snap;
-        r->valid = true;
-    }
+    *snap = load_granule(pm, g);
+    r->granule = g;
+    r->snapshot = *snap;
+    r->valid = true;
     pthread_mutex_unlock(&pm->res_lock);
-    return snap;
+    return VM_OK;
+}
+
+vm_err_t physmem_reservation_slot(vm_physmem_t *pm, uint64_t owner)
+{
+    pthread_mutex_lock(&pm->res_lock);
+    struct vm_reservation *r = get_slot(pm, owner);
+    pthread_mutex_unlock(&pm->res_lock);
+    return r ? VM_OK : VM_ERR_OUT_OF_MEMORY;
 }
 
 void vm_physmem_reserve(vm_physmem_t *pm, vm_gpa_t pa, uint64_t owner, uint8_t size)
@@ -204,7 +215,10 @@ void vm_physmem_reserve(vm_physmem_t *pm, vm_gpa_t pa, uint64_t owner, uint8_t s
         physmem_clear_reservation(pm, owner);
         return;
     }
-    (void)reserve_checked(pm, pa, owner);
+    /* Out of memory: the owner had no slot, so it holds no reservation,
+     * which is what its next SC will see. */
+    uint64_t snap;
+    (void)reserve_checked(pm, pa, owner, &snap);
 }
 
 vm_err_t vm_physmem_load_reserved(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size, uint64_t owner,
@@ -221,7 +235,9 @@ vm_err_t vm_physmem_load_reserved(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size, u
     /* RAM only: an LR never reaches a device (no read side effect). */
     if (physmem_range_overflows(pa, size) || !physmem_ram_contains(pm, pa, size))
         return VM_ERR_INVALID_ADDRESS;
-    snap = reserve_checked(pm, pa, owner);
+    vm_err_t err = reserve_checked(pm, pa, owner, &snap);
+    if (err != VM_OK)
+        return err;
     /* The value comes from the very snapshot the reservation is based on,
      * so what the LR returned is exactly what the SC will compare against. */
     *val = (snap >> (8 * (pa & GRANULE_MASK))) & physmem_size_mask(size);

@@ -65,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_int.h"
 #include "tlb.h"
 
 #define TLB_FAST_MIN_SLOTS 64u
@@ -89,13 +90,16 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
         return VM_ERR_INVALID_ARGUMENT;
     size_t nbucket = tlb_pow2_at_least(2 * capacity, 16);
     size_t nfast = tlb_pow2_at_least(2 * capacity, TLB_FAST_MIN_SLOTS);
-    struct tlb_entry *e = malloc(capacity * sizeof(*e));
-    uint16_t *bucket = malloc(nbucket * sizeof(*bucket));
-    vm_mmu_fast_slot_t *fast = malloc(nfast * sizeof(*fast));
+    /* Zeroed: no field of an entry is ever read before it is set, but a
+     * defined value costs nothing here and keeps MemorySanitizer quiet
+     * should that ever change. */
+    struct tlb_entry *e = alloc_calloc(capacity, sizeof(*e));
+    uint16_t *bucket = alloc_malloc(nbucket * sizeof(*bucket));
+    vm_mmu_fast_slot_t *fast = alloc_malloc(nfast * sizeof(*fast));
     if (!e || !bucket || !fast) {
-        free(e);
-        free(bucket);
-        free(fast);
+        alloc_free(e);
+        alloc_free(bucket);
+        alloc_free(fast);
         return VM_ERR_OUT_OF_MEMORY;
     }
     unsigned bits = 0;
@@ -117,9 +121,9 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
 
 void tlb_destroy(struct tlb *t)
 {
-    free(t->e);
-    free(t->bucket);
-    free(t->fast);
+    alloc_free(t->e);
+    alloc_free(t->bucket);
+    alloc_free(t->fast);
     memset(t, 0, sizeof(*t));
 }
 

@@ -233,7 +233,9 @@ VM_API void vm_mmu_flush_tlb_nonglobal(vm_mmu_t *mmu);
 /* Hits and misses of both TLBs together (one per page translated in a mode
  * with paging; Bare and M-mode do not count). Either pointer may be NULL. */
 VM_API void vm_mmu_tlb_stats(const vm_mmu_t *mmu, uint64_t *hits, uint64_t *misses);
-/* Change TLB sizes (1..4096 each); clears entries and stats. */
+/* Change TLB sizes (1..4096 each); clears entries and stats. Errors:
+ * VM_ERR_INVALID_ARGUMENT, VM_ERR_OUT_OF_MEMORY (both leave the TLBs, their
+ * entries and the stats as they were). */
 VM_API VM_WUR vm_err_t vm_mmu_resize_tlbs(vm_mmu_t *mmu, size_t itlb, size_t dtlb);
 VM_API void vm_mmu_tlb_capacity(const vm_mmu_t *mmu, size_t *itlb, size_t *dtlb);
 
@@ -262,7 +264,9 @@ VM_API VM_WUR vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, ui
 VM_API VM_WUR vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn);
 /*
  * Bulk transfers (RAM only): every page is translated first; if any page
- * faults or is not RAM nothing is transferred.
+ * faults or is not RAM nothing is transferred. A transfer over more than 16
+ * pages allocates host memory for the translations: VM_ERR_OUT_OF_MEMORY
+ * if that fails, before any translation (nothing changes).
  */
 VM_API VM_WUR vm_err_t vm_mmu_read_bulk(vm_mmu_t *mmu, vm_gva_t va, void *buf, size_t len);
 VM_API VM_WUR vm_err_t vm_mmu_write_bulk(vm_mmu_t *mmu, vm_gva_t va, const void *buf, size_t len);
@@ -278,6 +282,11 @@ VM_API VM_WUR vm_err_t vm_mmu_write_phys(vm_mmu_t *mmu, vm_gpa_t pa, uint64_t va
  * touched). LR translates as a load. SC translates as a store before its
  * reservation is checked, so a failed SC still faults on a read-only page
  * and still sets A and D (Zalrsc leaves this unspecified; vmmem chooses it).
+ * LR can also return VM_ERR_OUT_OF_MEMORY (this MMU's first reservation
+ * needs a table slot and the host allocation failed): checked before the
+ * walk, so nothing changes and no fault is recorded (unless another vCPU
+ * took this MMU's idle slot between that check and the LR itself: then the
+ * walk's A bit and TLB fill stay, as for any access that failed after it).
  */
 VM_API VM_WUR vm_err_t vm_mmu_load_reserved(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
 VM_API VM_WUR vm_err_t vm_mmu_store_conditional(vm_mmu_t *mmu, vm_gva_t va, uint64_t val,

@@ -158,7 +158,8 @@ VM_API VM_WUR vm_err_t vm_physmem_restore(vm_physmem_t *pm, const void *data, si
 /*
  * Take a reservation for owner on the granule containing pa. Invalid input
  * (size not 1/2/4/8, range not inside RAM or crossing the granule) leaves
- * the owner with no reservation, so a following SC fails.
+ * the owner with no reservation, so a following SC fails. So does a host
+ * allocation failure (an owner's first reservation may grow a table).
  */
 VM_API void vm_physmem_reserve(vm_physmem_t *pm, vm_gpa_t pa, uint64_t owner, uint8_t size);
 
@@ -167,7 +168,8 @@ VM_API void vm_physmem_reserve(vm_physmem_t *pm, vm_gpa_t pa, uint64_t owner, ui
  * order (no reservation changes on error, the owner keeps any previous one):
  * VM_ERR_INVALID_ARGUMENT (size, NULL val), VM_ERR_ALIGNMENT_FAULT (pa not
  * naturally aligned), VM_ERR_INVALID_ADDRESS (not wholly in RAM: MMIO
- * included, and no device is called).
+ * included, and no device is called), VM_ERR_OUT_OF_MEMORY (the owner's
+ * first reservation needs a table slot and the host allocation failed).
  */
 VM_API VM_WUR vm_err_t vm_physmem_load_reserved(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size,
                                                 uint64_t owner, uint64_t *val);

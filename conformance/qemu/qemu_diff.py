@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""qemu_diff.py - generate cases, answer them with QEMU, replay them on vmmem,
+and classify every disagreement. ci/qemu-diff.sh builds the tools and calls this.
+
+Usage: qemu_diff.py --gen VMMEM_GEN --conform VMMEM_CONFORM [--count N] [--seed S]
+                    [--checks K] [--work DIR] [--keep DIR]
+
+Steps: `vmmem-gen` writes N cases with `check` lines (its per-rule counts are
+printed); qemu_answer.py answers them with QEMU; `vmmem-conform` replays the
+answered files on vmmem's core and reference model. Every line where vmmem
+and QEMU disagree is printed on one line with its class:
+
+* a KNOWN QEMU DEVIATION (the DEVIATIONS table below, documented with its spec
+  clause in conformance/QEMU.md): QEMU's answer is not the spec's, vmmem's
+  core and reference give the spec's;
+* a VMMEM BUG: the core and the reference differ (the reference is written
+  from the spec text; conformance/README.md);
+* UNCLASSIFIED: core and reference agree with each other but not with QEMU,
+  and no known deviation explains it. Someone must read the spec: either QEMU
+  deviates in a new way (add it to DEVIATIONS and QEMU.md with the clause) or
+  vmmem's core and reference share a misreading (a vmmem bug).
+
+Exit status 0 iff every disagreement is a known QEMU deviation and every check
+was answered. Disagreeing answered cases that are not known deviations are
+copied to --keep (default WORK/keep) for the report.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Each known deviation: an id, its spec clause, and a test on one mismatch
+# (QEMU's answer, core's, reference's, and the runner's report text).
+DEVIATIONS = [
+    {
+        'id': 'QEMU-RV-1',
+        'title': 'a PTE read from an address with no RAM (or device) is a page fault, not an access fault',
+        'clause': 'Priv. spec, Virtual Address Translation Process, step 2: "If accessing pte violates '
+                  'a PMA or PMP check, raise an access-fault exception corresponding to the original '
+                  'access type."',
+        'match': lambda m: (m['qemu'] == 'page-fault' and m['ref'] == 'access-fault' and
+                            m['core'] == 'access-fault' and
+                            'step 2: PTE address outside RAM' in m['report']),
+    },
+]
+
+MISMATCH = re.compile(r'^(?P<file>[^:\s]+\.vmc):(?P<line>\d+): expected (?P<qemu>.+?), core (?P<core>.+?), '
+                      r'reference (?P<ref>[^:]+?)(?:: .*)?$')
+
+
+def parse_mismatches(output):
+    """Split vmmem-conform's report into mismatches (first line + indented lines)."""
+    out = []
+    for line in output.splitlines():
+        m = MISMATCH.match(line)
+        if m:
+            d = m.groupdict()
+            d['report'] = line
+            out.append(d)
+        elif out and line.startswith('  '):
+            out[-1]['report'] += '\n' + line
+    return out
+
+
+def count_answers(answered_dir):
+    """(access checks, r64 words) written by the answerer."""
+    checks = words = 0
+    for name in os.listdir(answered_dir):
+        with open(os.path.join(answered_dir, name)) as f:
+            for line in f:
+                if line.startswith('expect ') and '# qemu:' in line:
+                    checks += 1
+                elif line.startswith('expect r64 '):
+                    words += 1
+    return checks, words
+
+
+def source_line(path, lineno):
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if n == lineno:
+                return line.strip()
+    return ''
+
+
+def freeze(files, deviating, out_dir, seed):
+    """Keep QEMU-answered cases as regression cases that need no QEMU."""
+    os.makedirs(out_dir, exist_ok=True)
+    for path in files:
+        with open(path) as f:
+            lines = f.read().splitlines()
+        for n, line in enumerate(lines, 1):
+            if (path, n) in deviating:
+                dev, qemu, spec = deviating[(path, n)]
+                head = line.split('->', 1)[0].rstrip()
+                lines[n - 1] = ('%s -> %s    # the spec; QEMU 7.2 answered %s: deviation %s '
+                                '(conformance/QEMU.md)' % (head, spec, qemu, dev))
+        lines.insert(0, '# Answered by QEMU 7.2 (ci/qemu-diff.sh --seed %d), frozen by qemu_diff.py --freeze.'
+                     % seed)
+        name = 'qemu-seed%d-%s' % (seed, os.path.basename(path))
+        with open(os.path.join(out_dir, name), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+    print('froze %d answered cases into %s' % (len(files), out_dir))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--gen', required=True)
+    ap.add_argument('--conform', required=True)
+    ap.add_argument('--count', type=int, default=1000)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--checks', type=int, default=8)
+    ap.add_argument('--work', default='build/qemu-diff-work')
+    ap.add_argument('--keep', default=None)
+    ap.add_argument('--qemu', default='qemu-system-riscv64')
+    ap.add_argument('--freeze', metavar='DIR', help='copy the first --freeze-count answered cases '
+                    'to DIR, each known-deviation line replaced by the spec answer with a comment')
+    ap.add_argument('--freeze-count', type=int, default=20)
+    args = ap.parse_args()
+
+    cases = os.path.join(args.work, 'cases')
+    answered = os.path.join(args.work, 'answered')
+    keep = args.keep or os.path.join(args.work, 'keep')
+    for d in (cases, answered, keep):
+        shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(cases)
+    os.makedirs(answered)
+
+    print('==== vmmem-gen --seed %d --count %d --checks %d' % (args.seed, args.count, args.checks))
+    sys.stdout.flush()
+    subprocess.run([args.gen, '--seed', str(args.seed), '--count', str(args.count), '--checks',
+                    str(args.checks), '--out', cases], check=True)
+
+    print('\n==== QEMU answers (%s)' % args.qemu)
+    sys.stdout.flush()
+    files = sorted(os.path.join(cases, f) for f in os.listdir(cases) if f.endswith('.vmc'))
+    t0 = time.monotonic()
+    ans = subprocess.run([sys.executable, os.path.join(HERE, 'qemu_answer.py'), '--qemu', args.qemu,
+                          '--out', answered] + files)
+    answer_time = time.monotonic() - t0
+    answered_files = sorted(os.path.join(answered, f) for f in os.listdir(answered))
+    n_checks, n_words = count_answers(answered)
+
+    print('\n==== vmmem (core and reference) replays the answered cases')
+    sys.stdout.flush()
+    rep = subprocess.run([args.conform] + answered_files, capture_output=True, text=True)
+    if rep.returncode not in (0, 1):
+        print(rep.stdout + rep.stderr)
+        print('qemu-diff: vmmem-conform refused the answered cases (exit %d)' % rep.returncode)
+        return 1
+    mismatches = parse_mismatches(rep.stdout)
+
+    classes = {d['id']: 0 for d in DEVIATIONS}
+    deviating = {}                      # (file, line) -> (deviation id, QEMU's answer, spec's answer)
+    bugs, unclassified = [], []
+    check_fail = word_fail = 0
+    for m in mismatches:
+        is_word = source_line(m['file'], int(m['line'])).startswith('expect r64')
+        if is_word:
+            word_fail += 1
+        else:
+            check_fail += 1
+        dev = next((d for d in DEVIATIONS if not is_word and d['match'](m)), None)
+        src = source_line(m['file'], int(m['line'])).split('#', 1)[0].strip()
+        where = '%s:%s' % (os.path.basename(m['file']), m['line'])
+        if dev:
+            classes[dev['id']] += 1
+            deviating[(m['file'], int(m['line']))] = (dev['id'], m['qemu'], m['ref'])
+            cls = 'QEMU deviation %s' % dev['id']
+        elif m['core'] != m['ref']:
+            bugs.append(m)
+            cls = 'VMMEM BUG (core differs from the reference)'
+        else:
+            unclassified.append(m)
+            cls = 'UNCLASSIFIED (core and reference agree, QEMU differs)'
+        print('  %-16s %-60s qemu %-14s core %-14s ref %-14s %s' %
+              (where, src[:60], m['qemu'], m['core'], m['ref'], cls))
+        if not dev:
+            os.makedirs(keep, exist_ok=True)
+            shutil.copy(m['file'], keep)
+            print('\n'.join('      ' + l for l in m['report'].splitlines()[1:]))
+
+    if args.freeze:
+        freeze(answered_files[:args.freeze_count], deviating, args.freeze, args.seed)
+
+    print('\n==== summary')
+    print('checks agreeing: %d / %d (%.2f %%)' % (n_checks - check_fail, n_checks,
+                                                  100.0 * (n_checks - check_fail) / max(n_checks, 1)))
+    print('PTE words (A/D) agreeing: %d / %d' % (n_words - word_fail, n_words))
+    for d in DEVIATIONS:
+        print('  %5d  %s: QEMU 7.2 deviation: %s\n         %s' % (classes[d['id']], d['id'], d['title'],
+                                                               d['clause']))
+    print('  %5d  vmmem bugs (core differs from the reference)' % len(bugs))
+    print('  %5d  unclassified (kept in %s)' % (len(unclassified), keep))
+    print('QEMU answered %d cases in %.1f s: %.1f cases/s, %.0f checks/s' %
+          (len(answered_files), answer_time, len(answered_files) / answer_time if answer_time else 0,
+           n_checks / answer_time if answer_time else 0))
+    ok = ans.returncode == 0 and not bugs and not unclassified and len(answered_files) == len(files)
+    print('qemu-diff: %s' % ('every disagreement is a documented QEMU deviation' if ok else 'FAILED'))
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
