@@ -8,7 +8,7 @@
  *   raw           plain array load: the floor
  *   physmem       vm_physmem_read_u64 (lock-free aligned atomic load)
  *   seed-sharded  the seed design vmmem replaced: 16 shards, each behind a
- *                 pthread rwlock (read lock per access), reimplemented here
+ *                 pthread rwlock (read lock per access), bench_seed.c, kept
  *                 only as the comparison point
  *   mmu-bare      vm_mmu_read in Bare mode
  *   mmu-sv39-hit  vm_mmu_read through Sv39 with every page in the DTLB
@@ -29,31 +29,12 @@
 
 #include <vmmem/vmmem.h>
 
+#include "bench_seed.h"
+
 #define WSET (64u << 10)          /* working set: 16 pages */
 #define VBASE UINT64_C(0x40000000) /* where the working set is mapped in Sv39 */
 
 static volatile uint64_t sink;
-
-/* ---- the seed's design, for comparison only ------------------------- */
-#define SEED_SHARDS 16
-struct seed_mem {
-    pthread_rwlock_t lock[SEED_SHARDS];
-    uint8_t *shard[SEED_SHARDS];
-    size_t shard_size, total;
-};
-
-static int seed_read_u64(struct seed_mem *m, size_t addr, uint64_t *out)
-{
-    if (addr > m->total - 8)
-        return -1;
-    size_t s = addr / m->shard_size, off = addr % m->shard_size;
-    if (off + 8 > m->shard_size)
-        return -1; /* the seed splits this case; never hit here (aligned) */
-    pthread_rwlock_rdlock(&m->lock[s]);
-    memcpy(out, m->shard[s] + off, 8);
-    pthread_rwlock_unlock(&m->lock[s]);
-    return 0;
-}
 
 /* ---- cases ------------------------------------------------------------ */
 struct ctx {
@@ -172,12 +153,8 @@ static void setup(struct ctx *c)
 {
     c->raw = calloc(1, WSET);
     c->pm = vm_physmem_new(16u << 20, false);
-    c->seed.total = 16u << 20;
-    c->seed.shard_size = c->seed.total / SEED_SHARDS;
-    for (int i = 0; i < SEED_SHARDS; i++) {
-        pthread_rwlock_init(&c->seed.lock[i], NULL);
-        c->seed.shard[i] = calloc(1, c->seed.shard_size);
-    }
+    if (!seed_mem_init(&c->seed, 16u << 20))
+        abort();
     c->bare = vm_mmu_new_shared(c->pm);
     c->sv39 = vm_mmu_new_shared(c->pm);
     if (!c->raw || !c->pm || !c->bare || !c->sv39)
@@ -228,8 +205,7 @@ int main(int argc, char **argv)
     vm_mmu_free(c.bare);
     vm_mmu_free(c.sv39);
     vm_physmem_free(c.pm);
-    for (int i = 0; i < SEED_SHARDS; i++)
-        free(c.seed.shard[i]);
+    seed_mem_free(&c.seed);
     free(c.raw);
     return 0;
 }

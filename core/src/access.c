@@ -101,16 +101,20 @@ static inline bool access_identity_ram(const vm_mmu_t *mmu, vm_gva_t va, unsigne
  * Every scalar access that is not an aligned RAM TLB hit. For a write *val
  * holds the value; for a read it receives the zero-extended result.
  */
-/* Fill the fast slot of va's page after an access through entry e. */
+/* Fill the fast slot of va's page (translated to pa) after an access
+ * through entry e, if the page's whole 4 KiB is RAM. */
 static void access_fast_fill(vm_mmu_t *mmu, struct tlb_entry *e, vm_gva_t va, vm_gpa_t pa,
                              vm_access_t access)
 {
-    if (e == NULL || !physmem_ram_contains(mmu->pm, pa & ~(MMU_PAGE_SIZE - 1), MMU_PAGE_SIZE))
+    const vm_gpa_t pa_page = pa & ~(MMU_PAGE_SIZE - 1);
+    if (e == NULL || !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))
         return;
+    const uint8_t *host = physmem_host(mmu->pm, pa_page);
+    const vm_gva_t page = va & ~(MMU_PAGE_SIZE - 1);
     if (access == VM_ACCESS_EXEC)
-        tlb_fast_fill(&mmu->itlb, e, mmu->pm, va, mmu->need[VM_ACCESS_EXEC], 0);
+        tlb_fast_fill(&mmu->itlb, e, page, pa_page, host, mmu->need[VM_ACCESS_EXEC], 0);
     else
-        tlb_fast_fill(&mmu->dtlb, e, mmu->pm, va, mmu->need[VM_ACCESS_READ],
+        tlb_fast_fill(&mmu->dtlb, e, page, pa_page, host, mmu->need[VM_ACCESS_READ],
                       mmu->need[VM_ACCESS_WRITE]);
 }
 
@@ -214,18 +218,49 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
         return access_general(mmu, va, size, val, access);
     vm_gpa_t pa;
     struct tlb_entry *e;
-    vm_err_t err = mmu_translate_entry(mmu, va, access, 0, &pa, &e);
-    if (VM_UNLIKELY(err != VM_OK))
-        return err;
-    if (VM_UNLIKELY(!physmem_ram_contains(mmu->pm, pa, size))) {
+    vm_err_t err;
+    if (VM_LIKELY(mmu->mode != VM_PAGING_ARM64)) {
+        /* The TLB probe inline; the walk out of line. (Arm first
+         * normalises the tag and may translate with stage 1 off.) */
+        e = mmu_tlb_hit(mmu, va, access);
+        if (VM_LIKELY(e != NULL)) {
+            pa = e->pa_base | (va & e->page_mask);
+        } else {
+            err = mmu_translate_miss(mmu, va, va, access, &pa, &e);
+            if (VM_UNLIKELY(err != VM_OK))
+                return err;
+        }
+    } else {
+        err = mmu_translate_entry(mmu, va, access, 0, &pa, &e);
+        if (VM_UNLIKELY(err != VM_OK))
+            return err;
+    }
+    /* A page wholly in RAM: the access, and the page goes into the fast
+     * array. Anything else (MMIO, a hole, RAM ending inside the page) is
+     * access_one_page's business. */
+    const vm_gpa_t pa_page = pa & ~(MMU_PAGE_SIZE - 1);
+    if (VM_UNLIKELY(e == NULL || !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))) {
         err = access_one_page(mmu, va, pa, size, val, access);
         return err != VM_OK ? err : mmu_success(mmu);
     }
-    if (access == VM_ACCESS_WRITE)
+    uint8_t *host_page = physmem_host(mmu->pm, pa_page);
+    const vm_gva_t page = va & ~(MMU_PAGE_SIZE - 1);
+    switch (access) {
+    case VM_ACCESS_WRITE:
         physmem_store_aligned(mmu->pm, pa, *val, size);
-    else
-        *val = physmem_load_aligned(mmu->pm, pa, size);
-    access_fast_fill(mmu, e, va, pa, access);
+        tlb_fast_fill(&mmu->dtlb, e, page, pa_page, host_page, mmu->need[VM_ACCESS_READ],
+                      mmu->need[VM_ACCESS_WRITE]);
+        break;
+    case VM_ACCESS_READ:
+        *val = physmem_load_host(host_page + (pa & (MMU_PAGE_SIZE - 1)), size);
+        tlb_fast_fill(&mmu->dtlb, e, page, pa_page, host_page, mmu->need[VM_ACCESS_READ],
+                      mmu->need[VM_ACCESS_WRITE]);
+        break;
+    default:
+        *val = physmem_load_host(host_page + (pa & (MMU_PAGE_SIZE - 1)), size);
+        tlb_fast_fill(&mmu->itlb, e, page, pa_page, host_page, mmu->need[VM_ACCESS_EXEC], 0);
+        break;
+    }
     return mmu_success(mmu);
 }
 
@@ -260,26 +295,34 @@ static VM_ALWAYS_INLINE vm_err_t access_write_n(vm_mmu_t *mmu, vm_gva_t va, unsi
     return access_slow(mmu, va, size, &val, VM_ACCESS_WRITE);
 }
 
+/*
+ * Size first by compares, 8 then 4 (the common ones): a jump table would
+ * cost an indirect jump and its setup on every hit.
+ */
 vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
 {
-    switch (size) {
-    case 8: return access_read_n(mmu, va, 8, val);
-    case 4: return access_read_n(mmu, va, 4, val);
-    case 2: return access_read_n(mmu, va, 2, val);
-    case 1: return access_read_n(mmu, va, 1, val);
-    default: return VM_ERR_INVALID_ARGUMENT;
-    }
+    if (VM_LIKELY(size == 8))
+        return access_read_n(mmu, va, 8, val);
+    if (size == 4)
+        return access_read_n(mmu, va, 4, val);
+    if (size == 1)
+        return access_read_n(mmu, va, 1, val);
+    if (size == 2)
+        return access_read_n(mmu, va, 2, val);
+    return VM_ERR_INVALID_ARGUMENT;
 }
 
 vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
 {
-    switch (size) {
-    case 8: return access_write_n(mmu, va, 8, val);
-    case 4: return access_write_n(mmu, va, 4, val);
-    case 2: return access_write_n(mmu, va, 2, val);
-    case 1: return access_write_n(mmu, va, 1, val);
-    default: return VM_ERR_INVALID_ARGUMENT;
-    }
+    if (VM_LIKELY(size == 8))
+        return access_write_n(mmu, va, 8, val);
+    if (size == 4)
+        return access_write_n(mmu, va, 4, val);
+    if (size == 1)
+        return access_write_n(mmu, va, 1, val);
+    if (size == 2)
+        return access_write_n(mmu, va, 2, val);
+    return VM_ERR_INVALID_ARGUMENT;
 }
 
 void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)

@@ -158,6 +158,7 @@ static vm_mmu_t *mmu_create(vm_physmem_t *pm, bool owns_pm)
     mmu->strict_align = strict != NULL && strcmp(strict, "1") == 0;
     mmu->owner = __atomic_fetch_add(&mmu_next_owner, 1, __ATOMIC_RELAXED);
     mmu_fast_attach(mmu);
+    arm64_init(mmu);
     mmu_fault_clear(mmu);
     mmu_refresh(mmu);
     return mmu;
@@ -340,6 +341,25 @@ static vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigne
     }
 }
 
+vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
+                            vm_gpa_t *pa, struct tlb_entry **ep)
+{
+    mmu->tlb_misses++;
+    struct walk_result res;
+    vm_fault_t fault;
+    vm_err_t err = mmu_walk(mmu, va, access, 0, &res, &fault);
+    if (err != VM_OK) {
+        *ep = NULL;
+        mmu_fault_set(mmu, &fault);
+        if (mmu->mode == VM_PAGING_X86_64)
+            x86_after_fault(mmu, va, err);
+        return err;
+    }
+    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res);
+    *pa = res.pa;
+    return VM_OK;
+}
+
 vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                              vm_gpa_t *pa, struct tlb_entry **ep)
 {
@@ -358,38 +378,27 @@ vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, uns
                              &err))
             return err;
     }
-
-    struct tlb *tlb = mmu_tlb_for(mmu, access);
-    struct tlb_entry *e = tlb_lookup(tlb, tag_va, mmu->asid);
-    if (e != NULL && (e->perms & mmu->need[access]) != 0) {
-        if (!speculative) {
-            mmu->fast.hits++;
-            tlb_touch(tlb, e);
-            *ep = e;
-        }
+    if (!speculative) {
+        struct tlb_entry *e = mmu_tlb_hit(mmu, tag_va, access);
+        if (e == NULL)
+            return mmu_translate_miss(mmu, va, tag_va, access, pa, ep);
+        *ep = e;
         *pa = e->pa_base | (va & e->page_mask);
         return VM_OK;
     }
-    /* Miss, or an entry lacking the permission (e.g. a store to a page
-     * cached clean): walk again; the walk sets D or reports the fault. */
-    if (!speculative)
-        mmu->tlb_misses++;
-
+    /* Speculative (vm_mmu_invalidate_reservation): no stats, no LRU, no
+     * fill, no A/D write, no fault record. */
+    struct tlb_entry *e = tlb_lookup(mmu_tlb_for(mmu, access), tag_va, mmu->asid);
+    if (e != NULL && (e->perms & mmu->need[access]) != 0) {
+        *pa = e->pa_base | (va & e->page_mask);
+        return VM_OK;
+    }
     struct walk_result res;
     vm_fault_t fault;
-    vm_err_t err = mmu_walk(mmu, va, access, speculative ? WALK_SPECULATIVE : 0, &res, &fault);
-    if (err != VM_OK) {
-        if (!speculative) {
-            mmu_fault_set(mmu, &fault);
-            if (mmu->mode == VM_PAGING_X86_64)
-                x86_after_fault(mmu, va, err);
-        }
-        return err;
-    }
-    if (!speculative)
-        *ep = tlb_insert(tlb, tag_va, mmu->asid, &res);
-    *pa = res.pa;
-    return VM_OK;
+    vm_err_t err = mmu_walk(mmu, va, access, WALK_SPECULATIVE, &res, &fault);
+    if (err == VM_OK)
+        *pa = res.pa;
+    return err;
 }
 
 vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,

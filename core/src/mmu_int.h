@@ -149,6 +149,31 @@ VM_HIDDEN vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t ac
 VM_HIDDEN vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                                        unsigned flags, vm_gpa_t *pa, struct tlb_entry **ep);
 
+/*
+ * The TLB part of a translation: the entry that serves tag_va for this
+ * access in the current address space and permission context, counted as
+ * a hit and made most recently used; NULL (nothing counted) if there is
+ * none.
+ */
+static inline struct tlb_entry *mmu_tlb_hit(vm_mmu_t *mmu, vm_gva_t tag_va, vm_access_t access)
+{
+    struct tlb *t = mmu_tlb_for(mmu, access);
+    struct tlb_entry *e = tlb_lookup(t, tag_va, mmu->asid);
+    if (e == NULL || (e->perms & mmu->need[access]) == 0)
+        return NULL;
+    mmu->fast.hits++;
+    tlb_touch(t, e);
+    return e;
+}
+
+/*
+ * After a TLB miss (or an entry lacking the permission: a store to a page
+ * cached clean walks again, the walk sets D or reports the fault): count
+ * the miss, walk, fill. A fault is recorded.
+ */
+VM_HIDDEN vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
+                                      vm_access_t access, vm_gpa_t *pa, struct tlb_entry **ep);
+
 /* Point fast.* at the TLBs' current fast arrays (after init or resize). */
 VM_HIDDEN void mmu_fast_attach(vm_mmu_t *mmu);
 

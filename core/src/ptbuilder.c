@@ -169,20 +169,3 @@ vm_err_t vm_ptbuilder_map_sv57(vm_ptbuilder_t *b, vm_mmu_t *mmu, vm_gva_t va, vm
 {
     return vm_ptbuilder_map(b, mmu, VM_PAGING_SV57, va, pa, VM_PAGE_4K, flags, root);
 }
-
-/* PLACEHOLDERS while the x86-64 and Arm64 builders are written (issues 7, 8). */
-vm_err_t vm_ptbuilder_map_x86_64(vm_ptbuilder_t *b, vm_mmu_t *mmu, bool la57, vm_gva_t va,
-                                 vm_gpa_t pa, uint64_t page_size, uint64_t flags, vm_gpa_t root)
-{
-    (void)b, (void)mmu, (void)la57, (void)va, (void)pa, (void)page_size, (void)flags, (void)root;
-    return VM_ERR_UNSUPPORTED;
-}
-
-vm_err_t vm_ptbuilder_map_arm64(vm_ptbuilder_t *b, vm_mmu_t *mmu, unsigned granule_shift,
-                                unsigned txsz, vm_gva_t va, vm_gpa_t pa, uint64_t page_size,
-                                uint64_t attrs, vm_gpa_t root)
-{
-    (void)b, (void)mmu, (void)granule_shift, (void)txsz, (void)va, (void)pa, (void)page_size,
-        (void)attrs, (void)root;
-    return VM_ERR_UNSUPPORTED;
-}

@@ -132,20 +132,6 @@ static uint16_t *tlb_bucket_of(struct tlb *t, uint64_t tag, unsigned shift)
     return &t->bucket[tlb_hash(tag, shift, t->hash_shift)];
 }
 
-struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t asid)
-{
-    for (uint64_t shifts = t->shifts; shifts != 0; shifts &= shifts - 1) {
-        unsigned shift = (unsigned)__builtin_ctzll(shifts);
-        uint64_t tag = va & ~((UINT64_C(1) << shift) - 1);
-        for (uint16_t i = *tlb_bucket_of(t, tag, shift); i != TLB_NIL; i = t->e[i].hnext) {
-            struct tlb_entry *e = &t->e[i];
-            if (e->tag == tag && e->shift == shift && ((e->asid ^ asid) & e->asid_mask) == 0)
-                return e;
-        }
-    }
-    return NULL;
-}
-
 /* ---- The fast array ---------------------------------------------------- */
 
 static vm_mmu_fast_slot_t *tlb_fast_slot(struct tlb *t, vm_gva_t va)
@@ -162,7 +148,7 @@ static void tlb_fast_invalidate(vm_mmu_fast_slot_t *s)
 /* Clear the slots of the pages of entry e (it is leaving the TLB). */
 static void tlb_fast_drop_entry(struct tlb *t, const struct tlb_entry *e)
 {
-    if (e->fast_uses == 0 || t->fast_filled == 0)
+    if (!e->fast_used || t->fast_filled == 0)
         return;
     if (e->page_mask == 0xfff) {
         vm_mmu_fast_slot_t *s = tlb_fast_slot(t, e->tag);
@@ -195,23 +181,6 @@ void tlb_fast_clear(struct tlb *t)
     for (size_t k = 0; k < t->fast_filled; k++)
         tlb_fast_invalidate(&t->fast[t->fast_recent[k]]);
     t->fast_filled = 0;
-}
-
-void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, const vm_physmem_t *pm, vm_gva_t va,
-                   uint64_t need0, uint64_t need1)
-{
-    vm_gva_t page = va & ~UINT64_C(0xfff);
-    vm_gpa_t pa_page = e->pa_base | (va & e->page_mask & ~UINT64_C(0xfff));
-    vm_mmu_fast_slot_t *s = tlb_fast_slot(t, va);
-    s->tag[0] = (e->perms & need0) != 0 ? page : TLB_FAST_INVALID;
-    s->tag[1] = (e->perms & need1) != 0 ? page : TLB_FAST_INVALID;
-    s->addend = (uintptr_t)physmem_host(pm, pa_page) - (uintptr_t)page;
-    s->pa_page = pa_page;
-    if (e->fast_uses != UINT16_MAX)
-        e->fast_uses++;
-    if (t->fast_filled < TLB_FAST_RECENT)
-        t->fast_recent[t->fast_filled] = (uint32_t)(s - t->fast);
-    t->fast_filled++;
 }
 
 /* ---- Entries: hash chains, LRU list, page-size mask --------------------- */
@@ -298,7 +267,7 @@ struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
     e->pkey = r->pkey;
     e->level = (int8_t)r->level;
     e->shift = (uint8_t)shift;
-    e->fast_uses = 0;
+    e->fast_used = 0;
     e->hnext = *head; /* the removals above may have changed *head, never head */
     *head = i;
     e->prev = TLB_NIL;

@@ -50,7 +50,7 @@ struct tlb_entry {
     uint8_t shift;      /* log2 of the page size */
     uint16_t prev, next; /* LRU list (prev: towards the most recent); free list via next */
     uint16_t hnext;     /* hash chain */
-    uint16_t fast_uses; /* fast slots filled from it (to skip a scan when it goes) */
+    uint16_t fast_used; /* a fast slot was filled from it (else no scan when it goes) */
 };
 
 struct tlb {
@@ -88,7 +88,20 @@ static inline uint64_t tlb_hash(uint64_t tag, unsigned shift, unsigned hash_shif
     return ((tag >> shift) * UINT64_C(0x9e3779b97f4a7c15) + shift) >> hash_shift;
 }
 
-VM_HIDDEN struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t asid);
+static inline struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t asid)
+{
+    for (uint64_t shifts = t->shifts; shifts != 0; shifts &= shifts - 1) {
+        const unsigned shift = (unsigned)__builtin_ctzll(shifts);
+        const uint64_t tag = va & ~((UINT64_C(1) << shift) - 1);
+        for (uint16_t i = t->bucket[tlb_hash(tag, shift, t->hash_shift)]; i != TLB_NIL;
+             i = t->e[i].hnext) {
+            struct tlb_entry *e = &t->e[i];
+            if (e->tag == tag && e->shift == shift && ((e->asid ^ asid) & e->asid_mask) == 0)
+                return e;
+        }
+    }
+    return NULL;
+}
 
 /* Make e the most recently used entry. */
 static inline void tlb_touch(struct tlb *t, struct tlb_entry *e)
@@ -134,11 +147,25 @@ VM_HIDDEN void tlb_flush_flagged(struct tlb *t, uint8_t flags);
 VM_HIDDEN void tlb_fast_clear(struct tlb *t);
 
 /*
- * Fill the fast slot of va's 4 KiB page from entry e: tag[k] is the page VA
- * when perms allow access kind kinds[k] (need bits), else invalid. The
- * caller checked that the page's physical 4 KiB lies wholly in RAM.
+ * Fill the fast slot of the 4 KiB page `page` (a VA, page aligned) from
+ * entry e, which maps it to pa_page (host address host_page): tag[k] is the
+ * page when e's permissions include need_k, else invalid. The caller
+ * checked that the physical 4 KiB page lies wholly in RAM.
  */
-VM_HIDDEN void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, const vm_physmem_t *pm,
-                             vm_gva_t va, uint64_t need0, uint64_t need1);
+static inline void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, vm_gva_t page,
+                                 vm_gpa_t pa_page, const uint8_t *host_page, uint64_t need0,
+                                 uint64_t need1)
+{
+    const size_t k = (size_t)(page >> 12) & (t->fast_slots - 1);
+    vm_mmu_fast_slot_t *s = &t->fast[k];
+    s->tag[0] = (e->perms & need0) != 0 ? page : TLB_FAST_INVALID;
+    s->tag[1] = (e->perms & need1) != 0 ? page : TLB_FAST_INVALID;
+    s->addend = (uintptr_t)host_page - (uintptr_t)page;
+    s->pa_page = pa_page;
+    e->fast_used = 1;
+    if (t->fast_filled < TLB_FAST_RECENT)
+        t->fast_recent[t->fast_filled] = (uint32_t)k;
+    t->fast_filled++;
+}
 
 #endif /* VMMEM_TLB_H */
