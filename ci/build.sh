@@ -52,6 +52,14 @@ for f in "$root"/conformance/ref/*.c; do
   "$CC" "${cflags[@]}" -I"$root/conformance/ref" -c "$f" -o "$o"
   objs+=("$o")
 done
+# A target's world (fuzz/*_world.c: decoders, oracle, report) is compiled
+# once into the archive too; it is never a fuzz_*.c, which would be a target.
+for f in "$root"/fuzz/*_world.c; do
+  [[ -e $f ]] || continue
+  o=$work/fuzzlib-$(basename "$f" .c).o
+  "$CC" "${cflags[@]}" "${inc[@]}" -c "$f" -o "$o"
+  objs+=("$o")
+done
 ar rcs "$work/libvmmem_fuzz.a" "${objs[@]}"
 
 zip_dir() { # zip_dir ZIPFILE DIR: every regular file of DIR, flat

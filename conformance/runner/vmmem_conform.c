@@ -42,6 +42,7 @@
  * it uses vm_mmu_translate, which is also the function whose PA can be
  * observed directly).
  */
+#include "conform_arch.h"
 #include "ref_model.h"
 #include "vmmem/mmu.h"
 #include "vmmem/physmem.h"
@@ -75,6 +76,10 @@ typedef struct options {
     bool answer_ref;      /* `check` lines are answered by the reference */
 } options_t;
 
+/* The architecture parts (conform_arch.h): each sees every line first. */
+static const conform_arch_t *const arch_parts[] = { &conform_arm64 };
+#define N_ARCH_PARTS (sizeof arch_parts / sizeof arch_parts[0])
+
 /* The two machines of one file. */
 typedef struct machine {
     const options_t *opt;
@@ -94,6 +99,8 @@ typedef struct machine {
     /* results */
     int expectations;
     int failures;
+    /* the architecture parts' per-file state */
+    void *arch_state[N_ARCH_PARTS];
 } machine_t;
 
 /* ---- diagnostics ----------------------------------------------------- */
@@ -151,6 +158,11 @@ static bool parse_u64(const char *s, uint64_t *out)
         return false;
     *out = v;
     return true;
+}
+
+bool conform_parse_u64(const char *s, uint64_t *out)
+{
+    return parse_u64(s, out);
 }
 
 /* A size with an optional K/M/G suffix (powers of 1024). */
@@ -260,6 +272,10 @@ static int machine_start(machine_t *mc, uint64_t mem_size, uint64_t base)
 
 static void machine_stop(machine_t *mc)
 {
+    for (size_t k = 0; k < N_ARCH_PARTS; k++)
+        if (mc->arch_state[k])
+            arch_parts[k]->stop(mc->arch_state[k]);
+    memset(mc->arch_state, 0, sizeof mc->arch_state);
     if (mc->core)
         vm_mmu_free(mc->core);
     mc->core = NULL;
@@ -972,9 +988,19 @@ static int run_line(machine_t *mc, char **tok, int ntok)
     if (ensure_started(mc))
         return -1;
 
+    conform_env_t env = { mc->file, mc->line, mc->opt->ref_only, mc->opt->verbose, mc->strict,
+                          mc->core, &mc->mem, &mc->expectations, &mc->failures };
+    for (size_t k = 0; k < N_ARCH_PARTS; k++) {
+        if (!mc->arch_state[k] && !(mc->arch_state[k] = arch_parts[k]->start()))
+            return file_error(mc, "%s: out of memory", arch_parts[k]->name);
+        int r = arch_parts[k]->line(mc->arch_state[k], &env, tok, ntok);
+        if (r != CONFORM_NOT_MINE)
+            return r == CONFORM_DONE ? 0 : -1;
+    }
+
     if (!strcmp(kw, "mode")) {
         if (ntok != 2)
-            return file_error(mc, "expected: mode bare|sv39|sv48|sv57");
+            return file_error(mc, "expected: mode bare|sv39|sv48|sv57|arm64");
         if (!strcmp(tok[1], "bare")) return set_levels(mc, 0);
         if (!strcmp(tok[1], "sv39")) return set_levels(mc, 3);
         if (!strcmp(tok[1], "sv48")) return set_levels(mc, 4);
