@@ -120,6 +120,8 @@ enum bench_phys_op {
     PHYS_NATIVE_WRITE,  /* plain 8-byte store */
     PHYS_VMMEM_READ,    /* vm_physmem_read_u64 */
     PHYS_VMMEM_WRITE,   /* vm_physmem_write_u64 */
+    PHYS_INLINE_READ,   /* vm_physmem_read_inline (vmmem/physmem_inline.h) */
+    PHYS_INLINE_WRITE,  /* vm_physmem_write_inline */
     PHYS_SEED_READ,     /* the seed's sharded rwlock memory (bench_seed.c) */
     PHYS_SEED_WRITE,
     PHYS_MMU_READ,      /* vm_mmu_read through Sv39, TLB hit, one MMU (vCPU) per thread */

@@ -1,6 +1,7 @@
 /*
  * bench_physical.c - the host-side physical path and bulk transfers as cells
- * of bench_vs_qemu: vm_physmem_read_u64 / write_u64 against a plain host
+ * of bench_vs_qemu: vm_physmem_read_u64 / write_u64 and their inline forms
+ * (vmmem/physmem_inline.h) against a plain host
  * access (the native twin) and against the seed's sharded-rwlock design
  * (bench_seed.c), with 1 and 2 threads; vm_mmu_read on a TLB hit with one
  * vCPU per thread (read scaling); 1 MiB bulk transfers against memcpy.
@@ -79,6 +80,17 @@ static void do_units(struct job *j)
     case PHYS_VMMEM_WRITE:
         for (uint64_t i = 0; i < j->n; i++)
             ok &= vm_physmem_write_u64(j->w->pm, wb + bench_phys_offset(i), i ^ j->salt) == VM_OK;
+        break;
+    case PHYS_INLINE_READ:
+        for (uint64_t i = 0; i < j->n; i++) {
+            ok &= vm_physmem_read_inline(j->w->pm, rb + bench_phys_offset(i), 8, &v) == VM_OK;
+            sum += v;
+        }
+        break;
+    case PHYS_INLINE_WRITE:
+        for (uint64_t i = 0; i < j->n; i++)
+            ok &= vm_physmem_write_inline(j->w->pm, wb + bench_phys_offset(i), i ^ j->salt, 8) ==
+                  VM_OK;
         break;
     case PHYS_SEED_READ:
         for (uint64_t i = 0; i < j->n; i++) {
@@ -180,6 +192,7 @@ static bool check_job(struct job *j)
     switch (j->op) {
     case PHYS_NATIVE_READ:
     case PHYS_VMMEM_READ:
+    case PHYS_INLINE_READ:
     case PHYS_SEED_READ:
     case PHYS_MMU_READ:
         for (uint64_t i = 0; i < j->n; i++)
@@ -189,6 +202,7 @@ static bool check_job(struct job *j)
         memcpy(&v, j->scratch + j->t * BENCH_PHYS_SPAN + last, 8);
         return v == want;
     case PHYS_VMMEM_WRITE:
+    case PHYS_INLINE_WRITE:
         return vm_physmem_read_u64(j->w->pm, write_base(j->t) + last, &v) == VM_OK && v == want;
     case PHYS_SEED_WRITE:
         return seed_read_u64(j->seed, write_base(j->t) + last, &v) == 0 && v == want;

@@ -241,80 +241,116 @@ static inline vm_err_t scalar_access(vm_physmem_t *pm, uint64_t pa, unsigned siz
     return physmem_access_slow(pm, pa, size, val, write);
 }
 
-vm_err_t vm_physmem_read_u8(vm_physmem_t *pm, uint64_t addr, uint8_t *out)
+/*
+ * The typed readers: the fast case straight into *out, with no local copy
+ * (so no stack frame); the rest, the argument checks included, out of line.
+ */
+static VM_NOINLINE vm_err_t read_typed_slow(vm_physmem_t *pm, uint64_t addr, unsigned size,
+                                            void *out)
 {
     uint64_t v;
-    vm_err_t err;
-
     if (!out)
         return VM_ERR_INVALID_ARGUMENT;
-    err = scalar_access(pm, addr, 1, &v, false);
-    if (!err)
-        *out = (uint8_t)v;
-    return err;
+    vm_err_t err = physmem_access_slow(pm, addr, size, &v, false);
+    if (err)
+        return err;
+    switch (size) {
+    case 1: *(uint8_t *)out = (uint8_t)v; break;
+    case 2: *(uint16_t *)out = (uint16_t)v; break;
+    case 4: *(uint32_t *)out = (uint32_t)v; break;
+    default: *(uint64_t *)out = v; break;
+    }
+    return VM_OK;
+}
+
+static inline bool physmem_fast_ok(const vm_physmem_t *pm, uint64_t addr, unsigned size)
+{
+    return VM_LIKELY(pm != NULL && (addr & (size - 1)) == 0 &&
+                     physmem_ram_contains(pm, addr, size));
+}
+
+vm_err_t vm_physmem_read_u8(vm_physmem_t *pm, uint64_t addr, uint8_t *out)
+{
+    if (physmem_fast_ok(pm, addr, 1) && VM_LIKELY(out != NULL)) {
+        *out = (uint8_t)physmem_load_aligned(pm, addr, 1);
+        return VM_OK;
+    }
+    return read_typed_slow(pm, addr, 1, out);
 }
 
 vm_err_t vm_physmem_read_u16(vm_physmem_t *pm, uint64_t addr, uint16_t *out)
 {
-    uint64_t v;
-    vm_err_t err;
-
-    if (!out)
-        return VM_ERR_INVALID_ARGUMENT;
-    err = scalar_access(pm, addr, 2, &v, false);
-    if (!err)
-        *out = (uint16_t)v;
-    return err;
+    if (physmem_fast_ok(pm, addr, 2) && VM_LIKELY(out != NULL)) {
+        *out = (uint16_t)physmem_load_aligned(pm, addr, 2);
+        return VM_OK;
+    }
+    return read_typed_slow(pm, addr, 2, out);
 }
 
 vm_err_t vm_physmem_read_u32(vm_physmem_t *pm, uint64_t addr, uint32_t *out)
 {
-    uint64_t v;
-    vm_err_t err;
-
-    if (!out)
-        return VM_ERR_INVALID_ARGUMENT;
-    err = scalar_access(pm, addr, 4, &v, false);
-    if (!err)
-        *out = (uint32_t)v;
-    return err;
+    if (physmem_fast_ok(pm, addr, 4) && VM_LIKELY(out != NULL)) {
+        *out = (uint32_t)physmem_load_aligned(pm, addr, 4);
+        return VM_OK;
+    }
+    return read_typed_slow(pm, addr, 4, out);
 }
 
 vm_err_t vm_physmem_read_u64(vm_physmem_t *pm, uint64_t addr, uint64_t *out)
 {
-    uint64_t v;
-    vm_err_t err;
+    if (physmem_fast_ok(pm, addr, 8) && VM_LIKELY(out != NULL)) {
+        *out = physmem_load_aligned(pm, addr, 8);
+        return VM_OK;
+    }
+    return read_typed_slow(pm, addr, 8, out);
+}
 
-    if (!out)
-        return VM_ERR_INVALID_ARGUMENT;
-    err = scalar_access(pm, addr, 8, &v, false);
-    if (!err)
-        *out = v;
-    return err;
+void vm_physmem_fast_store_resv(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size)
+{
+    physmem_break_reservations(pm, pa, size);
+}
+
+/* The typed writers: the fast case inline, the rest out of line. */
+static VM_NOINLINE vm_err_t write_typed_slow(vm_physmem_t *pm, uint64_t addr, unsigned size,
+                                             uint64_t v)
+{
+    return physmem_access_slow(pm, addr, size, &v, true);
 }
 
 vm_err_t vm_physmem_write_u8(vm_physmem_t *pm, uint64_t addr, uint8_t val)
 {
-    uint64_t v = val;
-    return scalar_access(pm, addr, 1, &v, true);
+    if (physmem_fast_ok(pm, addr, 1)) {
+        physmem_store_aligned(pm, addr, val, 1);
+        return VM_OK;
+    }
+    return write_typed_slow(pm, addr, 1, val);
 }
 
 vm_err_t vm_physmem_write_u16(vm_physmem_t *pm, uint64_t addr, uint16_t val)
 {
-    uint64_t v = val;
-    return scalar_access(pm, addr, 2, &v, true);
+    if (physmem_fast_ok(pm, addr, 2)) {
+        physmem_store_aligned(pm, addr, val, 2);
+        return VM_OK;
+    }
+    return write_typed_slow(pm, addr, 2, val);
 }
 
 vm_err_t vm_physmem_write_u32(vm_physmem_t *pm, uint64_t addr, uint32_t val)
 {
-    uint64_t v = val;
-    return scalar_access(pm, addr, 4, &v, true);
+    if (physmem_fast_ok(pm, addr, 4)) {
+        physmem_store_aligned(pm, addr, val, 4);
+        return VM_OK;
+    }
+    return write_typed_slow(pm, addr, 4, val);
 }
 
 vm_err_t vm_physmem_write_u64(vm_physmem_t *pm, uint64_t addr, uint64_t val)
 {
-    uint64_t v = val;
-    return scalar_access(pm, addr, 8, &v, true);
+    if (physmem_fast_ok(pm, addr, 8)) {
+        physmem_store_aligned(pm, addr, val, 8);
+        return VM_OK;
+    }
+    return write_typed_slow(pm, addr, 8, val);
 }
 
 vm_err_t vm_physmem_read(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size, uint64_t *val)

@@ -22,8 +22,10 @@
 #define VMMEM_PHYSMEM_INT_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 #include "vmmem/physmem.h"
+#include "vmmem/physmem_inline.h"
 
 /*
  * Guest memory is little-endian (physmem.h). The aligned fast path below
@@ -68,13 +70,16 @@ struct vm_mmio_region {
 };
 
 struct vm_physmem {
+    /* The first four fields are vm_physmem_fast_t (vmmem/physmem_inline.h):
+     * the public inline accessors read them. */
     uint8_t *ram;                 /* host mapping of guest PA [ram_base, ram_base + ram_size) */
     uint64_t ram_size;
     vm_gpa_t ram_base;            /* 4 KiB aligned; 0 unless vm_physmem_new_at() */
+    uint32_t nres;                /* live reservations (atomic) */
+
     size_t map_size;              /* bytes mapped (ram_size rounded up) */
     vm_hugepage_mode_t hugepages;
 
-    uint32_t nres;                /* live reservations (atomic) */
     pthread_mutex_t res_lock;     /* guards res[] */
     struct vm_reservation *res;
     size_t res_len, res_cap;
@@ -82,6 +87,12 @@ struct vm_physmem {
     pthread_mutex_t mmio_lock;    /* serialises map_mmio (readers take no lock) */
     struct vm_mmio_region *mmio_head; /* atomic pointer; append-only list */
 };
+
+_Static_assert(offsetof(struct vm_physmem, ram) == offsetof(vm_physmem_fast_t, ram) &&
+                   offsetof(struct vm_physmem, ram_size) == offsetof(vm_physmem_fast_t, ram_size) &&
+                   offsetof(struct vm_physmem, ram_base) == offsetof(vm_physmem_fast_t, ram_base) &&
+                   offsetof(struct vm_physmem, nres) == offsetof(vm_physmem_fast_t, live_resv),
+               "vm_physmem_fast_t must be the prefix of struct vm_physmem");
 
 /* Is [pa, pa+len) inside RAM? A pa below the base wraps to a huge offset. */
 static inline bool physmem_ram_contains(const vm_physmem_t *pm, uint64_t pa, uint64_t len)

@@ -225,62 +225,93 @@ static inline int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va, un
     }
 }
 
+static vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                        struct walk_result *out, vm_fault_t *fault, unsigned restarts);
+
+/*
+ * Step 9 under Svadu, out of the walk's hot path: compare-and-swap the
+ * leaf to `want`; on success finish the walk with the updated PTE; if the
+ * PTE changed meanwhile, "return to step 2" (a new walk from the root).
+ */
+static VM_NOINLINE vm_err_t rv_update(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                      unsigned flags, struct walk_result *out, vm_fault_t *fault,
+                                      unsigned restarts, const struct rv_leaf *L, uint64_t want)
+{
+    const int i = (int)(L->shift - 12) / 9;
+    if (mmu->ad_mode != VM_AD_HARDWARE)
+        return rv_stop(mmu, fault, va, access, RV_AD_CLEAR, i, L->pte_addr, L->pte);
+    struct walk_update u = {L->pte_addr, L->pte, want};
+    unsigned failed;
+    enum walk_commit_result c = walk_commit(mmu->pm, &u, 1, &failed);
+    if (c == WALK_COMMIT_FAULT)
+        return rv_stop(mmu, fault, va, access, RV_AD_NOT_WRITABLE, i, L->pte_addr, L->pte);
+    if (c == WALK_COMMIT_RETRY) {
+        if (restarts >= WALK_MAX_RESTARTS)
+            return rv_stop(mmu, fault, va, access, RV_AD_LIVELOCK, -1, 0, 0);
+        return rv_walk(mmu, va, access, flags, out, fault, restarts + 1);
+    }
+    const uint64_t page_mask = (UINT64_C(1) << L->shift) - 1;
+    const vm_gpa_t base = rv_pte_pa(want);
+    out->page_pa = base;
+    out->page_mask = page_mask;
+    out->pa = base | (va & page_mask);
+    out->pte = want;
+    out->level = i;
+    out->global = (L->path & VM_PTE_G) != 0;
+    out->perms = rv_perm_table[want & 0xff];
+    out->tlb_flags = 0;
+    out->pkey = 0;
+    return VM_OK;
+}
+
+static vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                        struct walk_result *out, vm_fault_t *fault, unsigned restarts)
+{
+    const unsigned levels = walk_riscv_levels(mmu->mode);
+    struct rv_leaf L;
+    int why = rv_descend(mmu->pm, mmu->root_ppn << 12 /* step 1 */, va, 3 + 9 * levels, &L);
+    if (VM_UNLIKELY(why >= 0))
+        return rv_stop(mmu, fault, va, access, (enum rv_stop)why, (int)(L.shift - 12) / 9,
+                       L.pte_addr, L.pte);
+
+    const uint64_t pte = L.pte;
+    const uint64_t page_mask = (UINT64_C(1) << L.shift) - 1;
+    const vm_gpa_t base = rv_pte_pa(pte);
+    /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
+     * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
+    if (VM_UNLIKELY((base & page_mask) != 0))
+        return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, (int)(L.shift - 12) / 9,
+                       L.pte_addr, pte);
+    /* Steps 6 and 8: the permission table answers for the current context
+     * (it holds the rule of rv_permits for every context). */
+    const uint64_t want = pte | VM_PTE_A | (access == VM_ACCESS_WRITE ? VM_PTE_D : 0);
+    if (VM_UNLIKELY((rv_perm_table[want & 0xff] & mmu->need[access]) == 0))
+        return rv_stop(mmu, fault, va, access, RV_PERMISSION, (int)(L.shift - 12) / 9,
+                       L.pte_addr, pte);
+    /* Step 9: "If pte.a=0, or if the original memory access is a store and
+     * pte.d=0": Svade faults, Svadu updates atomically (rv_update). */
+    if (VM_UNLIKELY(want != pte) && (flags & WALK_SPECULATIVE) == 0)
+        return rv_update(mmu, va, access, flags, out, fault, restarts, &L, want);
+    /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
+    out->page_pa = base;
+    out->page_mask = page_mask;
+    out->pa = base | (va & page_mask);
+    out->pte = pte;
+    out->level = (int)(L.shift - 12) / 9;
+    out->global = (L.path & VM_PTE_G) != 0;
+    out->perms = rv_perm_table[pte & 0xff];
+    out->tlb_flags = 0;
+    out->pkey = 0;
+    return VM_OK;
+}
+
 vm_err_t walk_riscv(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                     struct walk_result *out, vm_fault_t *fault)
 {
-    const unsigned levels = walk_riscv_levels(mmu->mode);
-
     /* "Instruction fetch addresses and load and store effective addresses
      * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
      * page-fault exception will occur" (Sv39/48/57 "Addressing"). */
-    if (VM_UNLIKELY(!walk_riscv_canonical(levels, va)))
+    if (VM_UNLIKELY(!walk_riscv_canonical(walk_riscv_levels(mmu->mode), va)))
         return rv_stop(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
-
-    for (unsigned restarts = 0; restarts <= WALK_MAX_RESTARTS; restarts++) {
-        struct rv_leaf L;
-        int why = rv_descend(mmu->pm, mmu->root_ppn << 12 /* step 1 */, va, 3 + 9 * levels, &L);
-        const int i = (int)(L.shift - 12) / 9;
-        if (VM_UNLIKELY(why >= 0))
-            return rv_stop(mmu, fault, va, access, (enum rv_stop)why, i, L.pte_addr, L.pte);
-
-        const uint64_t pte = L.pte;
-        const uint64_t page_mask = (UINT64_C(1) << L.shift) - 1;
-        const vm_gpa_t base = rv_pte_pa(pte);
-        /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
-         * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
-        if (VM_UNLIKELY((base & page_mask) != 0))
-            return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, i, L.pte_addr, pte);
-        /* Steps 6 and 8: the permission table answers for the current
-         * context (it holds the rule of rv_permits for every context). */
-        const uint64_t want = pte | VM_PTE_A | (access == VM_ACCESS_WRITE ? VM_PTE_D : 0);
-        if (VM_UNLIKELY((rv_perm_table[want & 0xff] & mmu->need[access]) == 0))
-            return rv_stop(mmu, fault, va, access, RV_PERMISSION, i, L.pte_addr, pte);
-        /* Step 9: "If pte.a=0, or if the original memory access is a store
-         * and pte.d=0": Svade faults, Svadu updates atomically. */
-        uint64_t now = pte;
-        if (VM_UNLIKELY(want != pte) && (flags & WALK_SPECULATIVE) == 0) {
-            if (mmu->ad_mode != VM_AD_HARDWARE)
-                return rv_stop(mmu, fault, va, access, RV_AD_CLEAR, i, L.pte_addr, pte);
-            struct walk_update u = {L.pte_addr, pte, want};
-            unsigned failed;
-            enum walk_commit_result c = walk_commit(mmu->pm, &u, 1, &failed);
-            if (c == WALK_COMMIT_FAULT)
-                return rv_stop(mmu, fault, va, access, RV_AD_NOT_WRITABLE, i, L.pte_addr, pte);
-            if (c == WALK_COMMIT_RETRY)
-                continue; /* "If the comparison fails, return to step 2" */
-            now = want;
-        }
-        /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
-        out->page_pa = base;
-        out->page_mask = page_mask;
-        out->pa = base | (va & page_mask);
-        out->pte = now;
-        out->level = i;
-        out->global = (L.path & VM_PTE_G) != 0;
-        out->perms = rv_perm_table[now & 0xff];
-        out->tlb_flags = 0;
-        out->pkey = 0;
-        return VM_OK;
-    }
-    return rv_stop(mmu, fault, va, access, RV_AD_LIVELOCK, -1, 0, 0);
+    return rv_walk(mmu, va, access, flags, out, fault, 0);
 }

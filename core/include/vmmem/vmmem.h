@@ -6,6 +6,7 @@
 
 #include "vmmem/types.h"
 #include "vmmem/physmem.h"
+#include "vmmem/physmem_inline.h"
 #include "vmmem/pte.h"
 #include "vmmem/mmu.h"
 #include "vmmem/mmu_inline.h"

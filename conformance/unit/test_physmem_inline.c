@@ -1,0 +1,113 @@
+/*
+ * test_physmem_inline.c - the inline physical accessors
+ * (vmmem/physmem_inline.h) against their contract: exactly the results of
+ * vm_physmem_read / vm_physmem_write (values, errors, MMIO, holes, bad
+ * sizes, misaligned, RAM at a base), and a store that takes the inline path
+ * still breaks LR reservations (physmem.h), also when it writes the bytes
+ * already there.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "vmmem/vmmem.h"
+
+#define BASE UINT64_C(0x80000000)
+#define RAM (UINT64_C(1) << 20)
+#define DEV UINT64_C(0x10000000)
+
+static unsigned dev_calls;
+
+static vm_err_t dev_read(void *o, uint64_t off, uint8_t size, uint64_t *val)
+{
+    (void)o, (void)size;
+    dev_calls++;
+    *val = 0xd0 + off;
+    return VM_OK;
+}
+
+static vm_err_t dev_write(void *o, uint64_t off, uint64_t val, uint8_t size)
+{
+    (void)o, (void)off, (void)val, (void)size;
+    dev_calls++;
+    return VM_OK;
+}
+
+static const vm_mmio_ops_t dev_ops = {dev_read, dev_write, NULL, NULL};
+
+/* Every (address, size) pair near the interesting edges answers like the
+ * function API, for reads and for writes (checked on a twin memory). */
+static void test_physmem_inline_equals_function_api(void **state)
+{
+    (void)state;
+    vm_physmem_t *a = vm_physmem_new_at(BASE, RAM, false);
+    vm_physmem_t *b = vm_physmem_new_at(BASE, RAM, false);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(vm_physmem_map_mmio(a, DEV, 0x100, &dev_ops, NULL), VM_OK);
+    assert_int_equal(vm_physmem_map_mmio(b, DEV, 0x100, &dev_ops, NULL), VM_OK);
+    const uint64_t spots[] = {0, 8, BASE - 8, BASE - 1, BASE, BASE + 1, BASE + 6, BASE + 0x1234,
+                              BASE + RAM - 8, BASE + RAM - 4, BASE + RAM - 1, BASE + RAM,
+                              DEV, DEV + 4, DEV + 0xfc, DEV + 0xff, UINT64_MAX - 7, UINT64_MAX};
+    const uint8_t sizes[] = {0, 1, 2, 3, 4, 8, 16};
+    for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++)
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            uint64_t pa = spots[i], v = 0x1111 * (i + 1) + k;
+            uint8_t sz = sizes[k];
+            vm_err_t ea = vm_physmem_write_inline(a, pa, v, sz);
+            vm_err_t eb = vm_physmem_write(b, pa, v, sz);
+            assert_int_equal(ea, eb);
+            uint64_t ra = 1, rb = 2;
+            ea = vm_physmem_read_inline(a, pa, sz, &ra);
+            eb = vm_physmem_read(b, pa, sz, &rb);
+            assert_int_equal(ea, eb);
+            if (ea == VM_OK)
+                assert_int_equal(ra, rb);
+        }
+    /* the memories are the same afterwards */
+    uint8_t *da = malloc(RAM), *db = malloc(RAM);
+    assert_non_null(da);
+    assert_non_null(db);
+    assert_int_equal(vm_physmem_dump(a, da, RAM), VM_OK);
+    assert_int_equal(vm_physmem_dump(b, db, RAM), VM_OK);
+    assert_memory_equal(da, db, RAM);
+    free(da);
+    free(db);
+    vm_physmem_free(a);
+    vm_physmem_free(b);
+}
+
+/* physmem.h: any write to the granule breaks a reservation on it. */
+static void test_physmem_inline_store_breaks_reservation(void **state)
+{
+    (void)state;
+    vm_physmem_t *pm = vm_physmem_new(RAM, false);
+    assert_non_null(pm);
+    uint64_t v;
+    bool ok = true;
+    assert_int_equal(vm_physmem_write_inline(pm, 0x100, 0x42, 8), VM_OK);
+    assert_int_equal(vm_physmem_load_reserved(pm, 0x100, 8, 7, &v), VM_OK);
+    assert_int_equal(vm_physmem_write_inline(pm, 0x104, 0, 2), VM_OK); /* same bytes */
+    assert_int_equal(vm_physmem_store_conditional(pm, 0x100, 1, 8, 7, &ok), VM_OK);
+    assert_false(ok);
+    assert_int_equal(vm_physmem_load_reserved(pm, 0x100, 8, 7, &v), VM_OK);
+    assert_int_equal(vm_physmem_write_inline(pm, 0x108, 5, 8), VM_OK); /* next granule */
+    assert_int_equal(vm_physmem_store_conditional(pm, 0x100, 1, 8, 7, &ok), VM_OK);
+    assert_true(ok);
+    assert_int_equal(vm_physmem_read_inline(pm, 0x100, 8, &v), VM_OK);
+    assert_int_equal(v, 1);
+    vm_physmem_free(pm);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_physmem_inline_equals_function_api),
+        cmocka_unit_test(test_physmem_inline_store_breaks_reservation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,85 @@
+/*
+ * vmmem/physmem_inline.h - aligned physical RAM accesses as inline
+ * functions the caller's compiler can inline: a bounds test, an alignment
+ * test and the host load or store, with no call (device models doing DMA,
+ * a CPU model's physical accesses in Bare mode).
+ *
+ * Every vm_physmem_t starts with a vm_physmem_fast_t (read-only for
+ * callers). An aligned access of 1, 2, 4 or 8 bytes wholly inside RAM is
+ * done inline as one single-copy-atomic (relaxed) access, exactly as
+ * vm_physmem_read/vm_physmem_write would do it; a store then reads the
+ * memory's count of live LR reservations and calls out only when some
+ * owner holds one, so reservations break as physmem.h requires. Anything
+ * else - misaligned, MMIO, outside RAM, a bad size - is vm_physmem_read /
+ * vm_physmem_write, with their results and errors. pm must not be NULL.
+ *
+ * Threads: as vm_physmem_t (any thread).
+ */
+#ifndef VMMEM_PHYSMEM_INLINE_H
+#define VMMEM_PHYSMEM_INLINE_H
+
+#include "vmmem/physmem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vm_physmem_fast {
+    uint8_t *ram;        /* host address of guest PA ram_base */
+    uint64_t ram_size;
+    vm_gpa_t ram_base;
+    uint32_t live_resv;  /* live LR reservations (atomic) */
+} vm_physmem_fast_t;
+
+/* Out of line: break reservations after an inline store (not for direct use). */
+VM_API void vm_physmem_fast_store_resv(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size);
+
+static inline vm_err_t vm_physmem_read_inline(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size,
+                                              uint64_t *val)
+{
+    const vm_physmem_fast_t *f = (const vm_physmem_fast_t *)(const void *)pm;
+    const uint64_t off = pa - f->ram_base;
+    if (__builtin_expect((size == 1 || size == 2 || size == 4 || size == 8) &&
+                             (pa & (uint64_t)(size - 1u)) == 0 && off < f->ram_size &&
+                             f->ram_size - off >= size,
+                         1)) {
+        const void *p = f->ram + off;
+        switch (size) {
+        case 1: *val = __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED); break;
+        case 2: *val = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED); break;
+        case 4: *val = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED); break;
+        default: *val = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED); break;
+        }
+        return VM_OK;
+    }
+    return vm_physmem_read(pm, pa, size, val);
+}
+
+static inline vm_err_t vm_physmem_write_inline(vm_physmem_t *pm, vm_gpa_t pa, uint64_t val,
+                                               uint8_t size)
+{
+    const vm_physmem_fast_t *f = (const vm_physmem_fast_t *)(const void *)pm;
+    const uint64_t off = pa - f->ram_base;
+    if (__builtin_expect((size == 1 || size == 2 || size == 4 || size == 8) &&
+                             (pa & (uint64_t)(size - 1u)) == 0 && off < f->ram_size &&
+                             f->ram_size - off >= size,
+                         1)) {
+        void *p = f->ram + off;
+        switch (size) {
+        case 1: __atomic_store_n((uint8_t *)p, (uint8_t)val, __ATOMIC_RELAXED); break;
+        case 2: __atomic_store_n((uint16_t *)p, (uint16_t)val, __ATOMIC_RELAXED); break;
+        case 4: __atomic_store_n((uint32_t *)p, (uint32_t)val, __ATOMIC_RELAXED); break;
+        default: __atomic_store_n((uint64_t *)p, val, __ATOMIC_RELAXED); break;
+        }
+        if (__builtin_expect(__atomic_load_n(&f->live_resv, __ATOMIC_RELAXED) != 0, 0))
+            vm_physmem_fast_store_resv(pm, pa, size);
+        return VM_OK;
+    }
+    return vm_physmem_write(pm, pa, val, size);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMMEM_PHYSMEM_INLINE_H */
