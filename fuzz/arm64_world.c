@@ -1157,7 +1157,9 @@ void a64w_init(void)
 
 /*
  * Config header (A64W_CONFIG_BYTES):
- *   [0] RAM size (% 3)
+ *   [0] RAM size (5:0 % 3); bits 6 / 7 let range 0 / 1 have the 64KB
+ *       granule (its new tables are the costliest part of an input: the
+ *       builder zeroes 64 KiB each), otherwise TGn 0b10 / 0b01 mean 4KB
  *   [1] ITLB 2:0 and DTLB 5:3 sizes - 1; 7:6 == 3: the default 64/128
  *   [2] TG0 1:0 (0/3 4KB, 1 16KB, 2 64KB), TG1 3:2 (same), EPD0 4, EPD1 5, AS 6, A1 7
  *   [3] T0SZ = 16 + [3] % 24      [4] T1SZ = 16 + [4] % 24
@@ -1174,7 +1176,7 @@ bool a64w_setup(fuzz_input_t *in)
     for (unsigned i = 0; i < A64W_CONFIG_BYTES; i++)
         c[i] = fin_u8(in);
 
-    unsigned k = c[0] % 3;
+    unsigned k = (c[0] & 0x3f) % 3;
     w->mmu = w_machine(k);
     if (!w->mmu)
         return false;
@@ -1221,8 +1223,13 @@ bool a64w_setup(fuzz_input_t *in)
     static const int pa_sizes[8] = { 32, 32, 36, 40, 42, 44, 48, 48 };
     ref_a64_regs_t r;
     memset(&r, 0, sizeof r);
-    r.tcr = (uint64_t)(16 + c[3] % 24) | tg0[c[2] & 3] << 14 | (uint64_t)(16 + c[4] % 24) << 16 |
-            tg1[(c[2] >> 2) & 3] << 30 | (uint64_t)((c[2] >> 4) & 1) << 7 |
+    unsigned g0 = c[2] & 3, g1 = (c[2] >> 2) & 3;
+    if (g0 == 2 && !(c[0] & 0x40))
+        g0 = 0;
+    if (g1 == 2 && !(c[0] & 0x80))
+        g1 = 0;
+    r.tcr = (uint64_t)(16 + c[3] % 24) | tg0[g0] << 14 | (uint64_t)(16 + c[4] % 24) << 16 |
+            tg1[g1] << 30 | (uint64_t)((c[2] >> 4) & 1) << 7 |
             (uint64_t)((c[2] >> 5) & 1) << 23 | (uint64_t)((c[2] >> 6) & 1) << 36 |
             (uint64_t)((c[2] >> 7) & 1) << 22 | (uint64_t)(c[6] & 7) << 32 |
             (uint64_t)(c[5] & 0x3f) << 37;
