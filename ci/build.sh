@@ -52,9 +52,12 @@ for f in "$root"/conformance/ref/*.c; do
   "$CC" "${cflags[@]}" -I"$root/conformance/ref" -c "$f" -o "$o"
   objs+=("$o")
 done
-# harness code the targets share, compiled once (the .vmc emitter: fuzz/vmc_*.c)
-for f in "$root"/fuzz/vmc_*.c; do
-  o=$work/harness-$(basename "$f" .c).o
+# Harness code the targets share, compiled once into the archive too: a
+# target's world (fuzz/*_world.c: decoders, oracle, report) and the .vmc
+# emitter (fuzz/vmc_*.c). Never a fuzz_*.c, which would be a target.
+for f in "$root"/fuzz/*_world.c "$root"/fuzz/vmc_*.c; do
+  [[ -e $f ]] || continue
+  o=$work/fuzzlib-$(basename "$f" .c).o
   "$CC" "${cflags[@]}" "${inc[@]}" -c "$f" -o "$o"
   objs+=("$o")
 done

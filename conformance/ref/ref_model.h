@@ -168,4 +168,7 @@ void ref_tlb_flush_page(ref_tlb_t *t, uint64_t va);     /* covering va, any ASID
 bool ref_tlb_legal(const ref_tlb_t *t, const ref_rv_state_t *s, uint64_t va, int access,
                    const ref_rv_walk_t *fresh, int outcome, uint64_t pa);
 
+/* ---- AArch64 stage 1 EL1&0 translation and its TLB oracle ------------- */
+#include "ref_arm64.h"
+
 #endif /* VMMEM_REF_MODEL_H */

@@ -27,13 +27,12 @@
 #ifndef VMMEM_CONFORM_EXT_H
 #define VMMEM_CONFORM_EXT_H
 
+#include "conform_arch.h" /* CONFORM_DONE / NOT_MINE / ERROR, conform_parse_u64 */
 #include "ref_model.h"
 #include "vmmem/mmu.h"
 
 #include <stdbool.h>
 #include <stdint.h>
-
-enum { CONFORM_ERROR = -1, CONFORM_NOT_MINE = 0, CONFORM_DONE = 1 };
 
 typedef struct conform_ext conform_ext_t;
 
@@ -53,9 +52,7 @@ typedef struct conform_view {
     conform_ext_t *ext;
 } conform_view_t;
 
-/* ---- helpers the runner exports ------------------------------------- */
-/* The case format's numbers: decimal or 0x hex, the whole token. */
-bool conform_parse_u64(const char *s, uint64_t *out);
+/* ---- helpers the runner exports (and conform_parse_u64, conform_arch.h) - */
 /* A size with an optional K/M/G suffix (powers of 1024). */
 bool conform_parse_size(const char *s, uint64_t *out);
 

@@ -1,5 +1,6 @@
-# vmmem-conform: the .vmc runner (vmmem_conform.c) and its extension files
-# (conform_*.c, see conform_ext.h). Included from conformance/CMakeLists.txt
+# vmmem-conform: the .vmc runner (vmmem_conform.c) and its parts, conform_*.c:
+# the architecture parts (conform_<arch>.c, see conform_arch.h) and the
+# extension files for fuzz findings (see conform_ext.h). Included from conformance/CMakeLists.txt
 # and, in builds without tests (ci/fuzz.sh, ci/mutants.sh), from
 # fuzz/CMakeLists.txt: findings are shrunk to .vmc cases and replayed there.
 # vmmem_internal: the `pcas` and `pclear` lines call two internal physmem

@@ -42,6 +42,7 @@
  * it uses vm_mmu_translate, which is also the function whose PA can be
  * observed directly).
  */
+#include "conform_arch.h"
 #include "conform_ext.h"
 #include "ref_model.h"
 #include "vmmem/mmu.h"
@@ -76,6 +77,10 @@ typedef struct options {
     bool answer_ref;      /* `check` lines are answered by the reference */
 } options_t;
 
+/* The architecture parts (conform_arch.h): each sees every line first. */
+static const conform_arch_t *const arch_parts[] = { &conform_arm64 };
+#define N_ARCH_PARTS (sizeof arch_parts / sizeof arch_parts[0])
+
 /* The two machines of one file. */
 typedef struct machine {
     const options_t *opt;
@@ -95,6 +100,8 @@ typedef struct machine {
     /* results */
     int expectations;
     int failures;
+    /* the architecture parts' per-file state */
+    void *arch_state[N_ARCH_PARTS];
     /* the extension files' per-file state (conform_ext.h) */
     conform_ext_t *ext;
 } machine_t;
@@ -300,6 +307,10 @@ static void machine_stop(machine_t *mc, bool end_checks)
         conform_view_t v = view_of(mc);
         conform_ext_end(&v, end_checks);
     }
+    for (size_t k = 0; k < N_ARCH_PARTS; k++)
+        if (mc->arch_state[k])
+            arch_parts[k]->stop(mc->arch_state[k]);
+    memset(mc->arch_state, 0, sizeof mc->arch_state);
     if (mc->core)
         vm_mmu_free(mc->core);
     mc->core = NULL;
@@ -1135,15 +1146,25 @@ static int run_line(machine_t *mc, char **tok, int ntok)
     if (ensure_started(mc))
         return -1;
 
-    /* The extension files see every line first (conform_ext.h). */
+    /* The extension files see every line first (conform_ext.h), then the
+     * architecture parts (conform_arch.h). */
     conform_view_t view = view_of(mc);
     int claimed = conform_ext_line(&view, tok, ntok);
     if (claimed != CONFORM_NOT_MINE)
         return claimed == CONFORM_DONE ? 0 : -1;
+    conform_env_t env = { mc->file, mc->line, mc->opt->ref_only, mc->opt->verbose, mc->strict,
+                          mc->core, &mc->mem, &mc->expectations, &mc->failures };
+    for (size_t k = 0; k < N_ARCH_PARTS; k++) {
+        if (!mc->arch_state[k] && !(mc->arch_state[k] = arch_parts[k]->start()))
+            return file_error(mc, "%s: out of memory", arch_parts[k]->name);
+        int r = arch_parts[k]->line(mc->arch_state[k], &env, tok, ntok);
+        if (r != CONFORM_NOT_MINE)
+            return r == CONFORM_DONE ? 0 : -1;
+    }
 
     if (!strcmp(kw, "mode")) {
         if (ntok != 2)
-            return file_error(mc, "expected: mode bare|sv39|sv48|sv57");
+            return file_error(mc, "expected: mode bare|sv39|sv48|sv57|arm64");
         if (!strcmp(tok[1], "bare")) return set_levels(mc, 0);
         if (!strcmp(tok[1], "sv39")) return set_levels(mc, 3);
         if (!strcmp(tok[1], "sv48")) return set_levels(mc, 4);

@@ -300,6 +300,29 @@ static void rule_canonical_gp(void **state)
     x_gp(e, half, VM_ACCESS_READ);
 }
 
+/* An access crossing from the last canonical low-half page into the
+ * non-canonical hole: the second part is #GP (BUG-CLASSES 17), recorded at
+ * its first byte (vmmem/mmu.h), and nothing is written. */
+static void rule_canonical_page_crossing(void **state)
+{
+    struct x_env *e = *state;
+    const vm_gva_t half = UINT64_C(1) << (e->m->va_bits - 1);
+    x_map(e, half - 0x1000, X_DATA | E_LEAF, 1, E_UPPER, NULL);
+    x_poke(e, X_DATA + 0xff8, 0x1111111111111111);
+    assert_int_equal(vm_mmu_write(e->mmu, half - 4, UINT64_C(0x2222222222222222), 8),
+                     VM_ERR_GP_FAULT);
+    const vm_fault_t *f = vm_mmu_last_fault(e->mmu);
+    assert_int_equal(f->kind, VM_FAULT_GP);
+    assert_int_equal(f->va, half);
+    assert_int_equal(f->access, VM_ACCESS_WRITE);
+    assert_int_equal(x_peek(e, X_DATA + 0xff8), 0x1111111111111111);
+    uint64_t v;
+    assert_int_equal(vm_mmu_read(e->mmu, half - 2, 4, &v), VM_ERR_GP_FAULT);
+    assert_int_equal(vm_mmu_last_fault(e->mmu)->va, half);
+    assert_int_equal(vm_mmu_read(e->mmu, half - 8, 8, &v), VM_OK);
+    assert_int_equal(v, 0x1111111111111111);
+}
+
 /* 5-level paging (4.5.1): 57-bit linear addresses, so a VA with bit 47 set
  * and bits 63:56 clear is canonical and translated through PML5E index
  * bits 56:48; with 4-level paging it is #GP. */
@@ -1146,6 +1169,7 @@ static const struct {
     CMUnitTestFunction fn;
 } x_rules[] = {
     {"canonical_gp", rule_canonical_gp},
+    {"canonical_page_crossing", rule_canonical_page_crossing},
     {"la57_width", rule_la57_width},
     {"translate_4k", rule_translate_4k},
     {"translate_2m", rule_translate_2m},

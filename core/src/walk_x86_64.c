@@ -93,11 +93,13 @@ struct x86_rights {
 #define X86_RIGHTS_WD 32u
 #define X86_RIGHTS_COUNT 64u
 
-static unsigned x86_rights_index(const struct x86_rights *r)
+static struct x86_rights x86_rights_of(unsigned idx)
 {
-    return (r->rw ? X86_RIGHTS_RW : 0) | (r->us ? X86_RIGHTS_US : 0) |
-           (r->xd ? X86_RIGHTS_XD : 0) | (r->dirty ? X86_RIGHTS_DIRTY : 0) |
-           (r->ad ? X86_RIGHTS_AD : 0) | (r->wd ? X86_RIGHTS_WD : 0);
+    return (struct x86_rights){
+        .rw = (idx & X86_RIGHTS_RW) != 0, .us = (idx & X86_RIGHTS_US) != 0,
+        .xd = (idx & X86_RIGHTS_XD) != 0, .dirty = (idx & X86_RIGHTS_DIRTY) != 0,
+        .ad = (idx & X86_RIGHTS_AD) != 0, .wd = (idx & X86_RIGHTS_WD) != 0,
+    };
 }
 
 /*
@@ -187,11 +189,7 @@ static pthread_once_t x86_perm_once = PTHREAD_ONCE_INIT;
 static void x86_perm_table_build(void)
 {
     for (unsigned idx = 0; idx < X86_RIGHTS_COUNT; idx++) {
-        const struct x86_rights r = {
-            .rw = (idx & X86_RIGHTS_RW) != 0, .us = (idx & X86_RIGHTS_US) != 0,
-            .xd = (idx & X86_RIGHTS_XD) != 0, .dirty = (idx & X86_RIGHTS_DIRTY) != 0,
-            .ad = (idx & X86_RIGHTS_AD) != 0, .wd = (idx & X86_RIGHTS_WD) != 0,
-        };
+        const struct x86_rights r = x86_rights_of(idx);
         uint64_t perms = 0;
         for (unsigned ctx = 0; ctx < X86_CTX_COUNT; ctx++)
             for (unsigned a = 0; a < 3; a++) {
@@ -283,7 +281,6 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
     const uint64_t addr_mask = below_maxphy & ~UINT64_C(0xfff);
     /* Reserved in every entry type: 51:M, and XD without IA32_EFER.NXE. */
     const uint64_t reserved_any = (X86_PA_LIMIT_MASK & ~below_maxphy) | (nxe ? 0 : VM_X86_PTE_XD);
-    const uint32_t code = x86_pfec_access(regs, access);
 
     for (unsigned restarts = 0; restarts <= WALK_MAX_RESTARTS; restarts++) {
         struct walk_update upd[WALK_MAX_LEVELS + 1];
@@ -302,8 +299,8 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
                 return x86_access_fault(fault, va, access, "paging-structure entry outside RAM",
                                         (int)level, entry_addr, 0);
             if ((entry & VM_X86_PTE_P) == 0)
-                return x86_page_fault(fault, va, access, code, x86_not_present[level],
-                                      (int)level, entry_addr, entry);
+                return x86_page_fault(fault, va, access, x86_pfec_access(regs, access),
+                                      x86_not_present[level], (int)level, entry_addr, entry);
             const bool maps_page = level == 1 || (level <= 3 && (entry & VM_X86_PTE_PS) != 0);
             uint64_t reserved = reserved_any;
             if (level >= 4)
@@ -313,7 +310,9 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
             else if (maps_page && level == 2)
                 reserved |= X86_PTE_ADDR_LOW_LARGE; /* 2 MiB page: 20:13 */
             if ((entry & reserved) != 0)
-                return x86_page_fault(fault, va, access, code | VM_X86_PFEC_P | VM_X86_PFEC_RSVD,
+                return x86_page_fault(fault, va, access,
+                                      x86_pfec_access(regs, access) | VM_X86_PFEC_P |
+                                          VM_X86_PFEC_RSVD,
                                       x86_reserved[level], (int)level, entry_addr, entry);
             and_bits &= entry;
             or_bits |= entry;
@@ -330,22 +329,22 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
         const uint64_t page_mask = (UINT64_C(1) << (12 + 9 * (level - 1))) - 1;
         const vm_gpa_t base = entry & addr_mask & ~page_mask;
         const unsigned pkey = (unsigned)((entry & VM_X86_PTE_PKEY_MASK) >> VM_X86_PTE_PKEY_SHIFT);
-        struct x86_rights rights = {
-            .rw = (and_bits & VM_X86_PTE_RW) != 0,
-            .us = (and_bits & VM_X86_PTE_US) != 0,
-            .xd = (or_bits & VM_X86_PTE_XD) != 0, /* reserved (faulted) unless NXE */
-            .dirty = true,                          /* judged as if D were set: 4.6 ignores D */
-        };
-        if (rights.us && (regs->cr4 & VM_X86_CR4_PKE) != 0) {
-            rights.ad = ((regs->pkru >> (2 * pkey)) & 1u) != 0;
-            rights.wd = ((regs->pkru >> (2 * pkey + 1)) & 1u) != 0;
-        }
+        /* The rights of the translation as a table index (struct x86_rights). */
+        const bool user_address = (and_bits & VM_X86_PTE_US) != 0;
+        unsigned rights = ((and_bits & VM_X86_PTE_RW) != 0 ? X86_RIGHTS_RW : 0) |
+                          (user_address ? X86_RIGHTS_US : 0) |
+                          /* XD reached here only with NXE = 1 (else reserved) */
+                          ((or_bits & VM_X86_PTE_XD) != 0 ? X86_RIGHTS_XD : 0);
+        if (user_address && (regs->cr4 & VM_X86_CR4_PKE) != 0)
+            rights |= ((regs->pkru >> (2 * pkey)) & 3u) * X86_RIGHTS_AD; /* AD, WD */
         const unsigned ctx = x86_ctx(regs);
-        if ((x86_perm_table[x86_rights_index(&rights)] & tlb_perm_bit(ctx, access)) == 0) {
-            uint32_t pf = code | VM_X86_PFEC_P;
-            if (x86_pk_flag(ctx, &rights, access))
+        /* Judged as if D were set: 4.6 does not look at D. */
+        if ((x86_perm_table[rights | X86_RIGHTS_DIRTY] & tlb_perm_bit(ctx, access)) == 0) {
+            const struct x86_rights r = x86_rights_of(rights);
+            uint32_t pf = x86_pfec_access(regs, access) | VM_X86_PFEC_P;
+            if (x86_pk_flag(ctx, &r, access))
                 pf |= VM_X86_PFEC_PK;
-            return x86_page_fault(fault, va, access, pf, x86_refusal(ctx, &rights, access),
+            return x86_page_fault(fault, va, access, pf, x86_refusal(ctx, &r, access),
                                   (int)level, entry_addr, entry);
         }
 
@@ -368,7 +367,8 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
             leaf_now = leaf;
         }
 
-        rights.dirty = (leaf_now & VM_X86_PTE_D) != 0;
+        if ((leaf_now & VM_X86_PTE_D) != 0)
+            rights |= X86_RIGHTS_DIRTY;
         out->page_pa = base;
         out->page_mask = page_mask;
         out->pa = base | (va & page_mask);
@@ -377,11 +377,11 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
         /* 4.10.2.4: global when CR4.PGE = 1 and G = 1 in the entry that maps the page. */
         out->global = (leaf_now & VM_X86_PTE_G) != 0 && (regs->cr4 & VM_X86_CR4_PGE) != 0;
         /* 4.10.2.2: never cache a translation before A is 1 in every entry used. */
-        out->perms = speculative && n != 0 ? 0 : x86_perm_table[x86_rights_index(&rights)];
-        out->tlb_flags = rights.us ? TLB_F_PKEY : 0;
+        out->perms = speculative && n != 0 ? 0 : x86_perm_table[rights];
+        out->tlb_flags = user_address ? TLB_F_PKEY : 0;
         out->pkey = (uint8_t)pkey;
         return VM_OK;
     }
-    return x86_page_fault(fault, va, access, code, "entry kept changing during A/D update", -1, 0,
-                          0);
+    return x86_page_fault(fault, va, access, x86_pfec_access(regs, access),
+                          "entry kept changing during A/D update", -1, 0, 0);
 }

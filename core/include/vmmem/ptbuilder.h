@@ -74,9 +74,11 @@ VM_API VM_WUR vm_err_t vm_ptbuilder_map(vm_ptbuilder_t *b, vm_mmu_t *mmu, vm_pag
  * page), the protection key and XD. Missing paging-structure entries are
  * created as P|RW|US (A clear) over zeroed tables, so the mapping entry
  * decides the rights. Errors, all leaving memory and the builder unchanged:
- * VM_ERR_INVALID_ARGUMENT (NULL, bad page_size, va non-canonical or
- * unaligned, pa unaligned or at/above 2^52, flags with P, PS or address
- * bits, an existing large page above the target level),
+ * VM_ERR_INVALID_ARGUMENT (NULL, bad page_size, root unaligned or at/above
+ * 2^52, va non-canonical or unaligned, pa unaligned or at/above 2^52,
+ * flags with P, PS (large pages; bit 7 of a PTE is PAT) or address bits -
+ * bits 51:12, 51:13 for a large page, the reserved low bits included -, an
+ * existing large page above the target level),
  * VM_ERR_INVALID_ADDRESS (root or a needed table outside RAM). An existing
  * entry at the target level is overwritten.
  */

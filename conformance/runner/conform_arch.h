@@ -1,0 +1,53 @@
+/*
+ * conform_arch.h - how vmmem-conform hands lines to an architecture's own
+ * part (conform_arm64.c, ...), so that adding an architecture is a new file
+ * plus one line in the table of vmmem_conform.c.
+ *
+ * Every line of a case file is offered to each architecture part before the
+ * generic (RISC-V) code sees it. A part answers CONFORM_DONE (it handled the
+ * line), CONFORM_NOT_MINE (the generic code handles it) or CONFORM_ERROR (a
+ * malformed line: it printed "file:line: message"). A part claims its
+ * register lines always, and `mode NAME`, `flush ...`, `tlbi ...` and
+ * `expect ACCESS ...` while its mode is the current one; it sees `mode
+ * OTHER` too (so it knows it is no longer current) but leaves it to the
+ * generic code. Physical memory lines (mem, wN, mmio, expect rN) stay
+ * generic: the part reads and writes the same reference memory through the
+ * environment.
+ */
+#ifndef VMMEM_CONFORM_ARCH_H
+#define VMMEM_CONFORM_ARCH_H
+
+#include "ref_model.h"
+#include "vmmem/mmu.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct conform_env {
+    const char *file;
+    int line;
+    bool ref_only;       /* --ref-only: core is NULL */
+    bool verbose;
+    bool strict;         /* `strict 1`: misaligned sized accesses fault */
+    vm_mmu_t *core;
+    ref_mem_t *mem;      /* the reference's physical memory */
+    int *expectations;   /* counters of the file */
+    int *failures;
+} conform_env_t;
+
+enum { CONFORM_ERROR = -1, CONFORM_NOT_MINE = 0, CONFORM_DONE = 1 };
+
+typedef struct conform_arch {
+    const char *name;
+    void *(*start)(void);           /* per file; NULL on allocation failure */
+    int (*line)(void *state, const conform_env_t *env, char **tok, int ntok);
+    void (*stop)(void *state);
+} conform_arch_t;
+
+/* Shared with the parts: the case format's number syntax (decimal or 0x
+ * hex, the whole token). */
+bool conform_parse_u64(const char *s, uint64_t *out);
+
+extern const conform_arch_t conform_arm64;
+
+#endif /* VMMEM_CONFORM_ARCH_H */
