@@ -60,6 +60,7 @@
 
 #include "physmem_int.h" /* white-box: the core's RAM mapping, for cheap compares */
 #include "ref_model.h"
+#include "vmc_emit.h"
 #include "vmmem/vmmem.h"
 
 #define W_PAGE 4096u
@@ -184,6 +185,13 @@ static void w_fail(world_t *w, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(f, fmt, ap);
     va_end(ap);
+    if (vmc_on()) {   /* a .vmc scenario was asked for: it ends at this op */
+        char msg[1024];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        vmc_mismatch("%s", msg);
+    }
     fprintf(f, "\nconfig: ram=0x%llx roots 0x%llx 0x%llx builder from 0x%llx\n",
             (unsigned long long)w->ram_size, (unsigned long long)w->root[0],
             (unsigned long long)w->root[1], (unsigned long long)(w->table_lo + 2 * W_TABLE_SLOT));
@@ -266,6 +274,8 @@ FUZZ_NO_COVERAGE static void w_compare_range(world_t *w, uint64_t pa, uint64_t l
 /* A physical 8-byte write to both (RAM only). */
 static void w_phys_write(world_t *w, uint64_t pa, uint64_t v)
 {
+    if (vmc_on())
+        vmc_line("w64 0x%llx 0x%llx", (unsigned long long)pa, (unsigned long long)v);
     vm_err_t err = vm_mmu_write_phys(w->mmu, pa, v, 8);
     if (err != VM_OK)
         w_fail(w, "vm_mmu_write_phys(0x%llx, 8) to RAM failed: %s", (unsigned long long)pa,
@@ -283,6 +293,122 @@ static void w_check_no_translation(world_t *w, const char *op)
         w_fail(w, "%s changed the TLB counters: hits %llu -> %llu, misses %llu -> %llu", op,
                (unsigned long long)w->hits, (unsigned long long)h, (unsigned long long)w->misses,
                (unsigned long long)m);
+}
+
+/* ---- the .vmc scenario (vmc_emit.h): the lines of each op ------------------ */
+
+/*
+ * A register write as .vmc register lines (conform_arm64.c changes one
+ * register per line): the changed ones in an order whose every step the
+ * contract accepts when the whole write is accepted (PARange, EL, PAN, the
+ * TTBRs, TCR, then SCTLR, whose M bit decides whether TCR is checked); a
+ * refused write of one register as `REG V -> rejected`. A refused write of
+ * several registers at once has no line form (it changes nothing): a comment.
+ */
+static void w_vmc_regs(const ref_a64_regs_t *from, const ref_a64_regs_t *to, int verdict)
+{
+    if (!vmc_on())
+        return;
+    struct { const char *name; uint64_t a, b; } f[7] = {
+        {"parange", (uint64_t)from->pa_bits, (uint64_t)to->pa_bits},
+        {"el", (uint64_t)from->el, (uint64_t)to->el},
+        {"pan", (uint64_t)from->pan, (uint64_t)to->pan},
+        {"ttbr0", from->ttbr0, to->ttbr0},
+        {"ttbr1", from->ttbr1, to->ttbr1},
+        {"tcr", from->tcr, to->tcr},
+        {"sctlr", from->sctlr, to->sctlr},
+    };
+    int changed = 0;
+    for (int k = 0; k < 7; k++)
+        changed += f[k].a != f[k].b;
+    if (verdict && changed == 1) {
+        for (int k = 0; k < 7; k++)
+            if (f[k].a != f[k].b)
+                vmc_line("%s 0x%llx -> rejected", f[k].name, (unsigned long long)f[k].b);
+        return;
+    }
+    if (verdict) {
+        vmc_line("# a write of %d registers at once, refused by the contract: nothing changes", changed);
+        return;
+    }
+    ref_a64_regs_t step = *from;
+    for (int k = 0; k < 7; k++) {
+        if (f[k].a == f[k].b)
+            continue;
+        switch (k) {
+        case 0: step.pa_bits = to->pa_bits; break;
+        case 1: step.el = to->el; break;
+        case 2: step.pan = to->pan; break;
+        case 3: step.ttbr0 = to->ttbr0; break;
+        case 4: step.ttbr1 = to->ttbr1; break;
+        case 5: step.tcr = to->tcr; break;
+        default: step.sctlr = to->sctlr; break;
+        }
+        if (ref_a64_regs_check(&step))
+            vmc_line("# the next line's intermediate register state is refused by the contract");
+        vmc_line("%s 0x%llx", f[k].name, (unsigned long long)f[k].b);
+    }
+}
+
+/* The PMA check of the runner's unsized form: RAM or a well-formed MMIO access. */
+static bool w_backed(const world_t *w, uint64_t pa)
+{
+    int region;
+    uint64_t off;
+    int r = ref_mem_route(&w->m, pa, 1, &region, &off);
+    return r == REF_ROUTE_RAM || r == REF_ROUTE_MMIO;
+}
+
+static void w_vmc_answer(const world_t *w, vmc_alts_t *a, int fault, int level, uint64_t pa)
+{
+    if (fault == REF_A64_NO_FAULT && w_backed(w, pa))
+        vmc_alts_add(a, "0x%llx", (unsigned long long)pa);
+    else if (fault == REF_A64_NO_FAULT)
+        vmc_alts_add(a, "access-fault");   /* the data access: nothing at the PA */
+    else if (level >= 0)
+        vmc_alts_add(a, "%s level %d", ref_a64_fault_name(fault), level);
+    else
+        vmc_alts_add(a, "%s", ref_a64_fault_name(fault));
+}
+
+/*
+ * `expect read|write|exec VA -> ...`: the fresh walk's answer and every
+ * answer a remembered entry legally gives (its PA, or a permission fault
+ * under the current EL/PAN/WXN), as ref_a64_tlb_legal decides; in Bare mode
+ * the identity.
+ */
+static void w_vmc_translate(const world_t *w, uint64_t va, int acc, const ref_a64_walk_t *fresh)
+{
+    static const char *const words[3] = {"read", "write", "exec"};
+    if (!vmc_on())
+        return;
+    vmc_alts_t a = {.n = 0};
+    char buf[512];
+    if (!w->arm_mode) {
+        w_vmc_answer(w, &a, REF_A64_NO_FAULT, 0, va);
+        vmc_line("expect %s 0x%llx -> %s", words[acc], (unsigned long long)va,
+                 vmc_alts_text(&a, buf, sizeof buf));
+        return;
+    }
+    w_vmc_answer(w, &a, fresh->fault, fresh->level, fresh->pa);
+    uint64_t tag = ref_a64_tag_va(&w->regs, va);
+    uint16_t asid = ref_a64_current_asid(&w->regs);
+    for (int i = 0; i < w->tlb.n; i++) {
+        const ref_a64_tlb_entry_t *e = &w->tlb.e[i];
+        int sh = e->blocksize_shift;
+        if (e->exec_side != (acc == REF_EXEC) || (!e->global && e->asid != asid) || sh >= 64 ||
+            (e->tag_va >> sh) != (tag >> sh))
+            continue;
+        ref_a64_answer_t ok = {REF_A64_NO_FAULT, e->level,
+                               e->oa_base | (tag & ((UINT64_C(1) << sh) - 1))};
+        ref_a64_answer_t perm = {REF_A64_PERMISSION, e->level, 0};
+        if (ref_a64_tlb_legal(&w->tlb, &w->regs, va, acc, fresh, &ok))
+            w_vmc_answer(w, &a, ok.fault, ok.level, ok.pa);
+        if (ref_a64_tlb_legal(&w->tlb, &w->regs, va, acc, fresh, &perm))
+            w_vmc_answer(w, &a, perm.fault, perm.level, 0);
+    }
+    vmc_line("expect %s 0x%llx -> %s", words[acc], (unsigned long long)va,
+             vmc_alts_text(&a, buf, sizeof buf));
 }
 
 /* ---- registers ----------------------------------------------------------- */
@@ -316,6 +442,7 @@ static void w_write_regs(world_t *w, const ref_a64_regs_t *next)
 {
     vm_arm64_regs_t want, got;
     int verdict = ref_a64_regs_check(next);
+    w_vmc_regs(&w->regs, next, verdict);
     w_to_vm(next, &want);
     vm_err_t err = vm_mmu_set_arm64_regs(w->mmu, &want);
     bool err_ok = verdict == 0 ? err == VM_OK
@@ -604,6 +731,24 @@ static void w_op_map(world_t *w, fuzz_input_t *in)
 
     w_plan_t plan;
     w_builder_plan(w, g, txsz, va, pa, page_size, attrs, root, &plan);
+    if (vmc_on()) {   /* the builder's effect: zeroed tables, table descriptors, the leaf */
+        vmc_line("# vm_ptbuilder_map_arm64(granule %u, txsz %u, va 0x%llx, pa 0x%llx, size 0x%llx, "
+                 "attrs 0x%llx, root 0x%llx) -> %s%s", g, txsz, (unsigned long long)va,
+                 (unsigned long long)pa, (unsigned long long)page_size, (unsigned long long)attrs,
+                 (unsigned long long)root, vmc_err_name(plan.err),
+                 plan.err == VM_OK ? ", which writes:" : ": nothing written");
+        for (int l = plan.start; plan.err == VM_OK && l < plan.target; l++) {
+            if (!plan.is_new[l])
+                continue;
+            vmc_line("expect pwritebuf 0x%llx %llu fill 0 -> ok", (unsigned long long)plan.new_table[l],
+                     (unsigned long long)(UINT64_C(1) << g));
+            vmc_line("w64 0x%llx 0x%llx", (unsigned long long)plan.slot[l],
+                     (unsigned long long)(plan.new_table[l] | 3));
+        }
+        if (plan.err == VM_OK)
+            vmc_line("w64 0x%llx 0x%llx", (unsigned long long)plan.slot[plan.target],
+                     (unsigned long long)plan.leaf);
+    }
     uint64_t next_before = w->b.next;
     vm_err_t err = vm_ptbuilder_map_arm64(&w->b, w->mmu, g, txsz, va, pa, page_size, attrs, root);
     e->result = vm_strerror(err);
@@ -833,6 +978,7 @@ static const char *const w_acc_name[3] = { "read", "write", "exec" };
 /* Bare mode (the core's paging mode switched away): the identity. */
 static void w_check_bare(world_t *w, uint64_t va, int acc)
 {
+    w_vmc_translate(w, va, acc, NULL);
     vm_gpa_t pa = 0;
     vm_err_t err = vm_mmu_translate(w->mmu, va, (vm_access_t)acc, &pa);
     if (err != VM_OK || pa != va)
@@ -857,6 +1003,7 @@ static void w_check_translate(world_t *w, uint64_t va, int acc)
     w->walk_va = va;
     w->walk_acc = acc;
     w->have_walk = true;
+    w_vmc_translate(w, va, acc, &fresh);
 
     unsigned dev_before = w_dev_accesses;
     vm_gpa_t pa = UINT64_C(0xbad0bad0bad0bad0);
@@ -978,6 +1125,17 @@ static void w_op_tlbi(world_t *w, fuzz_input_t *in)
         xt = fin_u64(in);
     w_log_entry_t *e = w_log(w, "tlbi", "op %llu xt=0x%llx (va 0x%llx asid 0x%llx)",
                              (unsigned long long)op, xt, va, asid);
+    if (vmc_on()) {
+        static const char *const names[REF_A64_TLBI_COUNT] = {"vmalle1", "aside1", "vae1",
+                                                              "vaae1", "vale1", "vaale1"};
+        if (op >= REF_A64_TLBI_COUNT)
+            vmc_line("# tlbi op %d (unknown): refused, nothing invalidated", op);
+        else if (!w->arm_mode)
+            vmc_line("# tlbi %s in Bare mode: the TLBs are empty (the mode switch flushed them)",
+                     names[op]);
+        else
+            vmc_line("tlbi %s xt 0x%llx", names[op], (unsigned long long)xt);
+    }
     vm_err_t err = vm_mmu_arm64_tlbi(w->mmu, (vm_arm64_tlbi_t)op, xt);
     e->result = vm_strerror(err);
     bool known = op < REF_A64_TLBI_COUNT;
@@ -998,28 +1156,39 @@ static void w_op_flush(world_t *w, fuzz_input_t *in)
     switch (k % 5) {
     case 0:
         w_log(w, "flush-all", "", 0, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("flush all");
         vm_mmu_flush_tlb(w->mmu);
         ref_a64_tlb_flush_all(&w->tlb);
         break;
     case 1:
         w_log(w, "flush-asid", "%llu", asid, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("flush asid %u", asid);
         vm_mmu_flush_tlb_asid(w->mmu, asid);
         ref_a64_tlb_flush_asid(&w->tlb, asid);
         break;
     case 2:
         w_log(w, "flush-page", "va=0x%llx", va, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("flush page 0x%llx", (unsigned long long)va);
         vm_mmu_flush_tlb_page(w->mmu, va);
         ref_a64_tlb_flush_page(&w->tlb, va);
         break;
     case 3: {
         bool glob = (k >> 3) & 1;
         w_log(w, "flush-page-asid", "va=0x%llx asid=%llu global=%llu", va, asid, glob, 0);
+        if (vmc_on())
+            vmc_line("flush page 0x%llx asid %u%s", (unsigned long long)va, asid,
+                     glob ? " global" : "");
         vm_mmu_flush_tlb_page_asid(w->mmu, va, asid, glob);
         ref_a64_tlb_flush_page_asid(&w->tlb, va, asid, glob);
         break;
     }
     default:
         w_log(w, "flush-nonglobal", "", 0, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("flush nonglobal");
         vm_mmu_flush_tlb_nonglobal(w->mmu);
         ref_a64_tlb_flush_nonglobal(&w->tlb);
         break;
@@ -1034,6 +1203,8 @@ static void w_op_machine(world_t *w, fuzz_input_t *in)
     if (b & 1) {
         bool arm = (b >> 1) & 1;
         w_log(w, "paging-mode", arm ? "ARM64" : "Bare", 0, 0, 0, 0);
+        if (vmc_on())
+            vmc_line("mode %s", arm ? "arm64" : "bare");
         vm_mmu_set_paging_mode(w->mmu, arm ? VM_PAGING_ARM64 : VM_PAGING_BARE);
         w->arm_mode = arm;
         ref_a64_tlb_flush_all(&w->tlb);  /* mmu.h: "flushes both TLBs" */
@@ -1050,6 +1221,8 @@ static void w_op_machine(world_t *w, fuzz_input_t *in)
         dt = 128;
     }
     w_log_entry_t *e = w_log(w, "resize-tlbs", "itlb=%llu dtlb=%llu", it, dt, 0, 0);
+    if (vmc_on())
+        vmc_line("tlb %zu %zu", it, dt);
     vm_err_t err = vm_mmu_resize_tlbs(w->mmu, it, dt);
     e->result = vm_strerror(err);
     uint64_t h, m;
@@ -1178,6 +1351,12 @@ bool a64w_setup(fuzz_input_t *in)
     w->mmu = w_machine(k);
     if (!w->mmu)
         return false;
+    vmc_start("fuzz_translate_arm64");
+    if (vmc_on()) {   /* the machine as the runner builds it: RAM at 0, the device */
+        vmc_line("mem %lluK", (unsigned long long)(w_ram_sizes[k] >> 10));
+        vmc_line("expect mmio 0x%llx 0x%llx -> ok", (unsigned long long)W_MMIO_BASE,
+                 (unsigned long long)W_MMIO_SIZE);
+    }
     w->core_ram = vm_mmu_physmem(w->mmu)->ram;
     w->ram_size = w_ram_sizes[k];
     w->table_lo = w->ram_size / 2;
@@ -1214,6 +1393,8 @@ bool a64w_setup(fuzz_input_t *in)
         it = 1 + (c[1] & 7);
         dt = 1 + ((c[1] >> 3) & 7);
     }
+    if (vmc_on())
+        vmc_line("tlb %zu %zu", it, dt);
     if (vm_mmu_resize_tlbs(w->mmu, it, dt) != VM_OK)
         w_fail(w, "vm_mmu_resize_tlbs(%zu, %zu) failed", it, dt);
 
@@ -1245,6 +1426,8 @@ bool a64w_setup(fuzz_input_t *in)
     vm_mmu_tlb_stats(w->mmu, &w->hits, &w->misses);
     w->arm_mode = false;
     w_write_regs(w, &r);
+    if (vmc_on())
+        vmc_line("mode arm64");
     vm_mmu_set_paging_mode(w->mmu, VM_PAGING_ARM64);
     w->arm_mode = true;
     ref_a64_tlb_flush_all(&w->tlb);
@@ -1276,6 +1459,7 @@ FUZZ_NO_COVERAGE void a64w_teardown(void)
         }
         w->touched[i] = 0;
     }
+    vmc_finish();   /* the runner's own end-of-file compare replaces the one above */
     vm_err_t err = w_machine_reset(w->mmu);
     if (err != VM_OK)
         w_fail(w, "the end-of-input reset: vm_mmu_set_arm64_regs(all zero) failed: %s",

@@ -450,7 +450,26 @@ static int flush_line(a64_state_t *st, const conform_env_t *env, char **tok, int
             vm_mmu_flush_tlb_page(env->core, v);
         return CONFORM_DONE;
     }
-    return case_error(env, "expected: flush all | flush asid N (0..65535) | flush page VA");
+    /* vm_mmu_flush_tlb_page_asid (VA, ASID, and the global entries too with
+     * `global`) and vm_mmu_flush_tlb_nonglobal: the generic flushes the fuzz
+     * target issues, so its findings can be written as cases. */
+    uint64_t asid;
+    bool glob = ntok == 6 && !strcmp(tok[5], "global");
+    if ((ntok == 5 || glob) && !strcmp(tok[1], "page") && conform_parse_u64(tok[2], &v) &&
+        !strcmp(tok[3], "asid") && conform_parse_u64(tok[4], &asid) && asid <= 0xffff) {
+        ref_a64_tlb_flush_page_asid(&st->tlb, v, (uint16_t)asid, glob);
+        if (env->core)
+            vm_mmu_flush_tlb_page_asid(env->core, v, (uint16_t)asid, glob);
+        return CONFORM_DONE;
+    }
+    if (ntok == 2 && !strcmp(tok[1], "nonglobal")) {
+        ref_a64_tlb_flush_nonglobal(&st->tlb);
+        if (env->core)
+            vm_mmu_flush_tlb_nonglobal(env->core);
+        return CONFORM_DONE;
+    }
+    return case_error(env, "expected: flush all | flush asid N (0..65535) | flush page VA "
+                           "[asid N [global]] | flush nonglobal");
 }
 
 /* ---- expect ACCESS VA [= V] -> ANSWER [| ANSWER]... ----------------------- */
