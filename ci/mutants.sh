@@ -77,7 +77,8 @@ fi
 # Build every target once, unmutated: later builds are incremental. The
 # unmutated vmmem-conform is kept aside: it is "the fixed tree" of --vmc.
 targets=$(sed -n 's/^# target: *//p' "${patches[@]}" | sort -u)
-replays=$(for t in $targets; do echo "${t}_replay"; done)
+replays=""   # the replay executables write findings as .vmc: only --vmc needs them
+((vmc)) && replays=$(for t in $targets; do echo "${t}_replay"; done)
 # shellcheck disable=SC2086
 if ! ninja -C "$b" $targets $replays vmmem-conform >"$work/build-base.log" 2>&1; then
   echo "mutants: the unmutated build failed ($work/build-base.log)"; exit 1
@@ -129,7 +130,9 @@ for p in "${patches[@]}"; do
   # rebuilt in the mutant tree: the patched file and a link).
   case_result=-
   if [[ -f $regress/mutant-$name.vmc ]] || ((vmc)); then
-    if ! ninja -C "$b" vmmem-conform "${target}_replay" >"$log/build-conform.log" 2>&1; then
+    extra=()
+    ((vmc)) && extra=("${target}_replay")
+    if ! ninja -C "$b" vmmem-conform "${extra[@]}" >"$log/build-conform.log" 2>&1; then
       case_result=BUILD-FAILED
     elif [[ -f $regress/mutant-$name.vmc ]]; then
       set +e
