@@ -44,6 +44,11 @@ void vmc_request(const char *path, const char *input_name)
 
 void vmc_start(const char *target)
 {
+    if (vmc_current) {   /* an input that never ended (its set-up failed): drop it */
+        free(vmc_current->buf);
+        free(vmc_current);
+        vmc_current = NULL;
+    }
     if (!vmc_requested[0])
         return;
     struct vmc_out *o = calloc(1, sizeof *o);
