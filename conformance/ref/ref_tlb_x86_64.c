@@ -396,6 +396,32 @@ bool ref_x86_tlb_legal(const ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t
     return ref_x86_tlb_hit_legal(t, r, va, access, got);
 }
 
+int ref_x86_tlb_answers(const ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t va, int access,
+                        const ref_x86_walk_t *fresh, ref_x86_answer_t *out, int max)
+{
+    int n = 0;
+    ref_x86_answer_t f = { fresh->outcome, fresh->pa, fresh->pfec };
+    if (max > 0)
+        out[0] = f;
+    n = 1;
+    if (!ref_x86_paging(r) || !ref_x86_canonical(r, va))
+        return n;
+    for (int k = 0; k < t->n; k++) {
+        ref_x86_answer_t a;
+        if (!usable(&t->e[k], r, va, access) || !entry_answer(&t->e[k], r, va, access, &a))
+            continue;
+        bool seen = false;
+        for (int j = 0; j < n && j < max; j++)
+            seen = seen || same_answer(&out[j], &a);
+        if (seen)
+            continue;
+        if (n < max)
+            out[n] = a;
+        n++;
+    }
+    return n;
+}
+
 void ref_x86_tlb_print_covering(const ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t va,
                                 void *FILE_stream)
 {

@@ -240,6 +240,12 @@ bool ref_x86_tlb_legal(const ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t
 /* Only the remembered entries (a TLB hit must be justified by one). */
 bool ref_x86_tlb_hit_legal(const ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t va,
                            int access, const ref_x86_answer_t *got);
+/*
+ * Every legal answer for this access now, the fresh one first (duplicates
+ * removed): at most `max` are stored, the count of all is returned.
+ */
+int ref_x86_tlb_answers(const ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t va, int access,
+                        const ref_x86_walk_t *fresh, ref_x86_answer_t *out, int max);
 /* Print the remembered entries covering va (reports). */
 void ref_x86_tlb_print_covering(const ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t va,
                                 void *FILE_stream);
