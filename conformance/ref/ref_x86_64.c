@@ -407,6 +407,7 @@ void ref_x86_translate(ref_mem_t *m, const ref_x86_regs_t *r, uint64_t va, int a
         st->entry_addr = entry_addr;
         out->level = level;
         out->entry_addr = entry_addr;
+        out->entry = 0; /* mmu.h: the entry value is 0 when its read failed */
         if (!read_entry(m, entry_addr, &entry)) {
             stop(out, REF_X86_ACCESS_FAULT, 0,
                  "vmmem: paging-structure entry outside RAM (no SDM fault; access fault)");
