@@ -1118,6 +1118,10 @@ void x86w_init(void)
     w_trace = getenv("VMMEM_FUZZ_TRACE") != NULL;
     for (unsigned k = 0; k < 3; k++) {
         vm_mmu_t *mmu = w_machine(k);
+        /* Entering X86_64 builds the walker's permission table once per
+         * process: here, not in the first input (AFL++ stability). */
+        if (mmu)
+            vm_mmu_set_paging_mode(mmu, VM_PAGING_X86_64);
         vm_err_t err = mmu ? w_machine_reset(mmu) : VM_OK;
         if (err != VM_OK) {
             fprintf(stderr, "fuzz_translate_x86: vm_mmu_set_x86_regs(all zero) failed: %s\n",
