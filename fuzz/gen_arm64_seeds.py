@@ -22,7 +22,7 @@ def config(ram=RAM_1M, tg0=G4K, tg1=G4K, t0sz=25, t1sz=25, epd0=0, epd1=0, as16=
            s1_off=0, asid0=1, asid1=2, tlb=None):
     """tlb=None: the default 64/128 TLBs, else (itlb, dtlb) in 1..8;
     pa: index into (32 32 36 40 42 44 48 48); asidN: 0..7 -> (0 1 5 ff 100 1ff 1234 ffff)."""
-    b0 = ram
+    b0 = ram | (0x40 if tg0 == G64K else 0) | (0x80 if tg1 == G64K else 0)
     b1 = ((tlb[0] - 1) | (tlb[1] - 1) << 3) if tlb else 0xc0
     b2 = tg0 | tg1 << 2 | epd0 << 4 | epd1 << 5 | as16 << 6 | a1 << 7
     b5 = tbi0 | tbi1 << 1 | ha << 2 | hd << 3 | hpd0 << 4 | hpd1 << 5 | wxn << 6 | pan << 7

@@ -908,6 +908,26 @@ static void test_arm64_stage1_off_address_size_and_tbi(void **state)
     a_expect_address_size(e, UINT64_C(1) << 55, VM_ACCESS_READ, 0); /* bit 55: TBI1 = 0 */
 }
 
+/* vmmem/arm64.h: "The initial state is all zero (stage 1 off)", with the
+ * default PA size of 48 bits: a new MMU switched to VM_PAGING_ARM64 maps
+ * flat up to 2^48 and reports VA bit 48 as an Address size fault. */
+static void test_arm64_initial_state_is_stage1_off(void **state)
+{
+    (void)state;
+    struct a_env e = {0};
+    e.mmu = vm_mmu_new(A_RAM_SIZE, false);
+    assert_non_null(e.mmu);
+    vm_mmu_set_paging_mode(e.mmu, VM_PAGING_ARM64);
+    vm_arm64_regs_t r;
+    vm_mmu_arm64_regs(e.mmu, &r);
+    const vm_arm64_regs_t zero = {0};
+    assert_memory_equal(&r, &zero, sizeof(r));
+    e.regs = r;
+    a_expect_pa(&e, (UINT64_C(1) << 48) - 8, VM_ACCESS_READ, (UINT64_C(1) << 48) - 8);
+    a_expect_address_size(&e, UINT64_C(1) << 48, VM_ACCESS_EXEC, 0);
+    vm_mmu_free(e.mmu);
+}
+
 /* ---- Register state (vmmem/arm64.h contract of vm_mmu_set_arm64_regs) --- */
 
 static void expect_refused(struct a_env *e, const vm_arm64_regs_t *r, vm_err_t want)
@@ -1031,6 +1051,7 @@ int main(void)
         T(test_arm64_stage1_off_is_flat),
         T(test_arm64_stage1_off_address_size_and_tbi),
         T(test_arm64_register_validation),
+        cmocka_unit_test(test_arm64_initial_state_is_stage1_off),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

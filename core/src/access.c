@@ -107,10 +107,11 @@ static void access_fast_fill(vm_mmu_t *mmu, struct tlb_entry *e, vm_gva_t va, vm
                              vm_access_t access)
 {
     const vm_gpa_t pa_page = pa & ~(MMU_PAGE_SIZE - 1);
-    if (e == NULL || !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))
-        return;
-    const uint8_t *host = physmem_host(mmu->pm, pa_page);
     const vm_gva_t page = va & ~(MMU_PAGE_SIZE - 1);
+    if (e == NULL || (page & ~e->page_mask) != e->tag ||
+        !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))
+        return; /* (an Arm VA with an ignored top byte: tlb_fast_fill) */
+    const uint8_t *host = physmem_host(mmu->pm, pa_page);
     if (access == VM_ACCESS_EXEC)
         tlb_fast_fill(&mmu->itlb, e, page, pa_page, host, mmu->need[VM_ACCESS_EXEC], 0);
     else
@@ -234,6 +235,10 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
         err = mmu_translate_entry(mmu, va, access, 0, &pa, &e);
         if (VM_UNLIKELY(err != VM_OK))
             return err;
+        /* A VA whose top byte TBI ignores hit or filled the entry of its
+         * normalised tag: no fast slot for it (tlb_fast_fill). */
+        if (e != NULL && (va & ~e->page_mask) != e->tag)
+            e = NULL;
     }
     /* A page wholly in RAM: the access, and the page goes into the fast
      * array. Anything else (MMIO, a hole, RAM ending inside the page) is

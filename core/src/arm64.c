@@ -114,26 +114,13 @@ static bool arm64_decode_range(struct mmu_arm64 *a, unsigned r)
     const bool epd = tcr_bit(tcr, r == 0 ? VM_ARM64_TCR_EPD0 : VM_ARM64_TCR_EPD1);
     struct arm64_range *R = &a->range[r];
 
+    *R = (struct arm64_range){0};
     R->walks = a->stage1 && !epd;
-    R->hier_off = tcr_bit(tcr, r == 0 ? VM_ARM64_TCR_HPD0 : VM_ARM64_TCR_HPD1);
-    unsigned granule = arm64_granule(r, tg);
-    if (!R->walks) {
-        /* Never walked (a level 0 Translation fault comes first): keep a
-         * consistent geometry for the fields that are read anyway. */
-        R->inputsize = 48;
-        R->granule = 12;
-        R->stride = 9;
-        R->start_level = 0;
-        R->start_bits = 9;
-        R->first_block = 1;
-        R->base = 0;
-        R->base_too_wide = 0;
-        R->range_mask = 0;
-        R->range_expect = 1; /* never equal: nothing is in a disabled range */
-        R->oa_fault_mask = 0;
-        R->table_mask = 0;
-        return true;
-    }
+    if (!R->walks)
+        return true; /* a level 0 Translation fault before anything else is read */
+    /* TCR.HPDn: "hierattrsdisabled" - APTable, UXNTable, PXNTable ignored. */
+    R->hier_mask = tcr_bit(tcr, r == 0 ? VM_ARM64_TCR_HPD0 : VM_ARM64_TCR_HPD1) ? 0 : UINT64_MAX;
+    const unsigned granule = arm64_granule(r, tg);
     if (granule == 0 || txsz < 16 || txsz > 39)
         return false;
 
@@ -190,6 +177,7 @@ static bool arm64_decode(struct mmu_arm64 *a, const vm_arm64_regs_t *regs)
      * needs the Access flag update too. */
     a->ha = tcr_bit(tcr, VM_ARM64_TCR_HA);
     a->hd = a->ha && tcr_bit(tcr, VM_ARM64_TCR_HD);
+    a->dbm_bit = a->hd ? VM_ARM64_DBM : 0;
     /* TCR.A1 selects the TTBR whose ASID is current; with TCR.AS = 0 "the
      * upper 8 bits of TTBR0_EL1.ASID and TTBR1_EL1.ASID are ignored by
      * hardware ... and treated as if they are all zeros" (D17 TCR_EL1.AS). */
@@ -209,7 +197,6 @@ vm_err_t vm_mmu_set_arm64_regs(vm_mmu_t *mmu, const vm_arm64_regs_t *regs)
     if (!arm64_decode(&next, regs))
         return VM_ERR_INVALID_ARGUMENT;
 
-    walk_arm64_init();
     const struct mmu_arm64 *old = &mmu->arm;
     bool flush = mmu->mode == VM_PAGING_ARM64 &&
                  (old->regs.tcr != regs->tcr || old->stage1 != next.stage1 ||

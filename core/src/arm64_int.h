@@ -28,6 +28,7 @@ struct arm64_range {
     uint64_t oa_fault_mask; /* descriptor bits that make an output or next-table address too
                                wide: [47:PA size] and, for 64 KiB, [15:12] (OA[51:48]) */
     uint64_t table_mask;    /* next-level table address bits of a table descriptor: [47:granule] */
+    uint64_t hier_mask;     /* ~0, or 0 with TCR.HPDn: masks the table descriptors' bits */
     uint8_t walks;          /* stage 1 on and EPDn = 0: a TLB miss may walk */
     uint8_t base_too_wide;  /* TTBR BADDR above the PA size: Address size fault, level 0 */
     uint8_t inputsize;      /* 64 - TxSZ: the range's VA width */
@@ -36,7 +37,6 @@ struct arm64_range {
     uint8_t start_level;    /* 4 - ceil((inputsize - granule) / stride) */
     uint8_t start_bits;     /* index bits at the start level: inputsize - its shift */
     uint8_t first_block;    /* lowest level holding a block: 1 (4 KiB) or 2 (16/64 KiB) */
-    uint8_t hier_off;       /* TCR.HPDn: APTable/UXNTable/PXNTable ignored */
 };
 
 struct mmu_arm64 {
@@ -48,6 +48,7 @@ struct mmu_arm64 {
     uint8_t stage1;           /* SCTLR.M */
     uint8_t ha;               /* TCR.HA: the hardware sets the Access flag */
     uint8_t hd;               /* TCR.HD with HA: hardware dirty state (DBM) */
+    uint64_t dbm_bit;         /* VM_ARM64_DBM with hd, else 0: masks the descriptor's DBM */
     uint16_t asid;            /* the current ASID (8 bits when TCR.AS = 0) */
 };
 

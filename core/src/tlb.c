@@ -90,10 +90,10 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
         return VM_ERR_INVALID_ARGUMENT;
     size_t nbucket = tlb_pow2_at_least(2 * capacity, 16);
     size_t nfast = tlb_pow2_at_least(2 * capacity, TLB_FAST_MIN_SLOTS);
-    /* Zeroed: no field of an entry is ever read before it is set, but a
-     * defined value costs nothing here and keeps MemorySanitizer quiet
-     * should that ever change. */
-    struct tlb_entry *e = alloc_calloc(capacity, sizeof(*e));
+    /* Not zeroed: no field of an entry is read before tlb_insert sets it
+     * (lookups follow hash chains and flushes the LRU list, which hold
+     * inserted entries only; MemorySanitizer runs the cases and corpora). */
+    struct tlb_entry *e = alloc_malloc(capacity * sizeof(*e));
     uint16_t *bucket = alloc_malloc(nbucket * sizeof(*bucket));
     vm_mmu_fast_slot_t *fast = alloc_malloc(nfast * sizeof(*fast));
     if (!e || !bucket || !fast) {

@@ -150,7 +150,11 @@ VM_HIDDEN void tlb_fast_clear(struct tlb *t);
  * Fill the fast slot of the 4 KiB page `page` (a VA, page aligned) from
  * entry e, which maps it to pa_page (host address host_page): tag[k] is the
  * page when e's permissions include need_k, else invalid. The caller
- * checked that the physical 4 KiB page lies wholly in RAM.
+ * checked that the physical 4 KiB page lies wholly in RAM, and that page
+ * lies under e's own tag ((page & ~e->page_mask) == e->tag): a slot keyed
+ * by another VA - an Arm VA whose top byte TBI ignores is looked up by its
+ * normalised tag - would survive its entry (tlb_fast_drop_entry finds
+ * slots by the entry's tag).
  */
 static inline void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, vm_gva_t page,
                                  vm_gpa_t pa_page, const uint8_t *host_page, uint64_t need0,

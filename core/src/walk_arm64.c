@@ -28,12 +28,14 @@
  *   after APTable (unless TCR.HPDn) and after the dirty-state rule (with HD
  *   and DBM the walk treats AP[2] as 0, "desc<7> = '0'" in TTW), UXN and
  *   PXN ORed with UXNTable/PXNTable, and "a write must clear AP[2] first".
- *   A 32-entry table, built once by arm_permits() - the same rule the walk
- *   reports faults with - maps that state to the TLB permission vector over
- *   the 8 contexts EL0/EL1 x PAN x WXN and the 3 access kinds. The write
- *   bit is never set for state 16..31, so a writable-clean page is cached
- *   read-only and a store walks and updates it (BUG-CLASSES 2); nothing at
- *   all is cached while AF = 0.
+ *   Two tables built once give it in two loads: the nine descriptor and
+ *   table bits it depends on index a 512-byte state table, and a 32-entry
+ *   table, built by arm_permits() - the same rule the walk reports faults
+ *   with - maps the state to the TLB permission vector over the 8 contexts
+ *   EL0/EL1 x PAN x WXN and the 3 access kinds. The write bit is never set
+ *   for states 16..31, so a writable-clean page is cached read-only and a
+ *   store walks and updates it (BUG-CLASSES 2); nothing at all is cached
+ *   while AF = 0.
  *
  *   Descriptor bits vmmem ignores: AttrIndx, NS, SH, the contiguous hint
  *   (so the IMPLEMENTATION DEFINED "Translation fault on misprogrammed
@@ -47,7 +49,9 @@
  *   - A descriptor-driven generic level loop shared with RISC-V and x86
  *     (walk.c explains); per-level indirect calls on the miss path.
  *   - Evaluating CheckPermission for 24 (context, access) pairs per fill:
- *     the table makes it one load.
+ *     the tables make it two loads. Combining the leaf and table bits with
+ *     shifts and masks on every walk (the first version) cost about 35
+ *     instructions more.
  *   - Setting AF on an access that then takes a Permission fault: TTW lets
  *     an implementation do it (ConstrainUnpredictable(Unpredictable_AFUPDATE)
  *     in CheckAndUpdateDescriptor); vmmem never updates a descriptor for an
@@ -108,7 +112,53 @@ static const char *arm_permits(unsigned p, bool el1, bool pan, bool wxn, vm_acce
 }
 
 static uint64_t arm_perm_table[ARM_P_STATES];
+static uint8_t arm_state_table[512];
 static pthread_once_t arm_perm_once = PTHREAD_ONCE_INIT;
+
+/*
+ * The descriptor and table bits that decide a leaf's permission state,
+ * packed into a 9-bit index (arm_state_index): AP[1] (0), AP[2] (1), DBM
+ * under HD (2), PXN (3), UXN (4), PXNTable (5), UXNTable (6), APTable[0]
+ * (7), APTable[1] (8) - the table bits ORed over the walk, and zero with
+ * TCR.HPDn.
+ */
+static inline unsigned arm_state_index(uint64_t desc, uint64_t tables, uint64_t hier_mask,
+                                       uint64_t dbm_bit)
+{
+    const uint64_t t = tables & hier_mask;
+    return (unsigned)(((desc >> 6) & 3u) | ((desc & dbm_bit) >> 49) | ((desc >> 50) & 0x18u) |
+                      ((t >> 54) & 0x1e0u));
+}
+
+/*
+ * The permission state of an index, following TTW: with update_AP (HD) and
+ * DBM, AP[2] is cleared in the walk's copy ("desc<7> = '0'"); then
+ * "perms.ap[2] = ap[2] OR ap_table[1]", "perms.ap[1] = ap[1] AND NOT
+ * ap_table[0]", "perms.xn = xn OR xn_table", "perms.pxn = pxn OR
+ * pxn_table". ARM_P_CLEAN: the access is writable only once AP[2] is
+ * actually cleared in memory.
+ */
+static unsigned arm_state_of(unsigned idx)
+{
+    const unsigned ap1 = idx & 1u, ap2_mem = (idx >> 1) & 1u, dbm = (idx >> 2) & 1u;
+    const unsigned pxn = (idx >> 3) & 1u, uxn = (idx >> 4) & 1u;
+    const unsigned pxn_table = (idx >> 5) & 1u, uxn_table = (idx >> 6) & 1u;
+    const unsigned ap_table0 = (idx >> 7) & 1u, ap_table1 = (idx >> 8) & 1u;
+    const unsigned clean = dbm & ap2_mem;
+    const unsigned ro = (ap2_mem & ~clean) | ap_table1;
+    unsigned state = 0;
+    if (ap1 & ~ap_table0 & 1u)
+        state |= ARM_P_EL0;
+    if (ro)
+        state |= ARM_P_RO;
+    if (uxn | uxn_table)
+        state |= ARM_P_UXN;
+    if (pxn | pxn_table)
+        state |= ARM_P_PXN;
+    if (clean & ~ro & 1u)
+        state |= ARM_P_CLEAN;
+    return state;
+}
 
 static void arm_perm_table_build(void)
 {
@@ -126,31 +176,13 @@ static void arm_perm_table_build(void)
         }
         arm_perm_table[p] = perms;
     }
+    for (unsigned idx = 0; idx < 512; idx++)
+        arm_state_table[idx] = (uint8_t)arm_state_of(idx);
 }
 
 void walk_arm64_init(void)
 {
     pthread_once(&arm_perm_once, arm_perm_table_build);
-}
-
-/*
- * The permission state of leaf descriptor desc under the table descriptors
- * ORed into `tables`, following TTW: with update_AP (HD) and DBM, AP[2] is
- * cleared in the walk's copy ("desc<7> = '0'"); then "perms.ap[2] = ap[2]
- * OR ap_table[1]", "perms.ap[1] = ap[1] AND NOT ap_table[0]", "perms.xn =
- * xn OR xn_table", "perms.pxn = pxn OR pxn_table" (hierarchical attributes
- * skipped when "hierattrsdisabled", TCR.HPDn).
- */
-static inline unsigned arm_perm_state(uint64_t desc, uint64_t tables, bool hier_off, bool hd)
-{
-    const uint64_t t = hier_off ? 0 : tables;
-    const unsigned ap2_mem = (unsigned)(desc >> 7) & 1u;
-    const unsigned clean = (hd ? 1u : 0u) & (unsigned)(desc >> 51) & ap2_mem;
-    const unsigned el0 = (unsigned)((desc >> 6) & ~(t >> 61)) & 1u;
-    const unsigned ro = ((ap2_mem & ~clean) | (unsigned)(t >> 62)) & 1u;
-    const unsigned uxn = (unsigned)((desc >> 54) | (t >> 60)) & 1u;
-    const unsigned pxn = (unsigned)((desc >> 53) | (t >> 59)) & 1u;
-    return el0 | ro << 1 | uxn << 2 | pxn << 3 | (clean & ~ro) << 4;
 }
 
 /* ---- The walk ------------------------------------------------------------ */
@@ -314,16 +346,21 @@ vm_err_t walk_arm64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fla
             return arm_stop(mmu, fault, va, access, ARM_AF_CLEAR, level, L.desc_addr, desc, 0);
 
         /* CheckPermission, on the state after any dirty-state update. */
-        const unsigned state = arm_perm_state(desc, L.tables, R->hier_off, a->hd);
+        const unsigned idx = arm_state_index(desc, L.tables, R->hier_mask, a->dbm_bit);
+        unsigned state = arm_state_table[idx];
         if (VM_UNLIKELY((arm_perm_table[state & (ARM_P_CLEAN - 1u)] & mmu->need[access]) == 0))
             return arm_stop(mmu, fault, va, access, ARM_PERMISSION, level, L.desc_addr, desc,
                             state & (ARM_P_CLEAN - 1u));
 
         /* CheckAndUpdateDescriptor: set AF; for a write with descupdate.AP
-         * clear AP[2] ("desc<7> = '0'" for stage 1). */
+         * clear AP[2] ("desc<7> = '0'" for stage 1) - after which the page
+         * is no longer clean. */
         uint64_t want = desc | (a->ha ? VM_ARM64_AF : 0);
-        if (access == VM_ACCESS_WRITE && (state & ARM_P_CLEAN))
+        unsigned state_after = state;
+        if (access == VM_ACCESS_WRITE && (state & ARM_P_CLEAN)) {
             want &= ~VM_ARM64_AP_RO;
+            state_after &= ~ARM_P_CLEAN;
+        }
         uint64_t now = desc;
         if (VM_UNLIKELY(want != desc) && !speculative) {
             struct walk_update u = {L.desc_addr, desc, want};
@@ -335,6 +372,7 @@ vm_err_t walk_arm64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fla
             if (c == WALK_COMMIT_RETRY)
                 continue; /* the descriptor changed: walk again from the TTBR */
             now = want;
+            state = state_after;
         }
 
         const uint64_t page_mask = (UINT64_C(1) << L.shift) - 1;
@@ -346,9 +384,7 @@ vm_err_t walk_arm64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fla
         out->global = (now & VM_ARM64_NG) == 0;
         /* Nothing is cached while AF = 0; a writable-clean page is cached
          * without write permission (state bit ARM_P_CLEAN). */
-        out->perms = (now & VM_ARM64_AF) != 0
-                         ? arm_perm_table[arm_perm_state(now, L.tables, R->hier_off, a->hd)]
-                         : 0;
+        out->perms = (now & VM_ARM64_AF) != 0 ? arm_perm_table[state] : 0;
         out->tlb_flags = 0;
         out->pkey = 0;
         return VM_OK;

@@ -4,20 +4,32 @@
  * TLB maintenance instructions.
  *
  * Scope (Arm ARM DDI0487, chapter D8 "The AArch64 Virtual Memory System
- * Architecture"; pseudocode AArch64.S1Walk / AArch64.S1CheckPermissions):
- * the stage 1 EL1&0 translation regime with two VA ranges (TTBR0_EL1 for the
- * lower, TTBR1_EL1 for the upper), 4 KiB, 16 KiB and 64 KiB granules per
- * range, TxSZ from 16 to 39, top-byte ignore, hierarchical permissions
- * (unless TCR.HPDn), PAN, SCTLR.WXN, 8- or 16-bit ASIDs, the hardware
- * Access flag (TCR.HA) and dirty state (TCR.HD with DBM), output addresses
- * checked against the effective IPS (capped at the implemented PA size).
- * With SCTLR.M=0 stage 1 is off: the PA is the VA (an Address size fault at
- * level 0 if the VA is wider than the PA size).
+ * Architecture"; pseudocode AArch64.TranslationTableWalk,
+ * AArch64.CheckPermission, AArch64.CheckAndUpdateDescriptor - AArch64.S1Walk
+ * and AArch64.S1CheckPermissions in later editions): the stage 1 EL1&0
+ * translation regime with two VA ranges (TTBR0_EL1 for the lower,
+ * TTBR1_EL1 for the upper), 4 KiB, 16 KiB and 64 KiB granules per range,
+ * TxSZ from 16 to 39, top-byte ignore, hierarchical permissions (unless
+ * TCR.HPDn), PAN, SCTLR.WXN, 8- or 16-bit ASIDs, the hardware Access flag
+ * (TCR.HA) and dirty state (TCR.HD with DBM; only with HA, as the
+ * pseudocode's "update_AP = ... update_AF && HD"), output addresses checked
+ * against the effective IPS (capped at the implemented PA size).
+ * With SCTLR.M=0 stage 1 is off: the PA is the VA, and an Address size
+ * fault at level 0 if VA[top:PA size] is not zero (top = 55 when TBI
+ * applies to the VA, else 63; AArch64.TranslateAddressS1Off).
  * Out of scope: stage 2, the EL2 and EL3 regimes, 52-bit addresses
  * (LPA/LPA2, TCR.DS=1 is VM_ERR_UNSUPPORTED), MAIR memory types (every
  * descriptor is Normal memory: AttrIndx, SH and NS are accepted and
- * ignored), big-endian tables (SCTLR.EE), the contiguous hint (accepted and
- * ignored, as the architecture permits: each entry is cached on its own).
+ * ignored; with SCTLR.M=0 the architecture makes data accesses Device
+ * memory, whose misaligned accesses take Alignment faults - vmmem does not:
+ * misalignment follows vm_mmu_set_strict_align in every state), big-endian
+ * tables (SCTLR.EE), the contiguous hint (accepted and ignored, as the
+ * architecture permits: each entry is cached on its own, and the
+ * IMPLEMENTATION DEFINED "Translation fault on misprogrammed contiguous
+ * bit" is never taken), TCR.TBID (pointer authentication: TBI applies to
+ * instruction addresses as well), EPAN, UAO and unprivileged loads/stores
+ * (every EL1 data access is privileged), hardware updates of table
+ * descriptors.
  *
  * Accesses: VM_ACCESS_READ / WRITE are data accesses at the current EL;
  * VM_ACCESS_EXEC an instruction fetch.
@@ -27,19 +39,54 @@
  * VM_FAULT_ADDRESS_SIZE, the lookup level (0..3) in .level, .syndrome = the
  * fault status code (DFSC/IFSC: 0b0000LL address size, 0b0001LL
  * translation, 0b0010LL access flag, 0b0011LL permission) with WnR in bit 6
- * for data aborts, .cause = the exception class (VM_ARM64_EC_*). A table
- * walk that reads outside RAM is VM_ERR_ACCESS_FAULT, kind VM_FAULT_ACCESS,
+ * for data aborts caused by a write, .cause = the exception class
+ * (VM_ARM64_EC_*: from EL0 or from EL1). The faults found before any
+ * descriptor is read - a VA in neither range or in a range whose EPDn=1
+ * (Translation), a TTBR base above the PA size (Address size), and stage 1
+ * off with a VA above the PA size (Address size) - are level 0, as the
+ * architecture reports them, with .pte_addr and .pte 0. A table walk that
+ * reads outside RAM is VM_ERR_ACCESS_FAULT, kind VM_FAULT_ACCESS,
  * FSC 0b0101LL (synchronous external abort on a translation table walk); a
  * data access with nothing behind its PA is VM_ERR_ACCESS_FAULT with
  * FSC 0b010000.
+ * The checks run in the pseudocode's order: range and EPDn; TTBR address
+ * size; per level the descriptor read, an invalid descriptor (bit 0 = 0, or
+ * 01 at level 3: Translation), the next-level table address size; then a
+ * block at a level the granule forbids (Translation), the output address
+ * size, AF = 0 without HA (Access flag), the permissions (Permission).
+ *
+ * Choices where the architecture leaves room (CONSTRAINED UNPREDICTABLE or
+ * IMPLEMENTATION DEFINED), each as the Armv8.5 pseudocode behaves:
+ *   - TTBR BADDR bits below the start-level table's alignment (RES0) are
+ *     ignored: the table base is BADDR[47:x] ("baselowerbound"), so every
+ *     descriptor read is 8-byte aligned.
+ *   - RES0 descriptor bits are ignored: output-address bits below the block
+ *     or page size, and bits [51:48]. With the 64 KiB granule bits [15:12]
+ *     hold OA[51:48] ("desc<15:12>" in the pseudocode): non-zero there is an
+ *     Address size fault, as for any PA size below 52 bits.
+ *   - TCR.IPS 110 (52 bits with FEAT_LPA only) and 111 (reserved) act as 48
+ *     bits, before the cap at the implemented size.
+ *   - TxSZ outside 16..39 or a reserved TGn encoding in a range that can
+ *     walk (SCTLR.M=1, EPDn=0) is refused by vm_mmu_set_arm64_regs (the
+ *     architecture lets an implementation fault or clamp;
+ *     Unpredictable_RESTnSZ).
+ *   - An access that takes a fault updates no descriptor (the pseudocode
+ *     lets AF be set anyway: Unpredictable_AFUPDATE).
+ *   - A descriptor that keeps changing under the AF/dirty compare-and-swap
+ *     (WALK_MAX_RESTARTS times) ends the walk with a Translation fault at the
+ *     leaf's level (the guest retries the instruction).
  *
  * TLB: entries are tagged with the ASID (from TTBR1 if TCR.A1, else TTBR0;
  * only bits 7:0 when TCR.AS=0); nG=0 pages are global. Entries hold the
  * permissions combined over the walk and the dirty state (a writable-clean
- * page, AP[2]=1 with DBM=1, is cached read-only, so a write walks and
- * updates the descriptor). The current EL, PSTATE.PAN and SCTLR.WXN are
- * applied on every access, never cached. Register writes: see
- * vm_mmu_set_arm64_regs.
+ * page, AP[2]=1 with DBM=1 under HD, is cached read-only, so a write walks
+ * and updates the descriptor); nothing is cached while AF=0. The current
+ * EL, PSTATE.PAN and SCTLR.WXN are applied on every access, never cached.
+ * A VA whose top byte TBI ignores is looked up with bits 63:56 replaced by
+ * copies of bit 55, so all its tags share one entry (and a TLBI, which
+ * carries VA[55:12], reaches it); such an access is served by the TLB but
+ * not by the level-0 fast array (vmmem/mmu_inline.h) unless its top byte
+ * already is those copies. Register writes: see vm_mmu_set_arm64_regs.
  */
 #ifndef VMMEM_ARM64_H
 #define VMMEM_ARM64_H
@@ -123,22 +170,29 @@ typedef struct vm_arm64_regs {
  *                            EPDn=0 has TxSZ outside 16..39 or a reserved
  *                            TGn encoding;
  *   VM_ERR_UNSUPPORTED       TCR.DS=1.
- * TLB effects (vmmem's choice within what the architecture allows): a
- * change of SCTLR.M, of any TCR_EL1 bit or of pa_bits drops every entry (the
- * architecture lets a TLB cache TCR fields; vmmem never does). TTBR writes
- * drop nothing (entries are ASID-tagged; software changing a table base
- * without a new ASID issues a TLBI, as on hardware). EL, PAN and WXN are
- * applied on the next access. The initial state is all zero (stage 1 off).
+ * TLB effects (vmmem's choice within what the architecture allows): in
+ * VM_PAGING_ARM64 a change of SCTLR.M, of any TCR_EL1 bit or of the
+ * effective PA size (pa_bits, 0 meaning 48) drops every entry (the
+ * architecture lets a TLB cache TCR fields other than A1 and EPDn=1; vmmem
+ * never does); in another mode the TLB holds no Arm entries and entering
+ * VM_PAGING_ARM64 flushes anyway. TTBR writes drop nothing (entries are
+ * ASID-tagged; software changing a table base without a new ASID issues a
+ * TLBI, as on hardware). EL, PAN and WXN are applied on the next access.
+ * The initial state is all zero (stage 1 off).
  */
 VM_API VM_WUR vm_err_t vm_mmu_set_arm64_regs(vm_mmu_t *mmu, const vm_arm64_regs_t *regs);
 VM_API void vm_mmu_arm64_regs(const vm_mmu_t *mmu, vm_arm64_regs_t *out);
 
 /*
  * TLB maintenance (Arm ARM C5.5, TLBI), EL1&0 regime, with the
- * instruction's register operand xt: ASID in xt[63:48] (bits 55:48 ignored
- * with 8-bit ASIDs), VA[55:12] in xt[43:0] (the full VA is VA[55:0]
- * sign-extended from bit 55). The last-level forms (VALE1, VAALE1) equal
- * VAE1 / VAAE1 here: vmmem caches nothing but leaf entries.
+ * instruction's register operand xt: ASID in xt[63:48] - with 8-bit ASIDs
+ * (TCR.AS=0) only xt[55:48]: "the upper 8 bits of the ASID must be written
+ * to 0 by software when the context being invalidated only uses 8 bits",
+ * and vmmem ignores them then -, VA[55:12] in xt[43:0] (the full VA is
+ * VA[55:0] sign-extended from bit 55; xt[47:44], TTL, is ignored). The
+ * last-level forms (VALE1, VAALE1) equal VAE1 / VAAE1 here: vmmem caches
+ * nothing but leaf entries. The operations act on the TLBs whatever the
+ * current mode.
  */
 typedef enum vm_arm64_tlbi {
     VM_ARM64_TLBI_VMALLE1 = 0, /* every entry (xt ignored) */

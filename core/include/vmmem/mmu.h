@@ -230,8 +230,15 @@ VM_API void vm_mmu_flush_tlb_page_asid(vm_mmu_t *mmu, vm_gva_t va, uint16_t asid
  * load with CR4.PCIDE=0). */
 VM_API void vm_mmu_flush_tlb_nonglobal(vm_mmu_t *mmu);
 
-/* Hits and misses of both TLBs together (one per page translated in a mode
- * with paging; Bare and M-mode do not count). Either pointer may be NULL. */
+/*
+ * Hits and misses of both TLBs together: one per page translated while
+ * translation is on, a hit when a TLB entry served it, a miss when the
+ * tables were walked - also a walk that faults, including the checks made
+ * before the first table read (a non-canonical RISC-V or x86 VA, an Arm VA
+ * outside both ranges). Nothing counts while translation is off (Bare,
+ * M-mode, x86 CR0.PG=0, Arm SCTLR.M=0). Hits through the inline accessors
+ * of vmmem/mmu_inline.h are not counted. Either pointer may be NULL.
+ */
 VM_API void vm_mmu_tlb_stats(const vm_mmu_t *mmu, uint64_t *hits, uint64_t *misses);
 /* Change TLB sizes (1..4096 each); clears entries and stats. Errors:
  * VM_ERR_INVALID_ARGUMENT, VM_ERR_OUT_OF_MEMORY (both leave the TLBs, their
