@@ -87,6 +87,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static bool reg_bit(uint64_t v, unsigned n) { return (v >> n) & 1; }
+
 static bool covers(const ref_x86_tlb_entry_t *e, uint64_t va)
 {
     /* The full 64-bit VA (BUG-CLASSES 8: a truncated tag lets a high-half
@@ -118,7 +120,7 @@ void ref_x86_tlb_record(ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t va, 
     ne.level = w->level;
     ne.levels = w->levels;
     ne.pcid = ref_x86_current_pcid(r);
-    ne.global = w->g && ((r->cr4 >> 7) & 1);          /* 4.10.2.4: G with CR4.PGE = 1 */
+    ne.global = w->g && reg_bit(r->cr4, REF_X86_CR4_PGE);          /* 4.10.2.4: G with CR4.PGE = 1 */
     ne.page_base = w->page_base;
     ne.rights = w->rights;
     ne.leaf_addr = w->entry_addr;
@@ -222,7 +224,7 @@ bool ref_x86_invpcid_ok(const ref_x86_regs_t *r, int type, uint64_t pcid, uint64
      * 000H" when CR4.PCIDE = 0; type 0 needs a canonical linear address. */
     if (type < 0 || type > 3 || pcid > 0xfff)
         return false;
-    if ((type == 0 || type == 1) && !((r->cr4 >> 17) & 1) && pcid != 0)
+    if ((type == 0 || type == 1) && !reg_bit(r->cr4, REF_X86_CR4_PCIDE) && pcid != 0)
         return false;
     if (type == 0 && !ref_x86_canonical(r, va))
         return false;
@@ -252,12 +254,10 @@ void ref_x86_tlb_invpcid(ref_x86_tlb_t *t, int type, uint16_t pcid, uint64_t va)
     }
 }
 
-static bool reg_bit(uint64_t v, unsigned n) { return (v >> n) & 1; }
-
 void ref_x86_tlb_write_regs(ref_x86_tlb_t *t, const ref_x86_regs_t *prev,
                             const ref_x86_regs_t *next, bool cr3_load, bool cr3_bit63)
 {
-    bool pg_before = reg_bit(prev->cr0, 31), pg_after = reg_bit(next->cr0, 31);
+    bool pg_before = reg_bit(prev->cr0, REF_X86_CR0_PG), pg_after = reg_bit(next->cr0, REF_X86_CR0_PG);
 
     /* MOV to CR0: "invalidates all TLB entries (including global entries)
      * ... if it changes the value of CR0.PG from 1 to 0". */
@@ -269,16 +269,16 @@ void ref_x86_tlb_write_regs(ref_x86_tlb_t *t, const ref_x86_regs_t *prev,
      * change LA57 in IA-32e mode; WRMSR cannot change LME with paging on):
      * modelled as made through CR0.PG = 0. */
     if (pg_before && pg_after &&
-        (reg_bit(prev->cr4, 12) != reg_bit(next->cr4, 12) ||
-         reg_bit(prev->efer, 8) != reg_bit(next->efer, 8))) {
+        (reg_bit(prev->cr4, REF_X86_CR4_LA57) != reg_bit(next->cr4, REF_X86_CR4_LA57) ||
+         reg_bit(prev->efer, REF_X86_EFER_LME) != reg_bit(next->efer, REF_X86_EFER_LME))) {
         ref_x86_tlb_flush_all(t);
         return;
     }
     /* MOV to CR4: "invalidates all TLB entries (including global entries)
      * ... if (1) it changes the value of CR4.PGE; or (2) it changes the
      * value of the CR4.PCIDE from 1 to 0." */
-    if (reg_bit(prev->cr4, 7) != reg_bit(next->cr4, 7) ||
-        (reg_bit(prev->cr4, 17) && !reg_bit(next->cr4, 17))) {
+    if (reg_bit(prev->cr4, REF_X86_CR4_PGE) != reg_bit(next->cr4, REF_X86_CR4_PGE) ||
+        (reg_bit(prev->cr4, REF_X86_CR4_PCIDE) && !reg_bit(next->cr4, REF_X86_CR4_PCIDE))) {
         ref_x86_tlb_flush_all(t);
         return;
     }
@@ -287,8 +287,8 @@ void ref_x86_tlb_write_regs(ref_x86_tlb_t *t, const ref_x86_regs_t *prev,
      * CR4.SMEP from 0 to 1." (PCIDE does not go 1 -> 0 here, and turning
      * it on needs CR3[11:0] = 0, so the current PCID is the same before
      * and after.) */
-    if (reg_bit(prev->cr4, 5) != reg_bit(next->cr4, 5) ||
-        (!reg_bit(prev->cr4, 20) && reg_bit(next->cr4, 20))) {
+    if (reg_bit(prev->cr4, REF_X86_CR4_PAE) != reg_bit(next->cr4, REF_X86_CR4_PAE) ||
+        (!reg_bit(prev->cr4, REF_X86_CR4_SMEP) && reg_bit(next->cr4, REF_X86_CR4_SMEP))) {
         drop_rule_t d = { .pcid = ref_x86_current_pcid(next), .globals_too = true };
         apply_rule(t, &d);
     }
@@ -300,7 +300,7 @@ void ref_x86_tlb_write_regs(ref_x86_tlb_t *t, const ref_x86_regs_t *prev,
      * those for global pages ... If CR4.PCIDE = 1 and bit 63 ... is 1, the
      * instruction is not required to invalidate any TLB entries". */
     if (cr3_load) {
-        bool pcide = reg_bit(next->cr4, 17);
+        bool pcide = reg_bit(next->cr4, REF_X86_CR4_PCIDE);
         if (!pcide)
             ref_x86_tlb_flush_pcid(t, 0);
         else if (!cr3_bit63)

@@ -69,23 +69,6 @@
 
 #include <stdio.h>
 
-/* ---- Register bits (SDM 2.5 "Control Registers", 2.2.1 "Extended Feature
- * Enable Register", 2.3 "EFLAGS") -------------------------------------------- */
-#define CR0_PE (UINT64_C(1) << 0)
-#define CR0_WP (UINT64_C(1) << 16)
-#define CR0_PG (UINT64_C(1) << 31)
-#define CR4_PAE (UINT64_C(1) << 5)
-#define CR4_PGE (UINT64_C(1) << 7)
-#define CR4_LA57 (UINT64_C(1) << 12)
-#define CR4_PCIDE (UINT64_C(1) << 17)
-#define CR4_SMEP (UINT64_C(1) << 20)
-#define CR4_SMAP (UINT64_C(1) << 21)
-#define CR4_PKE (UINT64_C(1) << 22)
-#define EFER_LME (UINT64_C(1) << 8)
-#define EFER_LMA (UINT64_C(1) << 10)
-#define EFER_NXE (UINT64_C(1) << 11)
-#define RFLAGS_AC (UINT64_C(1) << 18)
-
 static bool bit(uint64_t v, unsigned n) { return (v >> n) & 1; }
 
 /* Bits hi:lo of v (hi < 64). */
@@ -117,19 +100,19 @@ int ref_x86_maxphyaddr(const ref_x86_regs_t *r)
 
 bool ref_x86_paging(const ref_x86_regs_t *r)
 {
-    return bit(r->cr0, 31);
+    return bit(r->cr0, REF_X86_CR0_PG);
 }
 
 int ref_x86_levels(const ref_x86_regs_t *r)
 {
-    return bit(r->cr4, 12) ? 5 : 4;
+    return bit(r->cr4, REF_X86_CR4_LA57) ? 5 : 4;
 }
 
 uint16_t ref_x86_current_pcid(const ref_x86_regs_t *r)
 {
     /* 4.10.1: "If CR4.PCIDE = 0, the current PCID is always 000H;
      * otherwise, the current PCID is the value of bits 11:0 of CR3." */
-    return bit(r->cr4, 17) ? (uint16_t)bits(r->cr3, 11, 0) : 0;
+    return bit(r->cr4, REF_X86_CR4_PCIDE) ? (uint16_t)bits(r->cr3, 11, 0) : 0;
 }
 
 bool ref_x86_canonical(const ref_x86_regs_t *r, uint64_t va)
@@ -146,8 +129,8 @@ int ref_x86_regs_check(const ref_x86_regs_t *prev, const ref_x86_regs_t *next, b
 {
     int verdict = REF_X86_REGS_OK;
     int m = next->maxphyaddr ? next->maxphyaddr : 52;
-    bool pg = bit(next->cr0, 31);
-    bool lma = bit(next->efer, 8) && pg;        /* EFER.LMA as computed */
+    bool pg = bit(next->cr0, REF_X86_CR0_PG);
+    bool lma = bit(next->efer, REF_X86_EFER_LME) && pg;        /* EFER.LMA as computed */
 
     if (next->cpl < 0 || next->cpl > 3)
         verdict |= REF_X86_REGS_INVALID;
@@ -155,24 +138,24 @@ int ref_x86_regs_check(const ref_x86_regs_t *prev, const ref_x86_regs_t *next, b
         verdict |= REF_X86_REGS_INVALID;
     else if (m < 63 && bits(next->cr3, 62, (unsigned)m) != 0)
         verdict |= REF_X86_REGS_INVALID;        /* CR3 bits 62:MAXPHYADDR */
-    if (cr3_bit63 && !bit(next->cr4, 17))
+    if (cr3_bit63 && !bit(next->cr4, REF_X86_CR4_PCIDE))
         verdict |= REF_X86_REGS_INVALID;        /* bit 63 reserved without PCIDE */
-    if (pg && !bit(next->cr0, 0))
+    if (pg && !bit(next->cr0, REF_X86_CR0_PE))
         verdict |= REF_X86_REGS_INVALID;        /* PG without PE */
-    if (bit(next->cr4, 17) && !lma)
+    if (bit(next->cr4, REF_X86_CR4_PCIDE) && !lma)
         verdict |= REF_X86_REGS_INVALID;        /* PCIDE outside long mode */
-    if (bit(next->cr4, 17) && !bit(prev->cr4, 17) && bits(next->cr3, 11, 0) != 0)
+    if (bit(next->cr4, REF_X86_CR4_PCIDE) && !bit(prev->cr4, REF_X86_CR4_PCIDE) && bits(next->cr3, 11, 0) != 0)
         verdict |= REF_X86_REGS_INVALID;        /* PCIDE 0 -> 1 with CR3[11:0] != 0 */
-    if (pg && !(bit(next->cr4, 5) && bit(next->efer, 8)))
+    if (pg && !(bit(next->cr4, REF_X86_CR4_PAE) && bit(next->efer, REF_X86_EFER_LME)))
         verdict |= REF_X86_REGS_UNSUPPORTED;    /* 32-bit or PAE paging */
     return verdict;
 }
 
 void ref_x86_regs_normalise(ref_x86_regs_t *r)
 {
-    r->efer &= ~EFER_LMA;
-    if (bit(r->efer, 8) && bit(r->cr0, 31))
-        r->efer |= EFER_LMA;
+    r->efer &= ~(UINT64_C(1) << REF_X86_EFER_LMA);
+    if (bit(r->efer, REF_X86_EFER_LME) && bit(r->cr0, REF_X86_CR0_PG))
+        r->efer |= UINT64_C(1) << REF_X86_EFER_LMA;
     r->cr3 &= ~(UINT64_C(1) << 63);
     if (r->maxphyaddr == 52)
         r->maxphyaddr = 0;
@@ -230,7 +213,7 @@ uint32_t ref_x86_access_pfec(const ref_x86_regs_t *r, int access)
      * page-fault exception was an instruction fetch; and (2) either (a)
      * CR4.SMEP = 1; or (b) both (i) CR4.PAE = 1 ... and (ii) IA32_EFER.NXE
      * = 1." */
-    if (access == REF_EXEC && (bit(r->cr4, 20) || (bit(r->cr4, 5) && bit(r->efer, 11))))
+    if (access == REF_EXEC && (bit(r->cr4, REF_X86_CR4_SMEP) || (bit(r->cr4, REF_X86_CR4_PAE) && bit(r->efer, REF_X86_EFER_NXE))))
         pfec |= REF_X86_PFEC_I;
     return pfec;
 }
@@ -244,13 +227,13 @@ uint32_t ref_x86_access_pfec(const ref_x86_regs_t *r, int access)
  */
 static bool pkru_denies(const ref_x86_regs_t *r, const ref_x86_rights_t *rights, int access)
 {
-    if (!bit(r->efer, 10) || !bit(r->cr4, 22) || access == REF_EXEC || !rights->us)
+    if (!bit(r->efer, REF_X86_EFER_LMA) || !bit(r->cr4, REF_X86_CR4_PKE) || access == REF_EXEC || !rights->us)
         return false;
     bool ad = (r->pkru >> (2 * rights->pkey)) & 1;
     bool wd = (r->pkru >> (2 * rights->pkey + 1)) & 1;
     if (ad)
         return true;
-    return wd && access == REF_WRITE && (bit(r->cr0, 16) || r->cpl == 3);
+    return wd && access == REF_WRITE && (bit(r->cr0, REF_X86_CR0_WP) || r->cpl == 3);
 }
 
 uint32_t ref_x86_check_rights(const ref_x86_regs_t *r, const ref_x86_rights_t *rights,
@@ -259,9 +242,9 @@ uint32_t ref_x86_check_rights(const ref_x86_regs_t *r, const ref_x86_rights_t *r
     const char *reason = NULL;
     bool user_access = r->cpl == 3;             /* 4.6: CPL < 3 is supervisor mode */
     bool user_address = rights->us;             /* U/S = 1 in every entry used */
-    bool nxe = bit(r->efer, 11);
-    bool wp = bit(r->cr0, 16);
-    bool smep = bit(r->cr4, 20), smap = bit(r->cr4, 21), ac = bit(r->rflags, 18);
+    bool nxe = bit(r->efer, REF_X86_EFER_NXE);
+    bool wp = bit(r->cr0, REF_X86_CR0_WP);
+    bool smep = bit(r->cr4, REF_X86_CR4_SMEP), smap = bit(r->cr4, REF_X86_CR4_SMAP), ac = bit(r->rflags, REF_X86_RFLAGS_AC);
 
     if (access == REF_EXEC) {
         /* 4.6.1 "Instruction fetches": user mode fetches only from
@@ -338,7 +321,7 @@ static const char *reserved_bits(const ref_x86_regs_t *r, uint64_t e, int level)
     int m = ref_x86_maxphyaddr(r);
     if (m < 52 && bits(e, 51, (unsigned)m) != 0)
         return "4.5: reserved bits 51:MAXPHYADDR set";
-    if (!bit(r->efer, 11) && e_xd(e))
+    if (!bit(r->efer, REF_X86_EFER_NXE) && e_xd(e))
         return "4.5: XD (bit 63) set with IA32_EFER.NXE = 0 (reserved)";
     if ((level == 5 || level == 4) && e_ps(e))
         return level == 5 ? "4.5: PS (bit 7) set in a PML5E (reserved)"

@@ -34,6 +34,26 @@ typedef struct ref_x86_regs {
     int maxphyaddr;   /* 36..52; 0 means 52 */
 } ref_x86_regs_t;
 
+/* Bit numbers of the register fields the model reads (SDM Vol. 3A 2.5
+ * "Control Registers", 2.2.1 "Extended Feature Enable Register", Vol. 1 3.4.3
+ * "EFLAGS"). */
+enum ref_x86_reg_bit {
+    REF_X86_CR0_PE = 0,
+    REF_X86_CR0_WP = 16,
+    REF_X86_CR0_PG = 31,
+    REF_X86_CR4_PAE = 5,
+    REF_X86_CR4_PGE = 7,
+    REF_X86_CR4_LA57 = 12,
+    REF_X86_CR4_PCIDE = 17,
+    REF_X86_CR4_SMEP = 20,
+    REF_X86_CR4_SMAP = 21,
+    REF_X86_CR4_PKE = 22,
+    REF_X86_EFER_LME = 8,
+    REF_X86_EFER_LMA = 10,
+    REF_X86_EFER_NXE = 11,
+    REF_X86_RFLAGS_AC = 18,
+};
+
 /* MAXPHYADDR in force (52 when the field is 0). */
 int ref_x86_maxphyaddr(const ref_x86_regs_t *r);
 /* CR0.PG: paging on (then, by vmmem's contract, 4- or 5-level paging). */
