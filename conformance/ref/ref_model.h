@@ -171,4 +171,7 @@ bool ref_tlb_legal(const ref_tlb_t *t, const ref_rv_state_t *s, uint64_t va, int
 /* ---- AArch64 stage 1 EL1&0 translation and its TLB oracle ------------- */
 #include "ref_arm64.h"
 
+/* ---- x86-64 4-/5-level paging and its TLB oracle ----------------------- */
+#include "ref_x86_64.h"
+
 #endif /* VMMEM_REF_MODEL_H */

@@ -49,5 +49,6 @@ typedef struct conform_arch {
 bool conform_parse_u64(const char *s, uint64_t *out);
 
 extern const conform_arch_t conform_arm64;
+extern const conform_arch_t conform_x86_64;
 
 #endif /* VMMEM_CONFORM_ARCH_H */

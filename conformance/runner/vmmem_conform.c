@@ -78,7 +78,7 @@ typedef struct options {
 } options_t;
 
 /* The architecture parts (conform_arch.h): each sees every line first. */
-static const conform_arch_t *const arch_parts[] = { &conform_arm64 };
+static const conform_arch_t *const arch_parts[] = { &conform_arm64, &conform_x86_64 };
 #define N_ARCH_PARTS (sizeof arch_parts / sizeof arch_parts[0])
 
 /* The two machines of one file. */
@@ -1164,7 +1164,7 @@ static int run_line(machine_t *mc, char **tok, int ntok)
 
     if (!strcmp(kw, "mode")) {
         if (ntok != 2)
-            return file_error(mc, "expected: mode bare|sv39|sv48|sv57|arm64");
+            return file_error(mc, "expected: mode bare|sv39|sv48|sv57|arm64|x86_64|x86_64_la57");
         if (!strcmp(tok[1], "bare")) return set_levels(mc, 0);
         if (!strcmp(tok[1], "sv39")) return set_levels(mc, 3);
         if (!strcmp(tok[1], "sv48")) return set_levels(mc, 4);
