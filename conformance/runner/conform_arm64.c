@@ -613,13 +613,13 @@ static uint64_t ram_load(const conform_env_t *env, uint64_t pa, unsigned n)
 {
     uint64_t v = 0;
     for (unsigned k = 0; k < n; k++)
-        v |= (uint64_t)env->mem->ram[pa + k] << (8 * k);
+        v |= (uint64_t)env->mem->ram[pa - env->mem->base + k] << (8 * k);
     return v;
 }
 
 static bool in_ram(const conform_env_t *env, uint64_t pa, uint64_t n)
 {
-    return pa <= env->mem->size && env->mem->size - pa >= n;
+    return ref_mem_in_ram(env->mem, pa, n);
 }
 
 /*
@@ -780,7 +780,7 @@ static void sized_store(const conform_env_t *env, const sized_result_t *r, uint6
     for (int p = 0; p < r->n_parts; p++) {
         if (in_ram(env, r->part_pa[p], r->part_size[p]))
             for (unsigned k = 0; k < r->part_size[p]; k++)
-                env->mem->ram[r->part_pa[p] + k] = (uint8_t)(v >> (shift + 8 * k));
+                env->mem->ram[r->part_pa[p] - env->mem->base + k] = (uint8_t)(v >> (shift + 8 * k));
         shift += 8 * r->part_size[p];
     }
 }
