@@ -43,7 +43,11 @@ if command -v aarch64-linux-gnu-as >/dev/null; then
   bash conformance/qemu/assemble_probe_arm64.sh --check
 fi
 cmake -S . -B build/qemu-diff -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMMEM_BUILD_TESTS=ON >/dev/null
-ninja -C build/qemu-diff -j2 vmmem-gen vmmem-conform >/dev/null
+if ! out=$(ninja -C build/qemu-diff -j2 vmmem-gen vmmem-conform 2>&1); then
+  echo "$out"
+  echo "ci/qemu-diff.sh: the build failed" >&2
+  exit 1
+fi
 status=0
 summary=()
 for a in "${arches[@]}"; do

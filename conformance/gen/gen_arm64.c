@@ -880,11 +880,9 @@ static void build_probe(a_case_t *c)
     int n = c->probe_range;
     a_range_t *g = &c->range[n];
     c->probe_va = n == 0 ? A_PROBE_VA0 : A_PROBE_VA1;
-    uint64_t idx[4] = { 0 };
     uint64_t table = g->root;
     for (int level = g->startlevel; level <= 3; level++) {
         uint64_t i = (c->probe_va >> level_bottom(g, level)) & (level_entries(g, level) - 1);
-        idx[level] = i;
         uint64_t slot = table + i * 8;
         if (level == 3) {
             /* EL1-executable, read-only (AP = 10), AF = 1, UXN: nothing a
