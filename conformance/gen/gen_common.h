@@ -33,5 +33,6 @@ static inline void rng_seed_case(rng_t *r, uint64_t seed, unsigned index)
 /* An architecture part: writes DIR/gen-NNNNN.vmc for cases 0..count-1 and
  * prints its statistics; 0 on success, 2 on an error (already printed). */
 int gen_arm64_run(uint64_t seed, unsigned count, int checks, const char *dir);
+int gen_x86_64_run(uint64_t seed, unsigned count, int checks, const char *dir);
 
 #endif /* VMMEM_GEN_COMMON_H */

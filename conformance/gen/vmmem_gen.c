@@ -4,10 +4,11 @@
  * through conformance/qemu/qemu_answer.py; or the reference, with
  * `vmmem-conform --answer-ref`).
  *
- * Usage: vmmem-gen [--arch riscv|arm64] [--seed S] [--count N] [--checks K] [--out DIR]
+ * Usage: vmmem-gen [--arch riscv|arm64|x86_64] [--seed S] [--count N] [--checks K] [--out DIR]
  *
  * This file is the RISC-V part and the command line; gen_arm64.c writes
- * the Arm64 cases (--arch arm64).
+ * the Arm64 cases (--arch arm64), gen_x86_64.c the x86-64 ones (--arch
+ * x86_64).
  *
  * How it works. Every case is a machine like QEMU's `virt` board: RAM of
  * GEN_RAM_SIZE bytes at GEN_RAM_BASE (0x80000000), one paging mode (Sv39,
@@ -642,7 +643,7 @@ static void print_stats(const stats_t *st, unsigned count, int checks)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: vmmem-gen [--arch riscv|arm64] [--seed S] [--count N] [--checks K] [--out DIR]\n"
+    fprintf(stderr, "usage: vmmem-gen [--arch riscv|arm64|x86_64] [--seed S] [--count N] [--checks K] [--out DIR]\n"
                     "  writes DIR/gen-00000.vmc ... (default: RISC-V, 100 cases of 8 checks, seed 1,\n"
                     "  DIR gen-cases) and prints what it generated per rule\n");
 }
@@ -671,7 +672,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[a], "--out") && a + 1 < argc) {
             dir = argv[++a];
         } else if (!strcmp(argv[a], "--arch") && a + 1 < argc &&
-                   (!strcmp(argv[a + 1], "riscv") || !strcmp(argv[a + 1], "arm64"))) {
+                   (!strcmp(argv[a + 1], "riscv") || !strcmp(argv[a + 1], "arm64") ||
+                    !strcmp(argv[a + 1], "x86_64"))) {
             arch = argv[++a];
         } else {
             usage();
@@ -688,6 +690,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(arch, "arm64"))
         return gen_arm64_run(seed, (unsigned)count, (int)checks, dir);
+    if (!strcmp(arch, "x86_64"))
+        return gen_x86_64_run(seed, (unsigned)count, (int)checks, dir);
     static stats_t st;
     static gen_case_t c;
     for (unsigned i = 0; i < count; i++) {

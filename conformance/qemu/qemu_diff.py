@@ -2,12 +2,13 @@
 """qemu_diff.py - generate cases, answer them with QEMU, replay them on vmmem,
 and classify every disagreement. ci/qemu-diff.sh builds the tools and calls this.
 
-Usage: qemu_diff.py --gen VMMEM_GEN --conform VMMEM_CONFORM [--arch riscv|arm64]
+Usage: qemu_diff.py --gen VMMEM_GEN --conform VMMEM_CONFORM [--arch riscv|arm64|x86_64]
                     [--count N] [--seed S] [--checks K] [--work DIR] [--keep DIR]
 
 Steps: `vmmem-gen --arch A` writes N cases with `check` lines (its per-rule
 counts are printed); the architecture's answerer (qemu_answer.py for RISC-V,
-qemu_answer_arm64.py for Arm64) answers them with QEMU; `vmmem-conform` replays the
+qemu_answer_arm64.py for Arm64, qemu_answer_x86_64.py - the debug
+translation - for x86-64) answers them with QEMU; `vmmem-conform` replays the
 answered files on vmmem's core and reference model. Every line where vmmem
 and QEMU disagree is printed on one line with its class:
 
@@ -52,6 +53,7 @@ DEVIATIONS = {
                                 'step 2: PTE address outside RAM' in m['report']),
         },
     ],
+    'x86_64': [],
     'arm64': [
         {
             'id': 'QEMU-ARM-1',
@@ -83,6 +85,7 @@ DEVIATIONS = {
 ARCHES = {
     'riscv': ('qemu_answer.py', 'qemu-system-riscv64', 'qemu-seed'),
     'arm64': ('qemu_answer_arm64.py', 'qemu-system-aarch64', 'qemu-arm64-seed'),
+    'x86_64': ('qemu_answer_x86_64.py', 'qemu-system-x86_64', 'qemu-x86-seed'),
 }
 
 MISMATCH = re.compile(r'^(?P<file>[^:\s]+\.vmc):(?P<line>\d+): expected (?P<qemu>.+?), core (?P<core>.+?), '
@@ -190,6 +193,18 @@ def main():
     print('\n==== vmmem (core and reference) replays the answered cases')
     sys.stdout.flush()
     rep = subprocess.run([args.conform] + answered_files, capture_output=True, text=True)
+    if rep.returncode == 2 and args.arch == 'x86_64' and 'x86_64' in rep.stdout + rep.stderr:
+        # vmmem-conform without its x86-64 part: only the answerer's own check
+        # (QEMU vs the generator's construction) has run.
+        print((rep.stderr + rep.stdout).strip().splitlines()[0])
+        print('\n==== summary')
+        print('checks agreeing: pending (this vmmem-conform cannot replay x86-64 cases: the x86 runner '
+              'has not landed); QEMU answered %d checks of %d cases in %.1f s' %
+              (n_checks, len(answered_files), answer_time))
+        ok = ans.returncode == 0 and len(answered_files) == len(files)
+        print('qemu-diff: %s' % ('QEMU answered every check as the generator built it; vmmem replay pending'
+                                 if ok else 'FAILED'))
+        return 0 if ok else 1
     if rep.returncode not in (0, 1):
         print(rep.stdout + rep.stderr)
         print('qemu-diff: vmmem-conform refused the answered cases (exit %d)' % rep.returncode)
