@@ -5,10 +5,9 @@
 # accesses by QEMU's emulated core (conformance/qemu/qemu_answer*.py), replay
 # them on vmmem's core and reference (vmmem-conform), print the agreement and
 # every disagreement with its class. Default: every architecture (RISC-V,
-# Arm64, x86-64), one agreement line each at the end. x86-64 is answered by
-# QEMU's debug translation (the walk itself) and replayed on vmmem once
-# vmmem-conform has its x86-64 part; until then only QEMU's answers are
-# checked against what the generator built. Exit 0 iff, for every
+# Arm64, x86-64), one agreement line each at the end. x86-64 answers are
+# replayed on vmmem once vmmem-conform has its x86-64 part; until then only
+# QEMU's answers are checked against what the generator built. Exit 0 iff, for every
 # architecture, every disagreement is a QEMU deviation documented in
 # conformance/QEMU.md. Installs what it needs on a fresh Debian 12 (as root).
 set -euo pipefail
@@ -45,6 +44,9 @@ if command -v riscv64-linux-gnu-as >/dev/null; then
 fi
 if command -v aarch64-linux-gnu-as >/dev/null; then
   bash conformance/qemu/assemble_probe_arm64.sh --check
+fi
+if command -v as >/dev/null && [[ $(uname -m) == x86_64 ]] || command -v x86_64-linux-gnu-as >/dev/null; then
+  bash conformance/qemu/assemble_probe_x86_64.sh --check
 fi
 cmake -S . -B build/qemu-diff -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMMEM_BUILD_TESTS=ON >/dev/null
 if ! out=$(ninja -C build/qemu-diff -j2 vmmem-gen vmmem-conform 2>&1); then

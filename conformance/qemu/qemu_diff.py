@@ -53,7 +53,18 @@ DEVIATIONS = {
                                 'step 2: PTE address outside RAM' in m['report']),
         },
     ],
-    'x86_64': [],
+    'x86_64': [
+        {
+            'id': 'QEMU-X86-1',
+            'title': 'the #PF error code of a reserved-bit fault has RSVD (bit 3) set and P (bit 0) clear',
+            'clause': 'SDM Vol. 3A 4.7, Page-Fault Exceptions: RSVD flag (bit 3) "... (Because reserved bits '
+                      'are not checked in a paging-structure entry whose P flag is 0, bit 3 of the error code '
+                      'can be set only if bit 0 is also set.)"',
+            'match': lambda m: (pfec(m['qemu']) is not None and pfec(m['core']) is not None and
+                                m['core'].split(' level')[0] == m['ref'].split(' level')[0] and
+                                pfec(m['qemu']) & 9 == 8 and pfec(m['core']) == pfec(m['qemu']) | 1),
+        },
+    ],
     'arm64': [
         {
             'id': 'QEMU-ARM-1',
@@ -80,6 +91,14 @@ DEVIATIONS = {
         },
     ],
 }
+
+def pfec(answer):
+    """The error code of an x86 `page-fault pfec V ...` answer, or None."""
+    tok = answer.split()
+    if len(tok) >= 3 and tok[0] == 'page-fault' and tok[1] == 'pfec':
+        return int(tok[2].rstrip(','), 16)
+    return None
+
 
 # Per architecture: the answerer, the QEMU binary, the prefix of frozen cases.
 ARCHES = {
