@@ -4,7 +4,11 @@
  * through conformance/qemu/qemu_answer.py; or the reference, with
  * `vmmem-conform --answer-ref`).
  *
- * Usage: vmmem-gen [--seed S] [--count N] [--checks K] [--out DIR]
+ * Usage: vmmem-gen [--arch riscv|arm64|x86_64] [--seed S] [--count N] [--checks K] [--out DIR]
+ *
+ * This file is the RISC-V part and the command line; gen_arm64.c writes
+ * the Arm64 cases (--arch arm64), gen_x86_64.c the x86-64 ones (--arch
+ * x86_64).
  *
  * How it works. Every case is a machine like QEMU's `virt` board: RAM of
  * GEN_RAM_SIZE bytes at GEN_RAM_BASE (0x80000000), one paging mode (Sv39,
@@ -42,6 +46,7 @@
  * the core again, not against an independent oracle: the answers come from
  * the oracle, the reference only keeps the generator honest).
  */
+#include "gen_common.h"
 #include "ref_model.h"
 
 #include <errno.h>
@@ -131,22 +136,6 @@ static const uint64_t HOLE_SUPER[5][2] = {
     { UINT64_C(0x8000000000), UINT64_C(0xffff8000000000) },
     { UINT64_C(0x1000000000000), UINT64_C(0xff000000000000) },
 };
-
-/* ---- deterministic randomness: splitmix64 ------------------------------ */
-
-typedef struct rng { uint64_t s; } rng_t;
-
-static uint64_t rng_next(rng_t *r)
-{
-    uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n), n > 0 (modulo bias is irrelevant here). */
-static unsigned rng_below(rng_t *r, unsigned n) { return (unsigned)(rng_next(r) % n); }
-static bool rng_bool(rng_t *r) { return rng_next(r) & 1; }
 
 /* ---- one case under construction -------------------------------------- */
 
@@ -459,8 +448,7 @@ static uint64_t build_check(gen_case_t *c, check_t *k)
 static void build_case(gen_case_t *c, uint64_t seed, unsigned index, int n_checks)
 {
     memset(c, 0, sizeof *c);
-    c->rng.s = seed * UINT64_C(0x100000001b3) ^ ((uint64_t)index << 20) ^ UINT64_C(0x5eed);
-    rng_next(&c->rng);
+    rng_seed_case(&c->rng, seed, index);
     rng_t *r = &c->rng;
     c->levels = 3 + (int)rng_below(r, 3);
     c->asid = (uint16_t)rng_next(r);
@@ -655,8 +643,8 @@ static void print_stats(const stats_t *st, unsigned count, int checks)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: vmmem-gen [--seed S] [--count N] [--checks K] [--out DIR]\n"
-                    "  writes DIR/gen-00000.vmc ... (default: 100 cases of 8 checks, seed 1,\n"
+    fprintf(stderr, "usage: vmmem-gen [--arch riscv|arm64|x86_64] [--seed S] [--count N] [--checks K] [--out DIR]\n"
+                    "  writes DIR/gen-00000.vmc ... (default: RISC-V, 100 cases of 8 checks, seed 1,\n"
                     "  DIR gen-cases) and prints what it generated per rule\n");
 }
 
@@ -675,6 +663,7 @@ int main(int argc, char **argv)
 {
     uint64_t seed = 1, count = 100, checks = 8;
     const char *dir = "gen-cases";
+    const char *arch = "riscv";
     for (int a = 1; a < argc; a++) {
         uint64_t *num = !strcmp(argv[a], "--seed") ? &seed : !strcmp(argv[a], "--count") ? &count
                         : !strcmp(argv[a], "--checks") ? &checks : NULL;
@@ -682,6 +671,10 @@ int main(int argc, char **argv)
             a++;
         } else if (!strcmp(argv[a], "--out") && a + 1 < argc) {
             dir = argv[++a];
+        } else if (!strcmp(argv[a], "--arch") && a + 1 < argc &&
+                   (!strcmp(argv[a + 1], "riscv") || !strcmp(argv[a + 1], "arm64") ||
+                    !strcmp(argv[a + 1], "x86_64"))) {
+            arch = argv[++a];
         } else {
             usage();
             return 2;
@@ -695,6 +688,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "vmmem-gen: %s: %s\n", dir, strerror(errno));
         return 2;
     }
+    if (!strcmp(arch, "arm64"))
+        return gen_arm64_run(seed, (unsigned)count, (int)checks, dir);
+    if (!strcmp(arch, "x86_64"))
+        return gen_x86_64_run(seed, (unsigned)count, (int)checks, dir);
     static stats_t st;
     static gen_case_t c;
     for (unsigned i = 0; i < count; i++) {

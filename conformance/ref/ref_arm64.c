@@ -262,15 +262,16 @@ static void fault(ref_a64_walk_t *out, int statuscode, int level, const char *wh
     out->why = why;
 }
 
-/* _Mem[descaddr, 8]: little-endian from RAM byte by byte; false if any
- * byte is outside RAM (translation tables never live in MMIO). */
+/* _Mem[descaddr, 8]: little-endian from RAM ([base, base + size)) byte by
+ * byte; false if any byte is outside RAM (translation tables never live in
+ * MMIO). */
 static bool read_descriptor(const ref_mem_t *m, uint64_t pa, uint64_t *desc)
 {
-    if (pa > m->size || m->size - pa < 8)
+    if (!ref_mem_in_ram(m, pa, 8))
         return false;
     uint64_t v = 0;
     for (unsigned k = 0; k < 8; k++)
-        v |= (uint64_t)m->ram[pa + k] << (8 * k);
+        v |= (uint64_t)m->ram[pa - m->base + k] << (8 * k);
     *desc = v;
     return true;
 }
@@ -278,7 +279,7 @@ static bool read_descriptor(const ref_mem_t *m, uint64_t pa, uint64_t *desc)
 static void write_descriptor(ref_mem_t *m, uint64_t pa, uint64_t desc)
 {
     for (unsigned k = 0; k < 8; k++)
-        m->ram[pa + k] = (uint8_t)(desc >> (8 * k));
+        m->ram[pa - m->base + k] = (uint8_t)(desc >> (8 * k));
 }
 
 /*

@@ -7,8 +7,8 @@
  * generic (RISC-V) code sees it. A part answers CONFORM_DONE (it handled the
  * line), CONFORM_NOT_MINE (the generic code handles it) or CONFORM_ERROR (a
  * malformed line: it printed "file:line: message"). A part claims its
- * register lines always, and `mode NAME`, `flush ...`, `tlbi ...` and
- * `expect ACCESS ...` while its mode is the current one; it sees `mode
+ * register lines always, and `mode NAME`, `flush ...`, `tlbi ...`,
+ * `expect ACCESS ...` and `check ACCESS VA` while its mode is the current one; it sees `mode
  * OTHER` too (so it knows it is no longer current) but leaves it to the
  * generic code. Physical memory lines (mem, wN, mmio, expect rN) stay
  * generic: the part reads and writes the same reference memory through the
@@ -33,6 +33,7 @@ typedef struct conform_env {
     ref_mem_t *mem;      /* the reference's physical memory */
     int *expectations;   /* counters of the file */
     int *failures;
+    bool answer_ref;     /* --answer-ref: `check` lines are answered by the reference */
 } conform_env_t;
 
 enum { CONFORM_ERROR = -1, CONFORM_NOT_MINE = 0, CONFORM_DONE = 1 };

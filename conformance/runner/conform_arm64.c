@@ -632,13 +632,13 @@ static uint64_t ram_load(const conform_env_t *env, uint64_t pa, unsigned n)
 {
     uint64_t v = 0;
     for (unsigned k = 0; k < n; k++)
-        v |= (uint64_t)env->mem->ram[pa + k] << (8 * k);
+        v |= (uint64_t)env->mem->ram[pa - env->mem->base + k] << (8 * k);
     return v;
 }
 
 static bool in_ram(const conform_env_t *env, uint64_t pa, uint64_t n)
 {
-    return pa <= env->mem->size && env->mem->size - pa >= n;
+    return ref_mem_in_ram(env->mem, pa, n);
 }
 
 /*
@@ -799,7 +799,7 @@ static void sized_store(const conform_env_t *env, const sized_result_t *r, uint6
     for (int p = 0; p < r->n_parts; p++) {
         if (in_ram(env, r->part_pa[p], r->part_size[p]))
             for (unsigned k = 0; k < r->part_size[p]; k++)
-                env->mem->ram[r->part_pa[p] + k] = (uint8_t)(v >> (shift + 8 * k));
+                env->mem->ram[r->part_pa[p] - env->mem->base + k] = (uint8_t)(v >> (shift + 8 * k));
         shift += 8 * r->part_size[p];
     }
 }
@@ -884,6 +884,34 @@ static void run_sized(a64_state_t *st, const conform_env_t *env, const a64_expec
     judge(env, st, L, &core, &rr.ans, rr.walk, rr.part_va, rr.walked, extra);
 }
 
+/*
+ * `check ACCESS VA`: a question for an oracle (conformance/QEMU.md).
+ * Unanswered, the file cannot be judged (exit 2); with --answer-ref the
+ * reference answers it: the line runs as `expect ACCESS VA -> X` with X the
+ * fresh walk's answer (its level and FSC too) plus the data access's check
+ * of one byte, as the unsized expect computes it.
+ */
+static int check_line(a64_state_t *st, const conform_env_t *env, char **tok, int ntok)
+{
+    a64_expect_t L;
+    memset(&L, 0, sizeof L);
+    if (ntok != 3 || parse_access_kind(tok[1], &L.access, &L.size) || L.size != 0 ||
+        !conform_parse_u64(tok[2], &L.va))
+        return case_error(env, "expected: check read|write|exec VA");
+    if (!env->answer_ref)
+        return case_error(env, "unanswered 'check' line: answer it with an oracle "
+                               "(conformance/qemu/qemu_answer_arm64.py) or run with --answer-ref");
+    ref_a64_walk_t fresh;
+    ref_a64_translate(env->mem, &st->regs, L.va, L.access, false, &fresh);
+    L.alts[0] = observed(fresh.fault, fresh.level, fresh.pa, L.va);
+    if (fresh.fault == REF_A64_NO_FAULT && !backed(env, fresh.pa, 1))
+        L.alts[0] = observed(REF_A64_DATA_ABORT, -1, 0, L.va);
+    L.n_alts = 1;
+    (*env->expectations)++;
+    run_translate(st, env, &L);
+    return CONFORM_DONE;
+}
+
 /* ---- the part ----------------------------------------------------------------- */
 
 static void *arm64_start(void)
@@ -931,6 +959,8 @@ static int arm64_line(void *state, const conform_env_t *env, char **tok, int nto
         return tlbi_line(st, env, tok, ntok);
     if (!strcmp(kw, "flush"))
         return flush_line(st, env, tok, ntok);
+    if (!strcmp(kw, "check"))
+        return check_line(st, env, tok, ntok);
     if (!strcmp(kw, "expect") && ntok >= 2 &&
         (!strncmp(tok[1], "read", 4) || !strncmp(tok[1], "write", 5) || !strncmp(tok[1], "exec", 4))) {
         a64_expect_t L;
