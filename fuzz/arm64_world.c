@@ -1250,6 +1250,12 @@ bool a64w_setup(fuzz_input_t *in)
     ref_a64_tlb_flush_all(&w->tlb);
     vm_mmu_tlb_stats(w->mmu, &w->hits, &w->misses);
     w_pool_init(w);
+    if (w_trace > 0) /* the decoded header: part of the golden decode traces */
+        fprintf(stderr, "config: ram=0x%llx tlbs=%zu/%zu ttbr0=0x%llx ttbr1=0x%llx tcr=0x%llx "
+                        "sctlr=0x%llx el=%d pan=%d pa_bits=%d\n",
+                (unsigned long long)w->ram_size, it, dt, (unsigned long long)r.ttbr0,
+                (unsigned long long)r.ttbr1, (unsigned long long)r.tcr,
+                (unsigned long long)r.sctlr, r.el, r.pan, r.pa_bits);
     return true;
 }
 

@@ -24,6 +24,15 @@
 #define FUZZ_NO_COVERAGE
 #endif
 
+/*
+ * The version of the target's input encoding, defined once in each
+ * fuzz/fuzz_<t>.c. Bump it in the same commit as any change to what the
+ * bytes of an input mean (a decoder, a pool, an op table, the config
+ * header); fuzz/README.md, "Input format versions", lists what else that
+ * commit must do (corpus, golden decode traces).
+ */
+extern const unsigned fuzz_format_version;
+
 typedef struct fuzz_input {
     const uint8_t *data;
     size_t size;

@@ -45,6 +45,10 @@
 #include "ref_model.h"
 #include "vmmem/physmem.h"
 
+/* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
+ * every change to this target's decoding. */
+const unsigned fuzz_format_version = 1;
+
 #define MAX_HARTS 4
 #define MAX_RAM 4100u
 #define DEV_SIZE 64u

@@ -1068,6 +1068,13 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
     }
     fm_write_satp(fm, fm_satp_of(fm_mode_of_levels(fm->cfg_levels), asid, fm->root_a >> 12));
     fm_stats(fm, &fm->hits, &fm->misses);
+    if (fm_trace > 0) /* the decoded header: part of the golden decode traces */
+        fprintf(stderr, "config: %s ram=0x%llx root=0x%llx builder@0x%llx asid=0x%x priv=%s "
+                        "sum=%d mxr=%d ad=%s strict=%d tlbs=%zu/%zu\n",
+                fm_levels_name(fm->cfg_levels), (unsigned long long)fm->ram_size,
+                (unsigned long long)fm->root_a, (unsigned long long)fm->table_lo, asid,
+                fm_priv_name(fm->s.priv), fm->s.sum, fm->s.mxr, fm->s.ad_hardware ? "hw" : "fault",
+                fm->strict, want_i, want_d);
     return true;
 }
 
