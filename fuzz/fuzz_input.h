@@ -92,4 +92,15 @@ static inline uint8_t fin_size(fuzz_input_t *in)
     return (uint8_t)(1u << (fin_u8(in) & 3));
 }
 
+/*
+ * v with one bit flipped, bit (next byte % width): two values of one input
+ * can then differ in exactly one bit, whichever it is, so a core that
+ * compares, masks or stores only part of a field is caught (fuzz/README.md,
+ * "Value pools").
+ */
+static inline uint64_t fin_flip(fuzz_input_t *in, uint64_t v, unsigned width)
+{
+    return v ^ (UINT64_C(1) << (fin_u8(in) % width));
+}
+
 #endif /* VMMEM_FUZZ_INPUT_H */

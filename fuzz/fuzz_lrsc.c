@@ -47,7 +47,7 @@
 
 /* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
  * every change to this target's decoding. */
-const unsigned fuzz_format_version = 1;
+const unsigned fuzz_format_version = 2;
 
 #define MAX_HARTS 4
 #define MAX_RAM 4100u
@@ -65,6 +65,7 @@ static uint8_t model_ram[MAX_RAM];
 static uint8_t scratch[MAX_RAM + 16];
 static ref_resv_t resv;
 static const uint64_t *owners;
+static uint64_t flip_owners[MAX_HARTS];
 static int n_harts;
 static uint64_t ram_size, window, dev_base;
 static bool dev_mapped;
@@ -153,7 +154,8 @@ static int pick_hart(fuzz_input_t *in)
 static uint64_t pick_addr(fuzz_input_t *in)
 {
     uint8_t sel = fin_u8(in), arg = fin_u8(in);
-    switch (sel % 8) {
+    switch (sel % 9) {
+    case 8: return fin_flip(in, window + arg % 40u, 64);   /* a window address, one bit flipped */
     case 5: return ram_size - 8 + arg % 16u;               /* around the end of RAM */
     case 6: return (arg & 1) ? UINT64_MAX - arg % 16u : fin_u64(in); /* near 2^64 / anywhere */
     case 7: return dev_mapped ? dev_base + arg % 16u : ram_size - 4 + arg % 8u;
@@ -492,6 +494,15 @@ static void run(const uint8_t *data, size_t size)
     n_harts = 2 + c_harts % 3;
     ram_size = ram_sizes[c_ram % 4];
     owners = owner_sets[c_owners % 4];
+    if (c_owners & 0x80) {
+        /* Owners one bit apart (one more header byte picks the bit): hart
+         * 0 keeps the set's id, hart i flips bit k + 21 * i of it, so any
+         * bit of an id can be the only difference between two owners. */
+        unsigned k = fin_u8(&in);
+        for (int h = 0; h < MAX_HARTS; h++)
+            flip_owners[h] = h == 0 ? owners[0] : owners[0] ^ UINT64_C(1) << ((k + 21u * (unsigned)h) % 64);
+        owners = flip_owners;
+    }
     switch (c_win % 4) {
     case 0: window = 0; break;
     case 1: window = ram_size > 32 ? ram_size - 32 : 0; break;
