@@ -772,9 +772,10 @@ static void w_op_ttbr(world_t *w, fuzz_input_t *in)
     case 6: base = w->root[n] ^ UINT64_C(1) << (1 + fin_u8(in) % 47); break; /* one BADDR bit flipped */
     default: base = w->root[n] | (bsel >> 7); break;                /* CnP */
     }
-    /* bit 3: keep the ASID, or (bit 4) flip one of its 16 bits */
-    uint64_t asid = !(asel & 8) ? w_asids[asel & 7]
-                  : (asel & 0x10) ? fin_flip(in, old >> 48, 16) : old >> 48;
+    /* bit 3: keep the ASID (7:4 = 0) or flip its bit 7:4 (1..15; bit 0
+     * alone tells w_asids' 0 and 1 apart), so two ASIDs of an input can
+     * differ in any one bit */
+    uint64_t asid = !(asel & 8) ? w_asids[asel & 7] : (old >> 48) ^ ((UINT64_C(1) << (asel >> 4)) & ~UINT64_C(1));
     uint64_t v = asid << 48 | (base & UINT64_C(0x0000ffffffffffff));
     if (n)
         next.ttbr1 = v;
