@@ -759,7 +759,8 @@ static const uint16_t w_asids[8] = { 0, 1, 5, 0xff, 0x100, 0x1ff, 0x1234, 0xffff
 static void w_op_ttbr(world_t *w, fuzz_input_t *in)
 {
     uint8_t which = fin_u8(in), bsel = fin_u8(in), asel = fin_u8(in);
-    int n = which & 1;
+    /* TTBR0, TTBR1, or (bit 1) the one TCR.A1 takes the current ASID from */
+    int n = (which & 2) ? (int)((w->regs.tcr >> 22) & 1) : which & 1;
     ref_a64_regs_t next = w->regs;
     uint64_t old = n ? next.ttbr1 : next.ttbr0;
     uint64_t base;
