@@ -529,7 +529,7 @@ static void w_pool_init(world_t *w)
     w_pool_add(w, w->table_lo);           /* for stage 1 off: the tables as data */
 }
 
-/* A VA operand: a pool entry plus a tweak (2 bytes). */
+/* A VA operand: a pool entry plus a tweak (2 bytes; 3 for a bit flip). */
 static vm_gva_t w_va(world_t *w, fuzz_input_t *in)
 {
     uint8_t i = fin_u8(in), t = fin_u8(in);
@@ -553,6 +553,7 @@ static vm_gva_t w_va(world_t *w, fuzz_input_t *in)
     case 25: return insz > 0 && insz < 64 ? va ^ (UINT64_C(1) << (insz - 1)) : va; /* top index bit */
     case 26: return insz < 64 ? va ^ (UINT64_C(1) << insz) : va;  /* first bit above the range */
     case 27: return va + (UINT64_C(1) << ((t >> 5) % 4 * 9 + 12)); /* next entry at some level */
+    case 11: return fin_flip(in, va, 64);   /* any one bit: offset, an index, range bits, the tag */
     case 28: case 29: case 30: case 31:
         return va + (uint64_t)(t >> 5) * 8;
     default: return va;
@@ -814,7 +815,12 @@ static void w_op_desc(world_t *w, fuzz_input_t *in)
         leaf_attrs |= UINT64_C(1) << 10; /* more often AF = 1 */
     uint64_t block = level == 3 ? gsize : UINT64_C(1) << ((3 - level) * (g - 3) + g);
     switch (tsel % 8) {
-    case 0: desc = (uint64_t)hsel << 1 & ~UINT64_C(1); break;        /* invalid, bits left over */
+    case 0:
+        if (tsel & 8)
+            desc = fin_flip(in, old, 64);                            /* the old one, one bit flipped */
+        else
+            desc = (uint64_t)hsel << 1 & ~UINT64_C(1);               /* invalid, bits left over */
+        break;
     case 1: case 2:                                                  /* table (page at level 3) */
         desc = w_pick_table(w, hsel, gsize) | 3;
         desc |= (uint64_t)(asel >> 4) << 59;                         /* PXN/UXN/APTable */
@@ -898,7 +904,8 @@ static const uint16_t w_asids[8] = { 0, 1, 5, 0xff, 0x100, 0x1ff, 0x1234, 0xffff
 static void w_op_ttbr(world_t *w, fuzz_input_t *in)
 {
     uint8_t which = fin_u8(in), bsel = fin_u8(in), asel = fin_u8(in);
-    int n = which & 1;
+    /* TTBR0, TTBR1, or (bit 1) the one TCR.A1 takes the current ASID from */
+    int n = (which & 2) ? (int)((w->regs.tcr >> 22) & 1) : which & 1;
     ref_a64_regs_t next = w->regs;
     uint64_t old = n ? next.ttbr1 : next.ttbr0;
     uint64_t base;
@@ -908,10 +915,13 @@ static void w_op_ttbr(world_t *w, fuzz_input_t *in)
     case 3: base = w_pick_table(w, bsel >> 3, W_PAGE); break;
     case 4: base = w->root[n] + (uint64_t)(bsel >> 3) * 8; break;  /* misaligned base */
     case 5: base = old & UINT64_C(0x0000fffffffffffe); break;      /* keep */
-    case 6: base = (uint64_t)(bsel >> 3) << 42 | w->root[n]; break; /* above the PA size */
+    case 6: base = w->root[n] ^ UINT64_C(1) << (1 + fin_u8(in) % 47); break; /* one BADDR bit flipped */
     default: base = w->root[n] | (bsel >> 7); break;                /* CnP */
     }
-    uint64_t asid = (asel & 8) ? old >> 48 : w_asids[asel & 7];
+    /* bit 3: keep the ASID (7:4 = 0) or flip its bit 7:4 (1..15; bit 0
+     * alone tells w_asids' 0 and 1 apart), so two ASIDs of an input can
+     * differ in any one bit */
+    uint64_t asid = !(asel & 8) ? w_asids[asel & 7] : (old >> 48) ^ ((UINT64_C(1) << (asel >> 4)) & ~UINT64_C(1));
     uint64_t v = asid << 48 | (base & UINT64_C(0x0000ffffffffffff));
     if (n)
         next.ttbr1 = v;
@@ -1433,6 +1443,12 @@ bool a64w_setup(fuzz_input_t *in)
     ref_a64_tlb_flush_all(&w->tlb);
     vm_mmu_tlb_stats(w->mmu, &w->hits, &w->misses);
     w_pool_init(w);
+    if (w_trace > 0) /* the decoded header: part of the golden decode traces */
+        fprintf(stderr, "config: ram=0x%llx tlbs=%zu/%zu ttbr0=0x%llx ttbr1=0x%llx tcr=0x%llx "
+                        "sctlr=0x%llx el=%d pan=%d pa_bits=%d\n",
+                (unsigned long long)w->ram_size, it, dt, (unsigned long long)r.ttbr0,
+                (unsigned long long)r.ttbr1, (unsigned long long)r.tcr,
+                (unsigned long long)r.sctlr, r.el, r.pan, r.pa_bits);
     return true;
 }
 

@@ -24,6 +24,15 @@
 #define FUZZ_NO_COVERAGE
 #endif
 
+/*
+ * The version of the target's input encoding, defined once in each
+ * fuzz/fuzz_<t>.c. Bump it in the same commit as any change to what the
+ * bytes of an input mean (a decoder, a pool, an op table, the config
+ * header); fuzz/README.md, "Input format versions", lists what else that
+ * commit must do (corpus, golden decode traces).
+ */
+extern const unsigned fuzz_format_version;
+
 typedef struct fuzz_input {
     const uint8_t *data;
     size_t size;
@@ -81,6 +90,17 @@ static inline bool fin_bool(fuzz_input_t *in)
 static inline uint8_t fin_size(fuzz_input_t *in)
 {
     return (uint8_t)(1u << (fin_u8(in) & 3));
+}
+
+/*
+ * v with one bit flipped, bit (next byte % width): two values of one input
+ * can then differ in exactly one bit, whichever it is, so a core that
+ * compares, masks or stores only part of a field is caught (fuzz/README.md,
+ * "Value pools").
+ */
+static inline uint64_t fin_flip(fuzz_input_t *in, uint64_t v, unsigned width)
+{
+    return v ^ (UINT64_C(1) << (fin_u8(in) % width));
 }
 
 #endif /* VMMEM_FUZZ_INPUT_H */

@@ -6,7 +6,8 @@
  * op count, fixed little-endian arguments). Config: number of harts (2..4),
  * RAM size (16, 64, 4096 or 4100 bytes), the set of owner ids (including 0,
  * UINT64_MAX and 2^63: an owner id is an opaque key, nothing may treat one
- * value as "none"), the address window most accesses fall into (so harts
+ * value as "none"; with bit 7 of its byte and one more header byte, ids one
+ * bit apart, so any bit can be all that tells two owners apart), the address window most accesses fall into (so harts
  * collide on the same granules), and whether a device is mapped right after
  * RAM (LR/SC there must fail without touching the device).
  *
@@ -46,6 +47,10 @@
 #include "vmc_emit.h"
 #include "vmmem/physmem.h"
 
+/* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
+ * every change to this target's decoding. */
+const unsigned fuzz_format_version = 2;
+
 #define MAX_HARTS 4
 #define MAX_RAM 4100u
 #define DEV_SIZE 64u
@@ -62,6 +67,7 @@ static uint8_t model_ram[MAX_RAM];
 static uint8_t scratch[MAX_RAM + 16];
 static ref_resv_t resv;
 static const uint64_t *owners;
+static uint64_t flip_owners[MAX_HARTS];
 static int n_harts;
 static uint64_t ram_size, window, dev_base;
 static bool dev_mapped;
@@ -584,6 +590,15 @@ static void run(const uint8_t *data, size_t size)
     n_harts = 2 + c_harts % 3;
     ram_size = ram_sizes[c_ram % 4];
     owners = owner_sets[c_owners % 4];
+    if (c_owners & 0x80) {
+        /* Owners one bit apart (one more header byte picks the bit): hart
+         * 0 keeps the set's id, hart i flips bit k + 21 * i of it, so any
+         * bit of an id can be the only difference between two owners. */
+        unsigned k = fin_u8(&in);
+        for (int h = 0; h < MAX_HARTS; h++)
+            flip_owners[h] = h == 0 ? owners[0] : owners[0] ^ UINT64_C(1) << ((k + 21u * (unsigned)h) % 64);
+        owners = flip_owners;
+    }
     switch (c_win % 4) {
     case 0: window = 0; break;
     case 1: window = ram_size > 32 ? ram_size - 32 : 0; break;

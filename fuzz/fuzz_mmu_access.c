@@ -47,6 +47,10 @@
  */
 #include "fuzz_mmu_common.h"
 
+/* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
+ * every change to this target's decoding. */
+const unsigned fuzz_format_version = 2;
+
 enum { K_SCALAR, K_FETCH, K_BULK, K_LR, K_SC };
 
 #define FA_MAX_PARTS 4

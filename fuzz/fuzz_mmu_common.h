@@ -366,7 +366,7 @@ static void fm_pool_init(fm_t *fm)
     fm_pool_add(fm, fm->table_lo);
 }
 
-/* A VA operand: a pool entry plus a tweak (2 bytes). */
+/* A VA operand: a pool entry plus a tweak (2 bytes; 3 for a bit flip). */
 static vm_gva_t fm_va(fm_t *fm, fuzz_input_t *in)
 {
     uint8_t i = fin_u8(in), t = fin_u8(in);
@@ -388,6 +388,7 @@ static vm_gva_t fm_va(fm_t *fm, fuzz_input_t *in)
     case 24: return va + 0x40000000;
     case 25: return va ^ (UINT64_C(1) << (vb - 1)); /* flips canonicality */
     case 26: return va ^ (UINT64_C(1) << 63);
+    case 11: return fin_flip(in, va, 64);        /* any one bit: offset, a VPN field, sign bits */
     case 27: case 28: case 29: case 30: case 31:
         return va + (uint64_t)(t >> 5) * 8;      /* another word of the page */
     default: return va;
@@ -407,14 +408,14 @@ static inline uint64_t fm_table_page(const fm_t *fm, unsigned idx)
 }
 
 /* A target PA for a mapping of page_size (aligned to it). */
-static uint64_t fm_pick_pa(fm_t *fm, uint8_t sel, uint64_t page_size)
+static uint64_t fm_pick_pa(fm_t *fm, fuzz_input_t *in, uint8_t sel, uint64_t page_size)
 {
     uint64_t pa;
     switch (sel % 10) {
     case 6: pa = fm_table_page(fm, sel >> 4); break;  /* page tables as data: aliasing */
     case 7: pa = FM_MMIO_BASE; break;
     case 8: pa = fm->ram_size; break;                 /* just beyond RAM */
-    case 9: pa = UINT64_C(1) << 32; break;
+    case 9: pa = fin_flip(in, 0, 44) << 12; break;    /* PA bit 12..55 alone: vs data page 0 */
     default: pa = fm_data_page(fm, sel >> 3); break;
     }
     return pa & ~(page_size - 1);
@@ -588,7 +589,7 @@ static void fm_op_map(fm_t *fm, fuzz_input_t *in)
     int target = (ssel & 7) < 5 ? 0 : (ssel & 7) < 7 ? 1 : 2 + ((ssel >> 3) & 1);
     uint64_t page_size = sizes[target];
     vm_gva_t va = va0 & ~(page_size - 1);
-    uint64_t pa = fm_pick_pa(fm, psel, page_size);
+    uint64_t pa = fm_pick_pa(fm, in, psel, page_size);
     uint64_t root = fm_pick_root(fm, rsel);
     int levels = fm->cfg_levels;
     fm_log_entry_t *e = fm_log(fm, "map", "va=0x%llx pa=0x%llx size=0x%llx flags=0x%llx", va, pa,
@@ -647,7 +648,9 @@ static void fm_op_map(fm_t *fm, fuzz_input_t *in)
 }
 
 /* A raw 8-byte PTE write (vm_mmu_write_phys): every flag combination,
- * RSW, N/PBMT/reserved bits, misaligned superpage PPNs, pointers out of RAM. */
+ * RSW, N/PBMT/reserved bits, misaligned superpage PPNs, pointers out of RAM,
+ * and the old PTE with any one bit flipped (so a PTE that differs from a
+ * valid one in exactly one flag, RSW, PPN or reserved bit). */
 static void fm_op_pte(fm_t *fm, fuzz_input_t *in)
 {
     vm_gva_t va = fm_va(fm, in);
@@ -676,8 +679,9 @@ static void fm_op_pte(fm_t *fm, fuzz_input_t *in)
     case 11: pte |= UINT64_C(1) << 61; break;                      /* PBMT = 1 */
     case 12: pte |= UINT64_C(2) << 61; break;                      /* PBMT = 2 */
     case 13: pte |= UINT64_C(3) << 61; break;                      /* PBMT = 3 */
-    case 14: pte |= UINT64_C(1) << (54 + (hsel >> 6) % 7); break;  /* bits 60:54 */
+    case 14: pte |= UINT64_C(1) << (54 + fin_u8(in) % 7); break;   /* one of bits 60:54 */
     case 15: pte = fin_u64(in); break;                             /* anything */
+    case 9: pte = fin_flip(in, old, 64); break;                    /* the old PTE, one bit flipped */
     default: break;
     }
     fm_log_entry_t *e = fm_log(fm, "pte-write", "pa=0x%llx 0x%llx -> 0x%llx (va=0x%llx)", slot, old,
@@ -706,10 +710,14 @@ static void fm_op_satp(fm_t *fm, fuzz_input_t *in)
     case 4: mode = (msel >> 3) % 16; break;                    /* often unsupported */
     default: mode = fm_mode_of_levels(fm->s.levels); break;
     }
-    uint16_t asid = (asel & 7) < 4 ? fm_asids[asel & 3] : (asel & 7) == 4 ? fm->s.asid : asel >> 3;
+    /* 7: the current ASID with one of its 16 bits flipped (an ASID that
+     * differs from the one the TLB was filled under in that bit alone). */
+    uint16_t asid = (asel & 7) < 4 ? fm_asids[asel & 3] : (asel & 7) == 4 ? fm->s.asid
+                  : (asel & 7) == 7 ? (uint16_t)(fm->s.asid ^ 1u << ((asel >> 3) & 15)) : asel >> 3;
     uint64_t ppn;
     switch (psel % 8) {
-    case 0: case 1: case 2: ppn = fm->s.root_ppn; break;
+    case 0: case 1: ppn = fm->s.root_ppn; break;
+    case 2: ppn = fin_flip(in, fm->s.root_ppn, 44); break;   /* one of the 44 PPN bits flipped */
     case 3: ppn = fm->root_a >> 12; break;
     case 4: ppn = fm_pick_root(fm, 1) >> 12; break;
     case 5: ppn = fm_data_page(fm, psel >> 3) >> 12; break;
@@ -1025,6 +1033,13 @@ static bool fm_setup(fm_t *fm, fuzz_input_t *in, const char *target)
     }
     fm_write_satp(fm, fm_satp_of(fm_mode_of_levels(fm->cfg_levels), asid, fm->root_a >> 12));
     fm_stats(fm, &fm->hits, &fm->misses);
+    if (fm_trace > 0) /* the decoded header: part of the golden decode traces */
+        fprintf(stderr, "config: %s ram=0x%llx root=0x%llx builder@0x%llx asid=0x%x priv=%s "
+                        "sum=%d mxr=%d ad=%s strict=%d tlbs=%zu/%zu\n",
+                fm_levels_name(fm->cfg_levels), (unsigned long long)fm->ram_size,
+                (unsigned long long)fm->root_a, (unsigned long long)fm->table_lo, asid,
+                fm_priv_name(fm->s.priv), fm->s.sum, fm->s.mxr, fm->s.ad_hardware ? "hw" : "fault",
+                fm->strict, want_i, want_d);
     return true;
 }
 

@@ -53,6 +53,10 @@
 #include "vmc_emit.h"
 #include "vmmem/physmem.h"
 
+/* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
+ * every change to this target's decoding. */
+const unsigned fuzz_format_version = 1;
+
 #define MAX_RAM (1u << 20)
 #define SCRATCH_LEN (MAX_RAM + 256u)
 #define DEV_REGS 64u

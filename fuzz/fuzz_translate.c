@@ -34,6 +34,10 @@
  */
 #include "fuzz_mmu_common.h"
 
+/* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
+ * every change to this target's decoding. */
+const unsigned fuzz_format_version = 2;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

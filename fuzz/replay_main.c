@@ -26,6 +26,11 @@
  * Rejected: linking libFuzzer and calling it with -runs=0 (needs clang and
  * the fuzzer runtime; the gcc build would lose corpus replay), and reading
  * inputs with mmap (a zero-length file cannot be mapped).
+ *
+ * `<t>_replay --format-version` prints the input format version the target
+ * declares (fuzz_format_version, fuzz_input.h) and fails if it declares
+ * none; fuzz/input_format.py compares it with the corpus and the golden
+ * decode traces (fuzz/README.md, "Input format versions").
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -186,8 +191,26 @@ static int replay_path(const char *path)
     return replay_file(path);
 }
 
+/* Weak: a target without a declared version still links, and
+ * --format-version then fails with a message instead. */
+__attribute__((weak)) extern const unsigned fuzz_format_version;
+
+static int print_format_version(const char *prog)
+{
+    if (&fuzz_format_version == NULL) {
+        fprintf(stderr, "%s: this target declares no input format version "
+                        "(fuzz_format_version, see fuzz/README.md)\n", prog);
+        return 1;
+    }
+    printf("%u\n", fuzz_format_version);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--format-version") == 0)
+        return print_format_version(argv[0]);
+
     /* SIGSEGV/SIGBUS/SIGFPE stay with ASan, whose report is worth more */
     static const int fatal[] = {SIGILL, SIGTRAP, SIGABRT};
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
