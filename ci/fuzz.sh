@@ -23,8 +23,9 @@
 # belongs in conformance/cases/regress/ (ctest runs it).
 # Exit 0 iff every target built, ran, and found nothing.
 #
-#   --merge  fold inputs with new coverage back into corpus/<t>/ (libFuzzer
-#            -merge=1, minimised; new files are named cov-<sha1>)
+#   --merge  fold inputs with new coverage back into corpus/<t>/: the seeds
+#            stay, the cov-<sha1> files are recomputed as the minimal set
+#            (libFuzzer -merge=1) adding coverage over the seeds
 #   --afl    run the AFL++ job instead (ci/fuzz-afl.sh SECONDS [--html])
 #   --sanitizer address|undefined|memory
 #            address: ASan+UBSan (default); undefined: UBSan alone, as
@@ -280,23 +281,35 @@ for t in "${runnable[@]}"; do
 done
 
 if ((merge)); then
+  # The committed corpus is the hand-written seeds (every file not named
+  # cov-*) plus the fewest cov-* inputs that add coverage over them. Each
+  # merge recomputes that set from scratch: libFuzzer -merge=1 into a
+  # directory holding only the seeds, from the campaign's final corpus (which
+  # started as a copy of corpus/<t>/, so earlier cov-* files compete again
+  # and drop out when newer inputs subsume them). Merged files are named by
+  # the SHA-1 of their content, so the same input always gets the same name.
   echo
   echo "==== merging new coverage into corpus/<target>/"
   for t in "${runnable[@]}"; do
     tmp=$(mktemp -d)
     mkdir -p "corpus/$t"
-    cp -r "corpus/$t/." "$tmp/" 2>/dev/null || true
-    before=$(find "$tmp" -type f | wc -l)
-    "$build/fuzz/$t" -merge=1 -timeout=10 -rss_limit_mb=2048 "$tmp" "$out/$t/corpus" \
-      >"$out/$t/merge.log" 2>&1 || echo "  $t: merge reported an error (see out/fuzz/$t/merge.log)"
-    added=0
+    find "corpus/$t" -maxdepth 1 -type f ! -name 'cov-*' ! -name '.*' -exec cp {} "$tmp/" \;
+    before=$(find "corpus/$t" -maxdepth 1 -type f ! -name '.*' | wc -l)
+    if ! "$build/fuzz/$t" -merge=1 -timeout=10 -rss_limit_mb=2048 "$tmp" "$out/$t/corpus" \
+      >"$out/$t/merge.log" 2>&1; then
+      echo "  $t: merge reported an error (see out/fuzz/$t/merge.log); corpus/$t/ left as it was"
+      rm -rf "$tmp"
+      failed=1
+      continue
+    fi
+    find "corpus/$t" -maxdepth 1 -type f -name 'cov-*' -delete
     for f in "$tmp"/*; do
       n=$(basename "$f")
       [[ -e corpus/$t/$n ]] && continue
-      cp "$f" "corpus/$t/cov-$n"
-      added=$((added + 1))
+      cp "$f" "corpus/$t/cov-${n#cov-}"
     done
-    echo "  $t: $before -> $((before + added)) files (+$added)"
+    after=$(find "corpus/$t" -maxdepth 1 -type f ! -name '.*' | wc -l)
+    echo "  $t: $before -> $after files ($(grep -o 'MERGE-OUTER: [0-9]* new files.*' "$out/$t/merge.log" | tail -1))"
     rm -rf "$tmp"
   done
 fi
