@@ -19,6 +19,19 @@
  * WnR, exception class, VA, descriptor where the walk stopped) is right.
  * The format is documented in conformance/README.md ("Arm64 cases").
  *
+ * Walk or hit (conformance/README.md): the core's TLB counters, read
+ * around each access (conform_counts.h), say which it did. A miss is a
+ * walk: its answer must be the fresh walk's and it must leave exactly the
+ * fresh walk's descriptor update in memory; only then does the reference apply
+ * that update and remember the translation. A hit must be justified by a
+ * remembered entry alone and writes nothing. Rejected: deciding "walked"
+ * by comparing the core's answer with the fresh one (what this part did
+ * before): a hit on an entry cached with A (or AF, or D) set, after the
+ * table was rewritten without it, gives the fresh PA, and the reference
+ * would then set the flag where the core rightly did not (the end-of-file
+ * RAM compare fails a correct core); and a hit on an entry that a flush
+ * removed passed whenever its answer happened to be the fresh one.
+ *
  * Choices: physical memory lines stay in the generic runner (same reference
  * memory); a rejected register write must be announced in the case (`->
  * rejected`), otherwise it is a malformed case (exit 2), so a typo in a
