@@ -1166,6 +1166,32 @@ static void run_sized(x86_state_t *st, const conform_env_t *env, const x86_expec
         ref_x86_tlb_page_fault(&st->tlb, &st->regs, taken->fva);
 }
 
+/*
+ * `check ACCESS VA`: a question for an oracle (conformance/QEMU.md).
+ * Unanswered, the file cannot be judged (exit 2); with --answer-ref the
+ * reference answers it: the line runs as `expect ACCESS VA -> X` with X the
+ * fresh walk's answer (its error code, level and fault address too) plus
+ * the data access's check of one byte, as the unsized expect computes it.
+ */
+static int check_line(x86_state_t *st, const conform_env_t *env, char **tok, int ntok)
+{
+    x86_expect_t L;
+    memset(&L, 0, sizeof L);
+    if (ntok != 3 || parse_access_kind(tok[1], &L.access, &L.size) || L.size != 0 ||
+        !conform_parse_u64(tok[2], &L.va))
+        return case_error(env, "expected: check read|write|exec VA");
+    if (!env->answer_ref)
+        return case_error(env, "unanswered 'check' line: answer it with an oracle "
+                               "(conformance/qemu/qemu_answer_x86_64.py) or run with --answer-ref");
+    ref_x86_walk_t fresh;
+    ref_x86_translate(env->mem, &st->regs, L.va, L.access, false, &fresh);
+    L.alts[0] = with_pma(env, observed(fresh.outcome, fresh.pa, fresh.pfec, fresh.level, L.va), L.va);
+    L.n_alts = 1;
+    (*env->expectations)++;
+    run_translate(st, env, &L);
+    return CONFORM_DONE;
+}
+
 /* ---- the part ------------------------------------------------------------------------- */
 
 static void *x86_start(void)
@@ -1224,6 +1250,8 @@ static int x86_line(void *state, const conform_env_t *env, char **tok, int ntok)
         return invpcid_line(st, env, tok, ntok);
     if (!strcmp(kw, "flush"))
         return flush_line(st, env, tok, ntok);
+    if (!strcmp(kw, "check"))
+        return check_line(st, env, tok, ntok);
     if (!strcmp(kw, "expect") && ntok >= 2 && is_register_word(tok[1]))
         return expect_register(st, env, tok, ntok);
     if (!strcmp(kw, "expect") && ntok >= 2 &&
