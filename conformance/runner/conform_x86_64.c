@@ -23,7 +23,9 @@
  * and, when the core must have walked, the level, entry address and entry
  * value where the walk stopped. A page fault then invalidates the page's
  * entries of the current PCID in the oracle (SDM 4.10.4.1), as it must in
- * the core. The format is documented in conformance/README.md ("x86-64").
+ * the core. `check ACCESS VA` lines (questions for an oracle such as QEMU,
+ * conformance/QEMU.md) are refused unless --answer-ref lets the reference
+ * answer them. The format is documented in conformance/README.md ("x86-64").
  *
  * Walk or hit (conformance/README.md): the core's TLB counters, read
  * around each access (conform_counts.h), say which it did. A miss is a
