@@ -6,8 +6,9 @@
 # them on vmmem's core and reference (vmmem-conform), print the agreement and
 # every disagreement with its class. Default: every architecture (RISC-V,
 # Arm64, x86-64), one agreement line each at the end. x86-64 answers are
-# replayed on vmmem once vmmem-conform has its x86-64 part; until then only
-# QEMU's answers are checked against what the generator built. Exit 0 iff, for every
+# replayed on vmmem like the others (conform_x86_64.c); a vmmem-conform
+# without that part only checks QEMU's answers against what the generator
+# built. Exit 0 iff, for every
 # architecture, every disagreement is a QEMU deviation documented in
 # conformance/QEMU.md. Installs what it needs on a fresh Debian 12 (as root).
 set -euo pipefail
