@@ -34,6 +34,10 @@ typedef struct conform_env {
     int *expectations;   /* counters of the file */
     int *failures;
     bool answer_ref;     /* --answer-ref: `check` lines are answered by the reference */
+    /* The TLB counters `expect tlb` measures from; the runner's own lookups
+     * (translating a sized access's VA again to learn its PA) are added
+     * here so that the case never sees them. */
+    uint64_t *hits_base, *misses_base;
 } conform_env_t;
 
 enum { CONFORM_ERROR = -1, CONFORM_NOT_MINE = 0, CONFORM_DONE = 1 };
@@ -44,6 +48,21 @@ typedef struct conform_arch {
     int (*line)(void *state, const conform_env_t *env, char **tok, int ntok);
     void (*stop)(void *state);
 } conform_arch_t;
+
+/* The runner's own translation of va after an access (to learn the PA the
+ * core used): vm_mmu_translate with its TLB lookup hidden from `expect tlb`
+ * lines, as the generic part hides its own. */
+static inline vm_err_t conform_translate_unseen(const conform_env_t *env, uint64_t va,
+                                                vm_access_t access, vm_gpa_t *pa)
+{
+    uint64_t h0, m0, h1, m1;
+    vm_mmu_tlb_stats(env->core, &h0, &m0);
+    vm_err_t err = vm_mmu_translate(env->core, va, access, pa);
+    vm_mmu_tlb_stats(env->core, &h1, &m1);
+    *env->hits_base += h1 - h0;
+    *env->misses_base += m1 - m0;
+    return err;
+}
 
 /* Shared with the parts: the case format's number syntax (decimal or 0x
  * hex, the whole token). */

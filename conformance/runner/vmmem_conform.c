@@ -1154,7 +1154,7 @@ static int run_line(machine_t *mc, char **tok, int ntok)
         return claimed == CONFORM_DONE ? 0 : -1;
     conform_env_t env = { mc->file, mc->line, mc->opt->ref_only, mc->opt->verbose, mc->strict,
                           mc->core, &mc->mem, &mc->expectations, &mc->failures,
-                          mc->opt->answer_ref };
+                          mc->opt->answer_ref, &mc->hits_base, &mc->misses_base };
     for (size_t k = 0; k < N_ARCH_PARTS; k++) {
         if (!mc->arch_state[k] && !(mc->arch_state[k] = arch_parts[k]->start()))
             return file_error(mc, "%s: out of memory", arch_parts[k]->name);
