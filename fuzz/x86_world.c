@@ -51,6 +51,16 @@
  *  - A mismatch prints the decoded scenario, the registers, the fresh walk
  *    level by level, the remembered entries covering the VA and the core's
  *    fault record, then __builtin_trap().
+ *  - The .vmc scenario (vmc_emit.h; only under `_replay --vmc`): each op
+ *    writes the lines of conform_x86_64.c that perform it, with the
+ *    answers of this oracle computed before the core runs: register lines
+ *    (w_vmc_regs), w64 for raw entries, the builder's tables and entries
+ *    as this oracle copies them (ptbuilder.h has its own unit tests; there
+ *    is no x86 builder line), `expect ACCESS VA -> ...` listing the fresh
+ *    answer and every answer a remembered entry gives (w_vmc_translate),
+ *    invlpg/invpcid/flush/mode/tlb lines. The runner's reference is never
+ *    stricter than this oracle (it drops no entry this one keeps), so a
+ *    case holds on the core exactly when the input does.
  *
  * Rejected: reusing fuzz_mmu_common.h (its world is RISC-V's: satp, PTE
  * flags, Sv levels); predicting the builder's table allocation entry by
@@ -116,6 +126,12 @@ typedef struct world {
 
     w_log_entry_t log[W_LOG];
     unsigned n_ops;
+
+    /* .vmc: the TLB counter moves the reference can state since the last
+     * `expect tlb` line (or the last `tlb` line), while every translation
+     * since then had exactly one possible move (vmc_tlb_exact). */
+    bool vmc_tlb_exact;
+    uint64_t vmc_hits, vmc_misses;
 
     bool have_walk;          /* the current translation, for the report */
     ref_x86_walk_t walk;
@@ -1019,6 +1035,40 @@ static void w_vmc_translate(const world_t *w, uint64_t va, int acc, const ref_x8
              vmc_alts_text(&a, buf, sizeof buf));
 }
 
+/* A `tlb` line (or the set-up's): the counters restart at 0, all known. */
+static void w_vmc_tlb_restart(world_t *w)
+{
+    w->vmc_tlb_exact = true;
+    w->vmc_hits = w->vmc_misses = 0;
+}
+
+/*
+ * `expect tlb hits H misses M` after a translation whose counter move the
+ * reference decides (mmu.h, vm_mmu_tlb_stats: one hit or miss per page
+ * translated with paging, a non-canonical VA one miss, nothing without
+ * paging): with no remembered entry covering the VA the core must walk
+ * (a miss). Where an entry covers it, a hit and a miss are both legal, so
+ * the counters say nothing exact again until the next `tlb` line. These
+ * lines are what tells a walk from a hit when the answers agree (a core
+ * that keeps an entry the SDM says is gone, and hits it).
+ */
+static void w_vmc_tlb_moves(world_t *w, uint64_t va, int acc)
+{
+    if (!vmc_on() || !w->vmc_tlb_exact)
+        return;
+    bool paged = w->x86_mode && ref_x86_paging(&w->regs);
+    if (paged && ref_x86_canonical(&w->regs, va) && ref_x86_tlb_covers(&w->tlb, &w->regs, va, acc)) {
+        w->vmc_tlb_exact = false;
+        return;
+    }
+    if (!paged)
+        return;   /* nothing counted: the next line's interval includes it */
+    w->vmc_misses++;
+    vmc_line("expect tlb hits %llu misses %llu", (unsigned long long)w->vmc_hits,
+             (unsigned long long)w->vmc_misses);
+    w->vmc_hits = w->vmc_misses = 0;
+}
+
 static void w_check_translate(world_t *w, uint64_t va, int acc)
 {
     static const char *const names[3] = { "translate-r", "translate-w", "translate-x" };
@@ -1040,6 +1090,7 @@ static void w_check_translate(world_t *w, uint64_t va, int acc)
     w->walk_acc = acc;
     w->have_walk = true;
     w_vmc_translate(w, va, acc, &fresh);
+    w_vmc_tlb_moves(w, va, acc);
 
     unsigned dev_before = w_dev_accesses;
     vm_gpa_t pa = UINT64_C(0xbad0bad0bad0bad0);
@@ -1259,6 +1310,7 @@ static void w_op_machine(world_t *w, fuzz_input_t *in)
     w_log_entry_t *e = w_log(w, "resize-tlbs", "itlb=%llu dtlb=%llu", it, dt, 0, 0);
     if (vmc_on())
         vmc_line("tlb %zu %zu", it, dt);
+    w_vmc_tlb_restart(w);
     vm_err_t err = vm_mmu_resize_tlbs(w->mmu, it, dt);
     e->result = vm_strerror(err);
     uint64_t h, m;
@@ -1424,6 +1476,7 @@ bool x86w_setup(fuzz_input_t *in)
     }
     if (vmc_on())
         vmc_line("tlb %zu %zu", it, dt);
+    w_vmc_tlb_restart(w);
     if (vm_mmu_resize_tlbs(w->mmu, it, dt) != VM_OK)
         w_fail(w, "vm_mmu_resize_tlbs(%zu, %zu) failed", it, dt);
 
