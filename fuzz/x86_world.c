@@ -127,12 +127,6 @@ typedef struct world {
     w_log_entry_t log[W_LOG];
     unsigned n_ops;
 
-    /* .vmc: the TLB counter moves the reference can state since the last
-     * `expect tlb` line (or the last `tlb` line), while every translation
-     * since then had exactly one possible move (vmc_tlb_exact). */
-    bool vmc_tlb_exact;
-    uint64_t vmc_hits, vmc_misses;
-
     bool have_walk;          /* the current translation, for the report */
     ref_x86_walk_t walk;
     uint64_t walk_va;
@@ -538,6 +532,7 @@ static vm_gva_t w_va(world_t *w, fuzz_input_t *in)
     uint8_t i = fin_u8(in), t = fin_u8(in);
     vm_gva_t va = w->pool[i % w->n_pool];
     switch (t % 32) {
+    case 11: return va ^ (UINT64_C(1) << (fin_u8(in) % 64)); /* any one bit: each can differ alone */
     case 12: return va + 1;
     case 13: return va + 0xff8;
     case 14: return va + 0x1000;
@@ -857,6 +852,8 @@ static void w_op_cr3(world_t *w, fuzz_input_t *in)
     uint64_t v = base | pcid;
     if ((s >> 3) % 4 == 3)
         v = w->regs.cr3;                              /* the current value again */
+    else if ((s >> 3) % 4 == 2)                       /* the current value with one bit of the PCID */
+        v = w->regs.cr3 ^ (UINT64_C(1) << (fin_u8(in) % 52)); /* or the base (51:12) flipped */
     if (s & 0x20)
         v |= UINT64_C(1) << 63;                       /* no-flush */
     if ((s & 0xc0) == 0xc0)
@@ -1035,40 +1032,6 @@ static void w_vmc_translate(const world_t *w, uint64_t va, int acc, const ref_x8
              vmc_alts_text(&a, buf, sizeof buf));
 }
 
-/* A `tlb` line (or the set-up's): the counters restart at 0, all known. */
-static void w_vmc_tlb_restart(world_t *w)
-{
-    w->vmc_tlb_exact = true;
-    w->vmc_hits = w->vmc_misses = 0;
-}
-
-/*
- * `expect tlb hits H misses M` after a translation whose counter move the
- * reference decides (mmu.h, vm_mmu_tlb_stats: one hit or miss per page
- * translated with paging, a non-canonical VA one miss, nothing without
- * paging): with no remembered entry covering the VA the core must walk
- * (a miss). Where an entry covers it, a hit and a miss are both legal, so
- * the counters say nothing exact again until the next `tlb` line. These
- * lines are what tells a walk from a hit when the answers agree (a core
- * that keeps an entry the SDM says is gone, and hits it).
- */
-static void w_vmc_tlb_moves(world_t *w, uint64_t va, int acc)
-{
-    if (!vmc_on() || !w->vmc_tlb_exact)
-        return;
-    bool paged = w->x86_mode && ref_x86_paging(&w->regs);
-    if (paged && ref_x86_canonical(&w->regs, va) && ref_x86_tlb_covers(&w->tlb, &w->regs, va, acc)) {
-        w->vmc_tlb_exact = false;
-        return;
-    }
-    if (!paged)
-        return;   /* nothing counted: the next line's interval includes it */
-    w->vmc_misses++;
-    vmc_line("expect tlb hits %llu misses %llu", (unsigned long long)w->vmc_hits,
-             (unsigned long long)w->vmc_misses);
-    w->vmc_hits = w->vmc_misses = 0;
-}
-
 static void w_check_translate(world_t *w, uint64_t va, int acc)
 {
     static const char *const names[3] = { "translate-r", "translate-w", "translate-x" };
@@ -1090,7 +1053,6 @@ static void w_check_translate(world_t *w, uint64_t va, int acc)
     w->walk_acc = acc;
     w->have_walk = true;
     w_vmc_translate(w, va, acc, &fresh);
-    w_vmc_tlb_moves(w, va, acc);
 
     unsigned dev_before = w_dev_accesses;
     vm_gpa_t pa = UINT64_C(0xbad0bad0bad0bad0);
@@ -1310,7 +1272,6 @@ static void w_op_machine(world_t *w, fuzz_input_t *in)
     w_log_entry_t *e = w_log(w, "resize-tlbs", "itlb=%llu dtlb=%llu", it, dt, 0, 0);
     if (vmc_on())
         vmc_line("tlb %zu %zu", it, dt);
-    w_vmc_tlb_restart(w);
     vm_err_t err = vm_mmu_resize_tlbs(w->mmu, it, dt);
     e->result = vm_strerror(err);
     uint64_t h, m;
@@ -1476,7 +1437,6 @@ bool x86w_setup(fuzz_input_t *in)
     }
     if (vmc_on())
         vmc_line("tlb %zu %zu", it, dt);
-    w_vmc_tlb_restart(w);
     if (vm_mmu_resize_tlbs(w->mmu, it, dt) != VM_OK)
         w_fail(w, "vm_mmu_resize_tlbs(%zu, %zu) failed", it, dt);
 
