@@ -58,9 +58,18 @@
  *    as this oracle copies them (ptbuilder.h has its own unit tests; there
  *    is no x86 builder line), `expect ACCESS VA -> ...` listing the fresh
  *    answer and every answer a remembered entry gives (w_vmc_translate),
- *    invlpg/invpcid/flush/mode/tlb lines. The runner's reference is never
- *    stricter than this oracle (it drops no entry this one keeps), so a
- *    case holds on the core exactly when the input does.
+ *    invlpg/invpcid/flush/mode/tlb lines. On the core, the runner's
+ *    reference drops no entry this oracle keeps, so the listed answers stay
+ *    legal there. Two limits of the runner as it is (conform_x86_64.c):
+ *    it takes "the core's answer equals the fresh walk's" for a walk, so a
+ *    hit on an entry whose A is 0 in memory makes it set A where the core
+ *    rightly did not (a false end-of-file RAM difference); and with
+ *    --ref-only the reference's own #PF drops entries the core kept when it
+ *    answered from a stale entry, so a later listed stale answer reads as
+ *    illegal there. Neither showed in the corpus or 400 random inputs; the
+ *    walk-or-hit rule of the RISC-V part (the TLB counters) removes the
+ *    first. No `expect tlb` lines: ci/vmc-shrink.py would keep such a line
+ *    failing with every access before it removed.
  *
  * Rejected: reusing fuzz_mmu_common.h (its world is RISC-V's: satp, PTE
  * flags, Sv levels); predicting the builder's table allocation entry by
