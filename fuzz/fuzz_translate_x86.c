@@ -30,6 +30,11 @@
  */
 #include "x86_world.h"
 
+/* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
+ * every change to this target's decoding (fuzz/README.md, "Input format
+ * versions"). */
+const unsigned fuzz_format_version = 2;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
