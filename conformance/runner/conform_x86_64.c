@@ -814,6 +814,15 @@ static const char *walk_or_hit(const x86_state_t *st, const conform_counts_t *c,
     return NULL;
 }
 
+/* Every answer the line lists is a page fault. */
+static bool only_page_faults(const x86_expect_t *L)
+{
+    for (int k = 0; k < L->n_alts; k++)
+        if (L->alts[k].outcome != REF_X86_PAGE_FAULT)
+            return false;
+    return L->n_alts > 0;
+}
+
 /* The unsized form: vm_mmu_translate, then the PMA check of one byte. */
 static void run_translate(x86_state_t *st, const conform_env_t *env, const x86_expect_t *L)
 {
@@ -869,10 +878,14 @@ static void run_translate(x86_state_t *st, const conform_env_t *env, const x86_e
     uint64_t part_va = L->va;
     judge(env, st, L, &core, &ref, &w, &part_va, 1, extra);
 
-    /* SDM 4.10.4.1: the page fault (the core's, or in --ref-only the
-     * reference's) invalidates the page's entries in the current PCID. */
-    int taken = env->core ? raw.outcome : w.outcome;
-    if (taken == REF_X86_PAGE_FAULT)
+    /* SDM 4.10.4.1: the page fault invalidates the page's entries in the
+     * current PCID. With a core, the core's answer says whether it
+     * faulted; in --ref-only the line does, and only when every answer it
+     * lists is a #PF: when it also lists a stale entry's answer, a core
+     * may have taken that one and kept its entries, and the later lines
+     * may rely on them. */
+    bool faulted = env->core ? raw.outcome == REF_X86_PAGE_FAULT : only_page_faults(L);
+    if (faulted)
         ref_x86_tlb_page_fault(&st->tlb, &st->regs, L->va);
 }
 
@@ -1163,8 +1176,10 @@ static void run_sized(x86_state_t *st, const conform_env_t *env, const x86_expec
     }
     judge(env, st, L, &core, &rr.ans, rr.walk, rr.part_va, rr.walked, extra);
 
+    /* As for the unsized form: in --ref-only only a line whose every
+     * answer is a #PF says the access faulted. */
     const x86_ans_t *taken = env->core ? &core : &rr.ans;
-    if (taken->outcome == REF_X86_PAGE_FAULT)
+    if (taken->outcome == REF_X86_PAGE_FAULT && (env->core || only_page_faults(L)))
         ref_x86_tlb_page_fault(&st->tlb, &st->regs, taken->fva);
 }
 
