@@ -61,7 +61,7 @@
 #define OUT_CORE_ERR_BASE 100
 
 #define MAX_ALTS 8
-#define MAX_TOKENS 16
+#define MAX_TOKENS 48   /* 8 alternatives of 3 words, their bars and the access words */
 #define LINE_MAX_LEN 1024
 
 typedef struct answer {
@@ -355,6 +355,12 @@ static bool answers_equal(const answer_t *a, const answer_t *b)
     if (a->outcome == REF_OK && a->pa != b->pa)
         return false;
     return true;
+}
+
+/* The same answer, a fault's address (stval) included. */
+static bool same_answer(const answer_t *a, const answer_t *b)
+{
+    return answers_equal(a, b) && (a->outcome == REF_OK || a->fva == b->fva);
 }
 
 /* Does `got` match the listed alternative `want` (fault VA only if listed)? */
@@ -909,7 +915,7 @@ static bool combination_matches(const machine_t *mc, const ref_access_result_t *
         a.outcome = last->outcome;
         a.has_fva = true;
         a.fva = probe->part_va[cb->n - 1];
-        return answers_equal(&a, core);
+        return same_answer(&a, core);
     }
     bool whole_misaligned = (probe->part_va[0] % size) != 0;
     for (int p = 0; p < cb->n; p++) {
@@ -921,7 +927,7 @@ static bool combination_matches(const machine_t *mc, const ref_access_result_t *
             a.outcome = REF_ACCESS_FAULT;
             a.has_fva = true;
             a.fva = probe->part_va[p];
-            return answers_equal(&a, core);
+            return same_answer(&a, core);
         }
     }
     a.outcome = REF_OK;
@@ -1036,7 +1042,7 @@ static void run_sized(machine_t *mc, const access_line_t *L)
      * decides what the reference applies and records. */
     combination_t cb;
     bool combo = mc->core && probe.ans.outcome != REF_MISALIGNED &&
-                 !answers_equal(&core, &probe.ans) &&
+                 !same_answer(&core, &probe.ans) &&
                  find_combination(mc, L, &probe, &core, &lk, &cb);
     if (combo && uncovered_hit)
         extra = NULL;   /* the combination's hits are each justified by a leaf */
