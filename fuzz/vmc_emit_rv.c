@@ -295,7 +295,9 @@ void vmc_rv_scalar(const fm_t *fm, int acc, uint64_t va, unsigned size, uint64_t
             add_combination(&c, &p, pick, walk);
         }
     }
-    if (acc != REF_WRITE && c.have_value && c.same_value)
+    if (acc == REF_WRITE && c.alts.n > 1)
+        vmc_note_divergence();
+    if (acc != REF_WRITE && c.have_value && c.same_value && !vmc_diverged())
         snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)c.value);
     vmc_line("expect %s%u 0x%llx%s -> %s", kind, size, (unsigned long long)va, value,
              vmc_alts_text(&c.alts, buf, sizeof buf));
@@ -369,6 +371,8 @@ void vmc_rv_bulk(const fm_t *fm, bool write, uint64_t va, uint64_t len, unsigned
     }
     if (all_pass)
         vmc_alts_add(&alts, "ok");
+    if (write && alts.n > 1)
+        vmc_note_divergence();
     char buf[512];
     vmc_line("expect %s 0x%llx %llu%s -> %s", kind, (unsigned long long)va, (unsigned long long)len,
              data, vmc_alts_text(&alts, buf, sizeof buf));
@@ -413,7 +417,7 @@ static void add_lrsc(lrsc_ctx_t *c, int outcome, uint64_t pa, const ref_rv_walk_
         c->have_value = true;
         return;
     }
-    if (fm->resv_unknown) {
+    if (fm->resv_unknown || vmc_diverged()) {
         vmc_alts_add(&c->alts, "stored");
         vmc_alts_add(&c->alts, "failed");
         return;
@@ -450,7 +454,9 @@ static void lrsc_line(const fm_t *fm, uint64_t va, unsigned size, bool store, ui
     ref_rv_translate((ref_mem_t *)&fm->m, &fm->s, va, acc, false, &w);
     add_lrsc(&c, w.outcome, w.pa, &w);
     stale_answers(fm, va, acc, &w, add_stale_lrsc, &c);
-    if (!store && c.have_value && c.same_value)
+    if (c.alts.n > 1)   /* an LR's granule or an SC's store depends on the choice */
+        vmc_note_divergence();
+    if (!store && c.have_value && c.same_value && !vmc_diverged())
         snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)c.value);
     vmc_line("expect %s%u 0x%llx%s -> %s", kind, size, (unsigned long long)va, value,
              vmc_alts_text(&c.alts, buf, sizeof buf));

@@ -278,6 +278,11 @@ static int line_lrsc(const conform_view_t *v, char **tok, int ntok, unsigned siz
             ext->resv.valid[h] = false;   /* a faulting SC drops the reservation too */
             ext->resv_unknown[h] = false;
         }
+        /* The case may list `stored | failed` (a stale choice left the
+         * reservation unknown to the emitter): the core's SC must still
+         * be the reference's, which follows the core's choices. */
+        if (!extra && core && core_ok && stored != core_stored)
+            extra = "the core's SC result is not what the reservation at its PA gives";
         if (ref_ram)
             snprintf(ref_ans, sizeof ref_ans, "%s", stored ? "stored" : "failed");
         if (core && core_ok)

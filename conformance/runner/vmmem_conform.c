@@ -1116,7 +1116,7 @@ static void run_sized(machine_t *mc, const access_line_t *L)
         else
             ref_loaded = ref_data_load(mc, &data, true);
     }
-    if (!extra && ref.outcome == REF_OK && L->access != REF_WRITE && L->has_value &&
+    if (!extra && data_done && L->access != REF_WRITE && L->has_value &&
         ref_loaded != L->value) {
         snprintf(extra_buf, sizeof extra_buf, "reference loaded 0x%llx, want 0x%llx [the case is wrong]",
                  (unsigned long long)ref_loaded, (unsigned long long)L->value);
