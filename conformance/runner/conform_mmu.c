@@ -27,8 +27,9 @@
  * next is translated, and moves no byte unless every page passed; the
  * fault names the first byte of the page that failed. Each translated page
  * follows the walk-or-hit rule (conform_lookup.c); a single-page LR/SC may
- * be answered by a legal stale leaf like `expect read4`, a bulk transfer is
- * compared with the fresh walks only. Values read are compared with the
+ * be answered by a legal stale leaf like `expect read4`, and so may every
+ * page of a bulk transfer (bulk_dfs finds the core's per-page choice from
+ * its answer, counters and data). Values read are compared with the
  * reference's memory, and every RAM range a translated page reaches is
  * compared afterwards, core vs reference.
  *

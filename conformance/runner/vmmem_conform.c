@@ -1078,8 +1078,8 @@ static void run_sized(machine_t *mc, const access_line_t *L)
         bool legal = answers_equal(&core, &ref) ||
                      (rr.has_misaligned_alt && answers_equal(&core, &rr.misaligned_alt));
         /* A single-page access may also be answered by a stale TLB entry
-         * (the acceptance rule; page-crossing accesses are compared with
-         * the fresh answer only - see README). */
+         * (the acceptance rule; find_combination above covers the mixes of
+         * fresh and stale parts the counters show). */
         if (!legal && probe.n_parts == 1 && probe.ans.outcome != REF_MISALIGNED &&
             (core.outcome == REF_OK || core.outcome == REF_PAGE_FAULT) && probe.walked == 1 &&
             (core.outcome != REF_OK || backed(mc, core.pa, L->size)))
