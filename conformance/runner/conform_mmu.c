@@ -47,7 +47,7 @@
 #include <string.h>
 
 #define PAGE 4096u
-#define MAX_PARTS 8
+#define MAX_PARTS 65   /* LEN <= 256 KiB: 64 pages, one more when VA is not page aligned */
 
 static bool size_ok(uint64_t size)
 {
@@ -464,7 +464,9 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
             conform_outcome_text(ref_ans, sizeof ref_ans, ref_outcome, 0, true, part_va[p]);
     }
 
-    unsigned apply = ~0u;
+    bool apply[MAX_PARTS + 1];   /* the pages the core walked */
+    for (unsigned p = 0; p <= MAX_PARTS; p++)
+        apply[p] = true;
     vm_err_t err = VM_OK;
     bulk_search_t bs;
     bool combo = false;
@@ -489,13 +491,14 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
                 extra = msg;
             }
             if (lk.dm < ntr) {   /* which pages walked: see run_sized's walked_parts */
-                apply = 0;
+                for (unsigned p = 0; p <= MAX_PARTS; p++)
+                    apply[p] = false;
                 for (unsigned p = 0; lk.dm && p < ntr; p++) {
                     uint64_t word = 0;
                     if (walk[p].outcome != REF_OK || !walk[p].ad_write ||
                         (vm_mmu_read_phys(core, walk[p].pte_addr, 8, &word) == VM_OK &&
                          word == walk[p].ad_value))
-                        apply |= 1u << p;
+                        apply[p] = true;
                 }
             }
         }
@@ -544,7 +547,7 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
         return CONFORM_DONE;
     }
     for (unsigned p = 0; p < ntr; p++) {
-        if (!((apply >> p) & 1) || walk[p].outcome != REF_OK)
+        if (!apply[p] || walk[p].outcome != REF_OK)
             continue;
         ref_rv_walk_t w;
         ref_rv_translate(v->mem, v->rv, part_va[p], access, true, &w);
