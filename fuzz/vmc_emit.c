@@ -30,6 +30,7 @@ struct vmc_out {
     char input[512];
     const char *target;
     bool failed;          /* out of memory: the case would be incomplete */
+    bool diverged;        /* a write had several legal answers (vmc_note_divergence) */
 };
 
 struct vmc_out *vmc_current;
@@ -191,4 +192,15 @@ void vmc_alts_errs(vmc_alts_t *a, unsigned mask)
     for (unsigned e = 0; e < 32; e++)
         if (mask & (1u << e))
             vmc_alts_add(a, "%s", vmc_err_name((vm_err_t)e));
+}
+
+void vmc_note_divergence(void)
+{
+    if (vmc_current)
+        vmc_current->diverged = true;
+}
+
+bool vmc_diverged(void)
+{
+    return vmc_current && vmc_current->diverged;
 }

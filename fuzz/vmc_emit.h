@@ -46,6 +46,15 @@ void vmc_start(const char *target);
 void vmc_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The input ended: write the case. */
 void vmc_finish(void);
+/*
+ * A write (store, SC, bulk write) listed several legal answers: the fuzz
+ * world follows the core's choice, vmmem-conform --ref-only the fresh
+ * one, so memory may differ between them from here on and the case states
+ * no further read value (`= V`); with the core the runner still compares
+ * every value read with its reference, which follows the core's choice.
+ */
+void vmc_note_divergence(void);
+bool vmc_diverged(void);
 /* The oracle found a mismatch: write the case with the message after the last line. */
 void vmc_mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

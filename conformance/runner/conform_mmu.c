@@ -27,8 +27,9 @@
  * next is translated, and moves no byte unless every page passed; the
  * fault names the first byte of the page that failed. Each translated page
  * follows the walk-or-hit rule (conform_lookup.c); a single-page LR/SC may
- * be answered by a legal stale leaf like `expect read4`, a bulk transfer is
- * compared with the fresh walks only. Values read are compared with the
+ * be answered by a legal stale leaf like `expect read4`, and so may every
+ * page of a bulk transfer (bulk_dfs finds the core's per-page choice from
+ * its answer, counters and data). Values read are compared with the
  * reference's memory, and every RAM range a translated page reaches is
  * compared afterwards, core vs reference.
  *
@@ -46,7 +47,7 @@
 #include <string.h>
 
 #define PAGE 4096u
-#define MAX_PARTS 8
+#define MAX_PARTS 65   /* LEN <= 256 KiB: 64 pages, one more when VA is not page aligned */
 
 static bool size_ok(uint64_t size)
 {
@@ -278,6 +279,11 @@ static int line_lrsc(const conform_view_t *v, char **tok, int ntok, unsigned siz
             ext->resv.valid[h] = false;   /* a faulting SC drops the reservation too */
             ext->resv_unknown[h] = false;
         }
+        /* The case may list `stored | failed` (a stale choice left the
+         * reservation unknown to the emitter): the core's SC must still
+         * be the reference's, which follows the core's choices. */
+        if (!extra && core && core_ok && stored != core_stored)
+            extra = "the core's SC result is not what the reservation at its PA gives";
         if (ref_ram)
             snprintf(ref_ans, sizeof ref_ans, "%s", stored ? "stored" : "failed");
         if (core && core_ok)
@@ -292,6 +298,108 @@ static int line_lrsc(const conform_view_t *v, char **tok, int ntok, unsigned siz
 }
 
 /* ---- bulk transfers ------------------------------------------------------ */
+
+/*
+ * A bulk transfer whose answer is not the fresh walks' (or whose counters
+ * show hits the fresh pages do not explain): the acceptance rule page by
+ * page, as the fuzz oracle applies it. Each page is the fresh walk (a miss)
+ * or an answer a remembered leaf legally gives (a hit; also the leaf an
+ * earlier page of this transfer just walked). A depth-first search finds a
+ * combination whose answer is the core's, whose hits and misses are the
+ * core's counters, and whose pages hold the core's data (a read's bytes
+ * equal the reference's RAM at the page's PA; a write's bytes are in the
+ * core's RAM there), so the reference follows the core's actual choice.
+ */
+typedef struct bulk_search {
+    const conform_view_t *v;
+    int access;
+    bool write;
+    unsigned nparts;
+    const uint64_t *part_va, *part_len;
+    const uint8_t *data, *got;
+    const ref_rv_walk_t *walk;     /* fresh walks of every page (apply == false) */
+    uint64_t dh, dm;
+    int core_outcome;               /* REF_* ; REF_OK: the transfer succeeded */
+    uint64_t core_fva;
+    uint64_t pa[MAX_PARTS + 1];
+    bool walked[MAX_PARTS + 1];
+    unsigned n;                     /* pages of the found combination */
+    long budget;
+} bulk_search_t;
+
+static bool bulk_page_data_ok(const bulk_search_t *b, unsigned p, uint64_t pa, uint64_t off)
+{
+    const conform_view_t *v = b->v;
+    if (!b->write)
+        return !memcmp(b->got + off, v->mem->ram + (pa - v->mem->base), b->part_len[p]);
+    for (uint64_t i = 0; i < b->part_len[p]; i++) {
+        uint64_t byte = 0;
+        if (vm_mmu_read_phys(*v->core, pa + i, 1, &byte) != VM_OK || (uint8_t)byte != b->data[off + i])
+            return false;
+    }
+    return true;
+}
+
+static bool bulk_dfs(bulk_search_t *b, unsigned p, uint64_t hits, uint64_t misses, uint64_t off)
+{
+    if (--b->budget < 0 || hits > b->dh || misses > b->dm)
+        return false;
+    if (p == b->nparts) {
+        b->n = p;
+        return b->core_outcome == REF_OK && hits == b->dh && misses == b->dm;
+    }
+    const conform_view_t *v = b->v;
+    const ref_rv_walk_t *fresh = &b->walk[p];
+    uint64_t va = b->part_va[p];
+    /* candidates: (outcome, pa, walked) */
+    int co[20];
+    uint64_t cpa[20];
+    bool cw[20];
+    int n = 0;
+    co[n] = fresh->outcome, cpa[n] = fresh->pa, cw[n++] = true;
+    for (unsigned q = 0; q < p; q++)
+        if (b->walked[q] && b->walk[q].level >= 0 &&
+            ((b->part_va[q] ^ va) >> (12 + 9 * (unsigned)b->walk[q].level)) == 0) {
+            co[n] = fresh->outcome, cpa[n] = fresh->pa, cw[n++] = false;
+            break;
+        }
+    ref_rv_walk_t never = *fresh;
+    never.outcome = -1;   /* only remembered leaves may justify a hit */
+    const ref_tlb_t *t = *v->tlb;
+    for (int k = 0; k < t->n && n < 19; k++) {
+        const ref_tlb_entry_t *e = &t->e[k];
+        unsigned shift = 12 + 9 * (unsigned)e->level;
+        if (!e->valid || e->exec_side || e->levels != v->rv->levels ||
+            (!e->global && e->asid != v->rv->asid) || ((e->va ^ va) >> shift) != 0)
+            continue;
+        uint64_t mask = (UINT64_C(1) << shift) - 1;
+        uint64_t pa = ((((e->pte >> 10) & ((UINT64_C(1) << 44) - 1)) << 12) & ~mask) | (va & mask);
+        if (ref_tlb_legal(t, v->rv, va, b->access, &never, REF_OK, pa))
+            co[n] = REF_OK, cpa[n] = pa, cw[n++] = false;
+    }
+    if (ref_tlb_legal(t, v->rv, va, b->access, &never, REF_PAGE_FAULT, 0))
+        co[n] = REF_PAGE_FAULT, cpa[n] = 0, cw[n++] = false;
+    for (int i = 0; i < n; i++) {
+        uint64_t h = hits + !cw[i], m = misses + cw[i];
+        int o = co[i];
+        if (o == REF_OK && !ref_mem_in_ram(v->mem, cpa[i], b->part_len[p]))
+            o = REF_ACCESS_FAULT;
+        b->pa[p] = cpa[i];
+        b->walked[p] = cw[i];
+        if (o != REF_OK) {
+            if (o == b->core_outcome && va == b->core_fva && h == b->dh && m == b->dm) {
+                b->n = p + 1;
+                return true;
+            }
+            continue;
+        }
+        if (b->core_outcome == REF_OK && !bulk_page_data_ok(b, p, cpa[i], off))
+            continue;
+        if (bulk_dfs(b, p + 1, h, m, off + b->part_len[p]))
+            return true;
+    }
+    return false;
+}
 
 static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
 {
@@ -356,8 +464,12 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
             conform_outcome_text(ref_ans, sizeof ref_ans, ref_outcome, 0, true, part_va[p]);
     }
 
-    unsigned apply = ~0u;
+    bool apply[MAX_PARTS + 1];   /* the pages the core walked */
+    for (unsigned p = 0; p <= MAX_PARTS; p++)
+        apply[p] = true;
     vm_err_t err = VM_OK;
+    bulk_search_t bs;
+    bool combo = false;
     if (core) {
         conform_lookup_t lk;
         conform_lookup_begin(v, &lk);
@@ -379,21 +491,63 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
                 extra = msg;
             }
             if (lk.dm < ntr) {   /* which pages walked: see run_sized's walked_parts */
-                apply = 0;
+                for (unsigned p = 0; p <= MAX_PARTS; p++)
+                    apply[p] = false;
                 for (unsigned p = 0; lk.dm && p < ntr; p++) {
                     uint64_t word = 0;
                     if (walk[p].outcome != REF_OK || !walk[p].ad_write ||
                         (vm_mmu_read_phys(core, walk[p].pte_addr, 8, &word) == VM_OK &&
                          word == walk[p].ad_value))
-                        apply |= 1u << p;
+                        apply[p] = true;
                 }
             }
+        }
+        int core_outcome = err == VM_OK ? REF_OK : outcome_of(err);
+        if (!early && lk.paged && core_outcome >= REF_OK && core_outcome < REF_MISALIGNED &&
+            (extra || lk.dh || strcmp(core_ans, ref_ans))) {
+            for (unsigned p = ntr; p < nparts; p++)
+                ref_rv_translate(v->mem, v->rv, part_va[p], access, false, &walk[p]);
+            bs = (bulk_search_t){ .v = v, .access = access, .write = write, .nparts = nparts,
+                                  .part_va = part_va, .part_len = part_len, .data = data,
+                                  .got = got_buf, .walk = walk, .dh = lk.dh, .dm = lk.dm,
+                                  .core_outcome = core_outcome,
+                                  .core_fva = err == VM_OK ? 0 : vm_mmu_last_fault(core)->va,
+                                  .budget = 100000 };
+            combo = bulk_dfs(&bs, 0, 0, 0, 0);
+            if (combo)
+                extra = NULL;
         }
         if (!extra && err != VM_OK && outcome_of(err) > REF_OK)
             extra = fault_record(v, err, access, vm_mmu_last_fault(core)->va, msg, sizeof msg);
     }
+    if (combo) {
+        /* the core's combination: apply and remember its walked pages */
+        for (unsigned p = 0; p < bs.n; p++) {
+            if (!bs.walked[p] || walk[p].outcome != REF_OK)
+                continue;
+            ref_rv_walk_t w;
+            ref_rv_translate(v->mem, v->rv, part_va[p], access, true, &w);
+            if (w.ad_write)
+                conform_ext_ram_written(ext, w.pte_addr, 8);
+            ref_tlb_record(*v->tlb, v->rv, part_va[p], access, &w);
+        }
+        uint64_t off = 0;
+        for (unsigned p = 0; err == VM_OK && write && p < nparts; p++) {
+            conform_ref_write(v, bs.pa[p], data + off, part_len[p]);
+            off += part_len[p];
+        }
+        for (unsigned p = 0; !extra && p < bs.n; p++) {
+            extra = conform_walk_memory(v, &walk[p], msg, sizeof msg);
+            if (!extra && err == VM_OK)
+                extra = conform_ram_compare(v, bs.pa[p], part_len[p], msg, sizeof msg);
+        }
+        free(data);
+        free(got_buf);
+        conform_judge(v, &alts, ref_ans, core_ans, extra);
+        return CONFORM_DONE;
+    }
     for (unsigned p = 0; p < ntr; p++) {
-        if (!((apply >> p) & 1) || walk[p].outcome != REF_OK)
+        if (!apply[p] || walk[p].outcome != REF_OK)
             continue;
         ref_rv_walk_t w;
         ref_rv_translate(v->mem, v->rv, part_va[p], access, true, &w);
