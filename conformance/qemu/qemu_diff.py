@@ -118,6 +118,9 @@ def parse_mismatches(output):
         m = MISMATCH.match(line)
         if m:
             d = m.groupdict()
+            # vmmem-conform may append a bracketed verdict to the reference's
+            # answer ("[the case is wrong: ...]"): the answer is the text before.
+            d['ref'] = re.sub(r'\s*\[.*$', '', d['ref'])
             d['report'] = line
             out.append(d)
         elif out and line.startswith('  '):
