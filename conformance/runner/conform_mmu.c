@@ -276,6 +276,14 @@ static int line_lrsc(const conform_view_t *v, char **tok, int ntok, unsigned siz
                 conform_ref_write(v, core_pa, b, size);
             }
         } else {
+            /* The core faulted through a legal stale leaf while the fresh
+             * walk reaches RAM: the reference's own answer is the SC at
+             * fresh.pa against the reservation as it stands, asked of a
+             * copy (in the core's world nothing was stored). */
+            if (ref_ram) {
+                ref_resv_t asked = ext->resv;
+                stored = ref_resv_sc(&asked, h, fresh.pa, size);
+            }
             ext->resv.valid[h] = false;   /* a faulting SC drops the reservation too */
             ext->resv_unknown[h] = false;
         }
