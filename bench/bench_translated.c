@@ -63,9 +63,13 @@ static bool report_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err)
 static inline __attribute__((always_inline)) bool chase(vm_mmu_t *mmu, uint64_t n,
                                                         uint64_t *check, enum api api)
 {
-    uint64_t va = bw_slot_va(0), next = 0;
+    uint64_t va = bw_slot_va(0);
     vm_err_t err = VM_OK;
     for (uint64_t left = n; left; left--) {
+        /* Scoped to one access, so a hit keeps it in a register (a slow
+         * call takes its address; a loop-wide variable was stored to the
+         * stack on every hit: one instruction of the bench, not of vmmem). */
+        uint64_t next;
         err = read8(mmu, va, &next, api);
         if (__builtin_expect(err != VM_OK, 0))
             return report_fault(mmu, va, err);

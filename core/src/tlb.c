@@ -15,7 +15,9 @@
  *   in the TLB (a bit mask of the shifts in use: usually 4 KiB alone, or 4
  *   KiB and 2 MiB), smallest first, and walks a chain that holds about one
  *   entry. The chains are keyed without the ASID, so a flush by VA finds
- *   every ASID's entries in the same probes.
+ *   every ASID's entries in the same probes. They are doubly linked and
+ *   each entry records its bucket, so an evicted entry leaves its chain
+ *   without a hash or a chain walk.
  *
  *   Replacement: an exact LRU list, doubly linked through the entries
  *   (index links, no pointers): a hit moves the entry to the front, a fill
@@ -127,11 +129,6 @@ void tlb_destroy(struct tlb *t)
     memset(t, 0, sizeof(*t));
 }
 
-static uint16_t *tlb_bucket_of(struct tlb *t, uint64_t tag, unsigned shift)
-{
-    return &t->bucket[tlb_hash(tag, shift, t->hash_shift)];
-}
-
 /* ---- The fast array ---------------------------------------------------- */
 
 static vm_mmu_fast_slot_t *tlb_fast_slot(struct tlb *t, vm_gva_t va)
@@ -185,13 +182,14 @@ void tlb_fast_clear(struct tlb *t)
 
 /* ---- Entries: hash chains, LRU list, page-size mask --------------------- */
 
-static void tlb_hash_unlink(struct tlb *t, struct tlb_entry *e)
+static void tlb_hash_unlink(struct tlb *t, const struct tlb_entry *e)
 {
-    uint16_t i = (uint16_t)(e - t->e);
-    uint16_t *link = tlb_bucket_of(t, e->tag, e->shift);
-    while (*link != i)
-        link = &t->e[*link].hnext;
-    *link = e->hnext;
+    if (e->hprev != TLB_NIL)
+        t->e[e->hprev].hnext = e->hnext;
+    else
+        t->bucket[e->hb] = e->hnext;
+    if (e->hnext != TLB_NIL)
+        t->e[e->hnext].hprev = e->hprev;
 }
 
 static void tlb_lru_unlink(struct tlb *t, struct tlb_entry *e)
@@ -224,10 +222,10 @@ struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
 {
     const unsigned shift = (unsigned)__builtin_ctzll(~r->page_mask);
     const uint64_t tag = va & ~r->page_mask;
-    uint16_t *head = tlb_bucket_of(t, tag, shift);
+    const uint16_t hb = (uint16_t)tlb_hash(tag, shift, t->hash_shift);
 
     /* Replace a same-page entry visible next to the new one. */
-    for (uint16_t k = *head; k != TLB_NIL;) {
+    for (uint16_t k = t->bucket[hb]; k != TLB_NIL;) {
         struct tlb_entry *d = &t->e[k];
         k = d->hnext;
         if (d->tag == tag && d->shift == shift &&
@@ -238,13 +236,13 @@ struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
     uint16_t i = t->free_head;
     struct tlb_entry *e;
     if (VM_LIKELY(i == TLB_NIL)) {
-        /* Full: reuse the least recently used entry in place. */
+        /* Full: reuse the least recently used entry (the list's tail) in place. */
         i = t->lru;
         e = &t->e[i];
         tlb_fast_drop_entry(t, e);
         tlb_hash_unlink(t, e);
         tlb_lru_unlink(t, e);
-        if (e->shift != shift) {
+        if (VM_UNLIKELY(e->shift != shift)) {
             if (--t->nshift[e->shift] == 0)
                 t->shifts &= ~(UINT64_C(1) << e->shift);
             if (t->nshift[shift]++ == 0)
@@ -268,8 +266,15 @@ struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
     e->level = (int8_t)r->level;
     e->shift = (uint8_t)shift;
     e->fast_used = 0;
-    e->hnext = *head; /* the removals above may have changed *head, never head */
-    *head = i;
+    /* Hash chain head (the removals above may have changed the bucket). */
+    const uint16_t h = t->bucket[hb];
+    e->hb = hb;
+    e->hprev = TLB_NIL;
+    e->hnext = h;
+    if (h != TLB_NIL)
+        t->e[h].hprev = i;
+    t->bucket[hb] = i;
+    /* LRU list head. */
     e->prev = TLB_NIL;
     e->next = t->mru;
     if (t->mru != TLB_NIL)
@@ -359,7 +364,7 @@ static void tlb_flush_covering(struct tlb *t, vm_gva_t va, bool only_asid, uint1
     for (uint64_t shifts = t->shifts; shifts != 0; shifts &= shifts - 1) {
         unsigned shift = (unsigned)__builtin_ctzll(shifts);
         uint64_t tag = va & ~((UINT64_C(1) << shift) - 1);
-        for (uint16_t i = *tlb_bucket_of(t, tag, shift); i != TLB_NIL;) {
+        for (uint16_t i = t->bucket[tlb_hash(tag, shift, t->hash_shift)]; i != TLB_NIL;) {
             struct tlb_entry *e = &t->e[i];
             i = e->hnext;
             if (e->tag != tag || e->shift != shift)

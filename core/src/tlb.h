@@ -48,9 +48,10 @@ struct tlb_entry {
     uint8_t pkey;       /* x86 protection key (with TLB_F_PKEY) */
     int8_t level;       /* leaf level of the walk that filled it */
     uint8_t shift;      /* log2 of the page size */
+    uint8_t fast_used;  /* a fast slot was filled from it (else no scan when it goes) */
     uint16_t prev, next; /* LRU list (prev: towards the most recent); free list via next */
-    uint16_t hnext;     /* hash chain */
-    uint16_t fast_used; /* a fast slot was filled from it (else no scan when it goes) */
+    uint16_t hnext, hprev; /* hash chain, doubly linked (hprev TLB_NIL: first in bucket) */
+    uint16_t hb;        /* its bucket: unlinking needs neither a hash nor a chain walk */
 };
 
 struct tlb {

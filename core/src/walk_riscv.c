@@ -195,15 +195,21 @@ static inline int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va, un
                              struct rv_leaf *L)
 {
     uint64_t pte, path = 0;
+    /* The PTE at RAM offset off lies wholly in RAM iff off < ram_end8 (every
+     * PTE address is 8-aligned: a table base is a PPN << 12). One compare
+     * per level instead of walk_read_entry's two. */
+    const uint64_t ram_end8 = pm->ram_size >= 8 ? pm->ram_size - 7 : 0;
     for (;;) {
         /* Step 2: pte = a + va.vpn[i] * PTESIZE, a PMA-checked read. */
         vm_gpa_t pte_addr = a + ((va >> shift) & 511u) * 8u;
-        L->pte_addr = pte_addr;
-        L->shift = shift;
-        if (VM_UNLIKELY(!walk_read_entry(pm, pte_addr, 8, &pte))) {
+        const uint64_t off = pte_addr - pm->ram_base;
+        if (VM_UNLIKELY(off >= ram_end8)) {
+            L->pte_addr = pte_addr;
+            L->shift = shift;
             L->pte = 0;
             return RV_PTE_OUTSIDE_RAM;
         }
+        pte = __atomic_load_n((const uint64_t *)(const void *)(pm->ram + off), __ATOMIC_RELAXED);
         path |= pte; /* G anywhere on the path makes the mapping global */
         /* Steps 3 and 4 for the common case in one test: a valid pointer
          * has V=1, R=W=X=0, D=A=U=0 ("for non-leaf PTEs, the D, A, and U
@@ -213,6 +219,9 @@ static inline int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va, un
             shift -= 9;
             continue;
         }
+        /* Stored on the way out only: the loop keeps everything in registers. */
+        L->pte_addr = pte_addr;
+        L->shift = shift;
         L->pte = pte;
         L->path = path;
         if (VM_UNLIKELY(rv_pte_bad(pte))) /* step 3 */
