@@ -49,21 +49,6 @@ typedef struct conform_arch {
     void (*stop)(void *state);
 } conform_arch_t;
 
-/* The runner's own translation of va after an access (to learn the PA the
- * core used): vm_mmu_translate with its TLB lookup hidden from `expect tlb`
- * lines, as the generic part hides its own. */
-static inline vm_err_t conform_translate_unseen(const conform_env_t *env, uint64_t va,
-                                                vm_access_t access, vm_gpa_t *pa)
-{
-    uint64_t h0, m0, h1, m1;
-    vm_mmu_tlb_stats(env->core, &h0, &m0);
-    vm_err_t err = vm_mmu_translate(env->core, va, access, pa);
-    vm_mmu_tlb_stats(env->core, &h1, &m1);
-    *env->hits_base += h1 - h0;
-    *env->misses_base += m1 - m0;
-    return err;
-}
-
 /* Shared with the parts: the case format's number syntax (decimal or 0x
  * hex, the whole token). */
 bool conform_parse_u64(const char *s, uint64_t *out);

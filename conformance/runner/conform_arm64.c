@@ -997,7 +997,8 @@ static void run_sized(a64_state_t *st, const conform_env_t *env, const a64_expec
             /* The PA of the first byte (for a data abort: where the access
              * went): translate again (the access already updated descriptors
              * and filled the TLB: no new side effect). */
-            vm_err_t e2 = conform_translate_unseen(env, L->va, vm_access_of(L->access), &cpa);
+            vm_err_t e2 = conform_translate_hidden(env->core, env->hits_base, env->misses_base,
+                                                   L->va, vm_access_of(L->access), &cpa);
             if (e2 != VM_OK) {
                 snprintf(buf, sizeof buf, "the access %s but translating its VA again gave %s",
                          err == VM_OK ? "succeeded" : "faulted after its translation",

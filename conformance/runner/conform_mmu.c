@@ -40,6 +40,7 @@
  * by the core's answer (the case lists `stored | failed`). The line checks
  * that no counter, fault record or PTE changed.
  */
+#include "conform_counts.h"
 #include "conform_ext_int.h"
 
 #include <stdio.h>
@@ -116,13 +117,9 @@ static const char *counters_still(const conform_lookup_t *lk, char *buf, size_t 
 static uint64_t core_pa_after(const conform_view_t *v, uint64_t va, int access)
 {
     vm_gpa_t pa = 0;
-    uint64_t h0, m0, h1, m1;
-    vm_mmu_tlb_stats(*v->core, &h0, &m0);
-    if (vm_mmu_translate(*v->core, va, (vm_access_t)access, &pa) != VM_OK)
+    if (conform_translate_hidden(*v->core, v->hits_base, v->misses_base, va, (vm_access_t)access,
+                                 &pa) != VM_OK)
         pa = ~UINT64_C(0);
-    vm_mmu_tlb_stats(*v->core, &h1, &m1);
-    *v->hits_base += h1 - h0;
-    *v->misses_base += m1 - m0;
     return pa;
 }
 

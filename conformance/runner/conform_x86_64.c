@@ -1083,7 +1083,8 @@ static void run_sized(x86_state_t *st, const conform_env_t *env, const x86_expec
              * access went): translate again (the access already set A/D and
              * filled the TLB: no new side effect). */
             uint64_t cpa = 0;
-            vm_err_t e2 = conform_translate_unseen(env, L->va, vm_access_of(L->access), &cpa);
+            vm_err_t e2 = conform_translate_hidden(env->core, env->hits_base, env->misses_base,
+                                                   L->va, vm_access_of(L->access), &cpa);
             if (e2 != VM_OK) {
                 snprintf(buf, sizeof buf, "the access %s but translating its VA again gave %s",
                          err == VM_OK ? "succeeded" : "faulted after its translation",
