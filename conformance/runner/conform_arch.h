@@ -52,6 +52,9 @@ typedef struct conform_arch {
 /* Shared with the parts: the case format's number syntax (decimal or 0x
  * hex, the whole token). */
 bool conform_parse_u64(const char *s, uint64_t *out);
+/* `read|write|exec` with an optional size 1, 2, 4, 8 (exec: 4 only); size 0
+ * when none is given. 0, or -1 for anything else. */
+int conform_parse_access_kind(const char *tok, int *access, unsigned *size);
 
 extern const conform_arch_t conform_arm64;
 extern const conform_arch_t conform_x86_64;

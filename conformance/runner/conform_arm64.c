@@ -487,26 +487,6 @@ static int flush_line(a64_state_t *st, const conform_env_t *env, char **tok, int
 
 /* ---- expect ACCESS VA [= V] -> ANSWER [| ANSWER]... ----------------------- */
 
-static int parse_access_kind(const char *t, int *access, unsigned *size)
-{
-    static const char *const names[3] = { "read", "write", "exec" };
-    for (int k = 0; k < 3; k++) {
-        size_t n = strlen(names[k]);
-        if (strncmp(t, names[k], n))
-            continue;
-        *access = k; /* REF_READ, REF_WRITE, REF_EXEC */
-        const char *rest = t + n;
-        if (!*rest) { *size = 0; return 0; }
-        if (!strcmp(rest, "1")) *size = 1;
-        else if (!strcmp(rest, "2")) *size = 2;
-        else if (!strcmp(rest, "4")) *size = 4;
-        else if (!strcmp(rest, "8")) *size = 8;
-        else return -1;
-        return k == REF_EXEC && *size != 4 ? -1 : 0;
-    }
-    return -1;
-}
-
 /* ANSWER: PA | FAULT-WORD [level N] [fsc V] [@ VA] */
 static int parse_alt(const conform_env_t *env, char **tok, int ntok, int *pos, a64_ans_t *a)
 {
@@ -555,7 +535,7 @@ static int parse_alt(const conform_env_t *env, char **tok, int ntok, int *pos, a
 static int parse_expect(const conform_env_t *env, char **tok, int ntok, a64_expect_t *L)
 {
     memset(L, 0, sizeof *L);
-    if (parse_access_kind(tok[1], &L->access, &L->size))
+    if (conform_parse_access_kind(tok[1], &L->access, &L->size))
         return case_error(env, "bad access '%s' (read|write|exec, read1..8, write1..8, exec4)", tok[1]);
     if (ntok < 5)
         return case_error(env, "expected: expect %s VA [= VALUE] -> ANSWER", tok[1]);
@@ -1101,7 +1081,7 @@ static int check_line(a64_state_t *st, const conform_env_t *env, char **tok, int
 {
     a64_expect_t L;
     memset(&L, 0, sizeof L);
-    if (ntok != 3 || parse_access_kind(tok[1], &L.access, &L.size) || L.size != 0 ||
+    if (ntok != 3 || conform_parse_access_kind(tok[1], &L.access, &L.size) || L.size != 0 ||
         !conform_parse_u64(tok[2], &L.va))
         return case_error(env, "expected: check read|write|exec VA");
     if (!env->answer_ref)

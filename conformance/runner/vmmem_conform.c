@@ -540,7 +540,8 @@ typedef struct access_line {
     int n_alts;
 } access_line_t;
 
-static int parse_access_kind(const char *tok, int *access, unsigned *size)
+/* Shared with the architecture parts (conform_arch.h). */
+int conform_parse_access_kind(const char *tok, int *access, unsigned *size)
 {
     const char *names[] = { "read", "write", "exec" };
     for (int k = 0; k < 3; k++) {
@@ -589,7 +590,7 @@ static int parse_alt(machine_t *mc, char **tok, int ntok, int *pos, answer_t *a)
 static int parse_access_line(machine_t *mc, char **tok, int ntok, access_line_t *L)
 {
     memset(L, 0, sizeof *L);
-    if (parse_access_kind(tok[1], &L->access, &L->size))
+    if (conform_parse_access_kind(tok[1], &L->access, &L->size))
         return file_error(mc, "bad access '%s' (read|write|exec, read1..8, write1..8, exec4)", tok[1]);
     if (ntok < 5)
         return file_error(mc, "expected: expect %s VA [= VALUE] -> ANSWER", tok[1]);
@@ -1254,7 +1255,7 @@ static int run_check(machine_t *mc, char **tok, int ntok)
 {
     access_line_t L;
     memset(&L, 0, sizeof L);
-    if (ntok != 3 || parse_access_kind(tok[1], &L.access, &L.size) || L.size != 0 ||
+    if (ntok != 3 || conform_parse_access_kind(tok[1], &L.access, &L.size) || L.size != 0 ||
         !parse_u64(tok[2], &L.va))
         return file_error(mc, "expected: check read|write|exec VA");
     if (!mc->opt->answer_ref)
