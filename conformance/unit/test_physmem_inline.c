@@ -51,7 +51,8 @@ static void test_physmem_inline_equals_function_api(void **state)
     assert_int_equal(vm_physmem_map_mmio(a, DEV, 0x100, &dev_ops, NULL), VM_OK);
     assert_int_equal(vm_physmem_map_mmio(b, DEV, 0x100, &dev_ops, NULL), VM_OK);
     const uint64_t spots[] = {0, 8, BASE - 8, BASE - 1, BASE, BASE + 1, BASE + 6, BASE + 0x1234,
-                              BASE + RAM - 8, BASE + RAM - 4, BASE + RAM - 1, BASE + RAM,
+                              BASE + RAM - 8, BASE + RAM - 7, BASE + RAM - 4, BASE + RAM - 2,
+                              BASE + RAM - 1, BASE + RAM,
                               DEV, DEV + 4, DEV + 0xfc, DEV + 0xff, UINT64_MAX - 7, UINT64_MAX};
     const uint8_t sizes[] = {0, 1, 2, 3, 4, 8, 16};
     for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++)
@@ -81,6 +82,44 @@ static void test_physmem_inline_equals_function_api(void **state)
     vm_physmem_free(b);
 }
 
+/* RAM smaller than 8 bytes (ram_end8 = 0: nothing takes the inline fast
+ * path): every access wholly inside the 5 bytes succeeds (misaligned RAM
+ * accesses are allowed) with the bytes written, every other one is
+ * VM_ERR_INVALID_ADDRESS, through the inline and the function API alike. */
+static void test_physmem_inline_tiny_ram(void **state)
+{
+    (void)state;
+    vm_physmem_t *a = vm_physmem_new_at(BASE, 5, false);
+    assert_non_null(a);
+    for (uint64_t off = 0; off < 10; off++) {
+        static const uint8_t sizes[] = {1, 2, 4, 8};
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            const uint8_t sz = sizes[k];
+            const bool fits = off + sz <= 5;
+            const uint64_t v = 0x0102030405060708u >> (8 * (8 - sz));
+            assert_int_equal(vm_physmem_write_inline(a, BASE + off, v, sz),
+                             fits ? VM_OK : VM_ERR_INVALID_ADDRESS);
+            uint64_t r = 0, f = 1;
+            assert_int_equal(vm_physmem_read_inline(a, BASE + off, sz, &r),
+                             fits ? VM_OK : VM_ERR_INVALID_ADDRESS);
+            assert_int_equal(vm_physmem_read(a, BASE + off, sz, &f),
+                             fits ? VM_OK : VM_ERR_INVALID_ADDRESS);
+            if (fits) {
+                assert_int_equal(r, v);
+                assert_int_equal(f, v);
+            }
+        }
+    }
+    uint8_t u8 = 0;
+    assert_int_equal(vm_physmem_read_u8(a, BASE + 4, &u8), VM_OK);
+    assert_int_equal(vm_physmem_write_u8(a, BASE + 4, 0x5a), VM_OK);
+    assert_int_equal(vm_physmem_read_u8(a, BASE + 4, &u8), VM_OK);
+    assert_int_equal(u8, 0x5a);
+    uint64_t u64 = 0;
+    assert_int_equal(vm_physmem_read_u64(a, BASE, &u64), VM_ERR_INVALID_ADDRESS);
+    vm_physmem_free(a);
+}
+
 /* physmem.h: any write to the granule breaks a reservation on it. */
 static void test_physmem_inline_store_breaks_reservation(void **state)
 {
@@ -107,6 +146,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_physmem_inline_equals_function_api),
+        cmocka_unit_test(test_physmem_inline_tiny_ram),
         cmocka_unit_test(test_physmem_inline_store_breaks_reservation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

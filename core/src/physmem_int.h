@@ -70,12 +70,13 @@ struct vm_mmio_region {
 };
 
 struct vm_physmem {
-    /* The first four fields are vm_physmem_fast_t (vmmem/physmem_inline.h):
+    /* The first five fields are vm_physmem_fast_t (vmmem/physmem_inline.h):
      * the public inline accessors read them. */
     uint8_t *ram;                 /* host mapping of guest PA [ram_base, ram_base + ram_size) */
     uint64_t ram_size;
     vm_gpa_t ram_base;            /* 4 KiB aligned; 0 unless vm_physmem_new_at() */
     uint32_t nres;                /* live reservations (atomic) */
+    uint64_t ram_end8;            /* ram_size - 7 (0 if smaller): see vm_physmem_fast_t */
 
     size_t map_size;              /* bytes mapped (ram_size rounded up) */
     vm_hugepage_mode_t hugepages;
@@ -91,7 +92,8 @@ struct vm_physmem {
 _Static_assert(offsetof(struct vm_physmem, ram) == offsetof(vm_physmem_fast_t, ram) &&
                    offsetof(struct vm_physmem, ram_size) == offsetof(vm_physmem_fast_t, ram_size) &&
                    offsetof(struct vm_physmem, ram_base) == offsetof(vm_physmem_fast_t, ram_base) &&
-                   offsetof(struct vm_physmem, nres) == offsetof(vm_physmem_fast_t, live_resv),
+                   offsetof(struct vm_physmem, nres) == offsetof(vm_physmem_fast_t, live_resv) &&
+                   offsetof(struct vm_physmem, ram_end8) == offsetof(vm_physmem_fast_t, ram_end8),
                "vm_physmem_fast_t must be the prefix of struct vm_physmem");
 
 /* Is [pa, pa+len) inside RAM? A pa below the base wraps to a huge offset. */

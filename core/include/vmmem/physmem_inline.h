@@ -29,6 +29,9 @@ typedef struct vm_physmem_fast {
     uint64_t ram_size;
     vm_gpa_t ram_base;
     uint32_t live_resv;  /* live LR reservations (atomic) */
+    uint64_t ram_end8;   /* ram_size - 7, or 0: an aligned access of up to 8 bytes at
+                            RAM offset off < ram_end8 lies wholly in RAM (one compare;
+                            the last 7 bytes take the out-of-line path) */
 } vm_physmem_fast_t;
 
 /* Out of line: break reservations after an inline store (not for direct use). */
@@ -40,8 +43,7 @@ static inline vm_err_t vm_physmem_read_inline(vm_physmem_t *pm, vm_gpa_t pa, uin
     const vm_physmem_fast_t *f = (const vm_physmem_fast_t *)(const void *)pm;
     const uint64_t off = pa - f->ram_base;
     if (__builtin_expect((size == 1 || size == 2 || size == 4 || size == 8) &&
-                             (pa & (uint64_t)(size - 1u)) == 0 && off < f->ram_size &&
-                             f->ram_size - off >= size,
+                             (pa & (uint64_t)(size - 1u)) == 0 && off < f->ram_end8,
                          1)) {
         const void *p = f->ram + off;
         switch (size) {
@@ -61,8 +63,7 @@ static inline vm_err_t vm_physmem_write_inline(vm_physmem_t *pm, vm_gpa_t pa, ui
     const vm_physmem_fast_t *f = (const vm_physmem_fast_t *)(const void *)pm;
     const uint64_t off = pa - f->ram_base;
     if (__builtin_expect((size == 1 || size == 2 || size == 4 || size == 8) &&
-                             (pa & (uint64_t)(size - 1u)) == 0 && off < f->ram_size &&
-                             f->ram_size - off >= size,
+                             (pa & (uint64_t)(size - 1u)) == 0 && off < f->ram_end8,
                          1)) {
         void *p = f->ram + off;
         switch (size) {
