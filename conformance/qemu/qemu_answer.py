@@ -507,17 +507,18 @@ def ask(machine, case, kind, va, n_check):
 
 
 class Session:
-    """Keeps one QEMU for as long as the RAM size stays the same."""
+    """Keeps one QEMU for as long as the RAM size stays the same (machines
+    without a RAM size, like the x86-64 one, are kept for the whole run)."""
 
-    def __init__(self, qemu, workdir):
-        self.qemu, self.workdir = qemu, workdir
+    def __init__(self, make_machine, qemu, workdir):
+        self.make_machine, self.qemu, self.workdir = make_machine, qemu, workdir
         self.m = None
 
-    def machine(self, ram_size):
-        if self.m is not None and self.m.ram_size != ram_size:
+    def machine(self, ram_size=None):
+        if self.m is not None and getattr(self.m, 'ram_size', ram_size) != ram_size:
             self.close()
         if self.m is None:
-            self.m = Machine(self.qemu, ram_size, self.workdir)
+            self.m = self.make_machine(self.qemu, ram_size, self.workdir)
         return self.m
 
     def close(self):
@@ -526,17 +527,24 @@ class Session:
             self.m = None
 
 
-def main():
-    ap = argparse.ArgumentParser(description='Answer the check lines of .vmc cases with QEMU.')
+def run_answerer(prog, arch, default_qemu, answer_file, make_machine, extra_stats=None,
+                 verdict=None):
+    """The command line of every qemu_answer*.py: answer each file with
+    answer_file(path, out_path, session, stats), restart QEMU after a QEMU
+    or OS error, print a summary. verdict(stats) -> (text, failed) adds an
+    architecture's own line to the summary and its own failure. Returns the
+    exit status: 1 if a case was refused or a check left unanswered."""
+    ap = argparse.ArgumentParser(description='Answer the check lines of %s.vmc cases with QEMU.' % arch)
     ap.add_argument('files', nargs='+')
     ap.add_argument('--out', default='.', help='directory for the answered files')
-    ap.add_argument('--qemu', default='qemu-system-riscv64')
+    ap.add_argument('--qemu', default=default_qemu)
     ap.add_argument('-q', '--quiet', action='store_true')
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     workdir = '/dev/shm' if os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK) else None
     stats = {'checks': 0, 'unanswered': 0}
-    session = Session(args.qemu, workdir)
+    stats.update(extra_stats or {})
+    session = Session(make_machine, args.qemu, workdir)
     t0 = time.monotonic()
     bad = 0
     try:
@@ -545,21 +553,28 @@ def main():
             try:
                 answer_file(path, out_path, session, stats)
             except CaseError as e:
-                print('qemu_answer: %s' % e, file=sys.stderr)
+                print('%s: %s' % (prog, e), file=sys.stderr)
                 bad += 1
             except (QemuError, OSError) as e:
-                print('qemu_answer: %s: %s (restarting QEMU)' % (path, e), file=sys.stderr)
+                print('%s: %s: %s (restarting QEMU)' % (prog, path, e), file=sys.stderr)
                 session.close()
                 bad += 1
     finally:
         session.close()
     dt = time.monotonic() - t0
     n = len(args.files)
-    if not args.quiet or bad or stats['unanswered']:
-        print('qemu_answer: %d cases, %d checks, %d unanswered, %d cases refused, %.1f s '
-              '(%.1f cases/s, %.0f checks/s)' % (n, stats['checks'], stats['unanswered'], bad, dt,
-                                                   n / dt if dt else 0, stats['checks'] / dt if dt else 0))
-    return 1 if bad or stats['unanswered'] else 0
+    extra, failed = verdict(stats) if verdict else ('', False)
+    if not args.quiet or bad or stats['unanswered'] or failed:
+        print('%s: %d cases, %d checks, %d unanswered, %d cases refused, %.1f s '
+              '(%.1f cases/s, %.0f checks/s)%s' % (prog, n, stats['checks'], stats['unanswered'], bad, dt,
+                                                    n / dt if dt else 0, stats['checks'] / dt if dt else 0,
+                                                    extra))
+    return 1 if bad or stats['unanswered'] or failed else 0
+
+
+def main():
+    return run_answerer('qemu_answer', '', 'qemu-system-riscv64', answer_file,
+                        lambda qemu, ram_size, workdir: Machine(qemu, ram_size, workdir))
 
 
 if __name__ == '__main__':

@@ -63,7 +63,6 @@ PAuth are outside vmmem's Arm scope, while the Cortex-A76 has exactly
 HAFDBS, PAN2 and HPDS with a PA size vmmem implements (40 bits).
 """
 
-import argparse
 import os
 import shutil
 import struct
@@ -74,7 +73,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qemu_answer import CaseError, Gdb, Qmp, QemuError, parse_num, parse_size  # noqa: E402
+from qemu_answer import (CaseError, Gdb, Qmp, QemuError, parse_num, parse_size,  # noqa: E402
+                         run_answerer)
 
 RAM_BASE = 0x40000000          # QEMU virt (Arm)
 QEMU_EXTRA_RAM = 4 << 20       # QEMU RAM past the case's: the probe, then unused
@@ -408,58 +408,9 @@ def ask(machine, case, kind, va, where):
     return ans, 'data abort, ESR 0x%x, %s' % (esr, at_text)
 
 
-class Session:
-    def __init__(self, qemu, workdir):
-        self.qemu, self.workdir = qemu, workdir
-        self.m = None
-
-    def machine(self, ram_size):
-        if self.m is not None and self.m.ram_size != ram_size:
-            self.close()
-        if self.m is None:
-            self.m = Machine(self.qemu, ram_size, self.workdir)
-        return self.m
-
-    def close(self):
-        if self.m is not None:
-            self.m.close()
-            self.m = None
-
-
 def main():
-    ap = argparse.ArgumentParser(description='Answer the check lines of Arm64 .vmc cases with QEMU.')
-    ap.add_argument('files', nargs='+')
-    ap.add_argument('--out', default='.', help='directory for the answered files')
-    ap.add_argument('--qemu', default='qemu-system-aarch64')
-    ap.add_argument('-q', '--quiet', action='store_true')
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    workdir = '/dev/shm' if os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK) else None
-    stats = {'checks': 0, 'unanswered': 0}
-    session = Session(args.qemu, workdir)
-    t0 = time.monotonic()
-    bad = 0
-    try:
-        for path in args.files:
-            out_path = os.path.join(args.out, os.path.basename(path))
-            try:
-                answer_file(path, out_path, session, stats)
-            except CaseError as e:
-                print('qemu_answer_arm64: %s' % e, file=sys.stderr)
-                bad += 1
-            except (QemuError, OSError) as e:
-                print('qemu_answer_arm64: %s: %s (restarting QEMU)' % (path, e), file=sys.stderr)
-                session.close()
-                bad += 1
-    finally:
-        session.close()
-    dt = time.monotonic() - t0
-    n = len(args.files)
-    if not args.quiet or bad or stats['unanswered']:
-        print('qemu_answer_arm64: %d cases, %d checks, %d unanswered, %d cases refused, %.1f s '
-              '(%.1f cases/s, %.0f checks/s)' % (n, stats['checks'], stats['unanswered'], bad, dt,
-                                                   n / dt if dt else 0, stats['checks'] / dt if dt else 0))
-    return 1 if bad or stats['unanswered'] else 0
+    return run_answerer('qemu_answer_arm64', 'Arm64 ', 'qemu-system-aarch64', answer_file,
+                        lambda qemu, ram_size, workdir: Machine(qemu, ram_size, workdir))
 
 
 if __name__ == '__main__':

@@ -59,7 +59,6 @@ Limits (refused): `base`, `mmio`, `expect` lines, CR4.PCIDE, `maxphyaddr`
 other than 40, writes below 1 MiB (QEMU's BIOS and VGA windows).
 """
 
-import argparse
 import os
 import shutil
 import struct
@@ -70,7 +69,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qemu_answer import CaseError, Gdb, Qmp, QemuError, parse_num, parse_size  # noqa: E402
+from qemu_answer import (CaseError, Gdb, Qmp, QemuError, parse_num, parse_size,  # noqa: E402
+                         run_answerer)
 
 QEMU_RAM = 16 << 20
 LOW_RAM = 1 << 20              # below: QEMU's BIOS and VGA windows, never the case's
@@ -450,45 +450,19 @@ def answer_file(path, out_path, machine, stats):
         f.write('\n'.join(out) + '\n')
 
 
+def verdict(stats):
+    """x86-64 also counts the checks whose QEMU answer differs from what the
+    generator built the case to give (a generator or QEMU problem)."""
+    return ('; QEMU agrees with the generator\'s construction on %d / %d checks'
+            % (stats['want'] - stats['want_differ'], stats['want']), stats['want_differ'] != 0)
+
+
 def main():
-    ap = argparse.ArgumentParser(description='Answer the check lines of x86-64 .vmc cases with QEMU.')
-    ap.add_argument('files', nargs='+')
-    ap.add_argument('--out', default='.')
-    ap.add_argument('--qemu', default='qemu-system-x86_64')
-    ap.add_argument('-q', '--quiet', action='store_true')
-    args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    workdir = '/dev/shm' if os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK) else None
-    stats = {'checks': 0, 'unanswered': 0, 'want': 0, 'want_differ': 0}
-    t0 = time.monotonic()
-    bad = 0
-    machine = None
-    try:
-        for path in args.files:
-            try:
-                if machine is None:
-                    machine = Machine(args.qemu, workdir)
-                answer_file(path, os.path.join(args.out, os.path.basename(path)), machine, stats)
-            except CaseError as e:
-                print('qemu_answer_x86_64: %s' % e, file=sys.stderr)
-                bad += 1
-            except (QemuError, OSError) as e:
-                print('qemu_answer_x86_64: %s: %s (restarting QEMU)' % (path, e), file=sys.stderr)
-                if machine is not None:
-                    machine.close()
-                    machine = None
-                bad += 1
-    finally:
-        if machine is not None:
-            machine.close()
-    dt = time.monotonic() - t0
-    n = len(args.files)
-    if not args.quiet or bad or stats['unanswered'] or stats['want_differ']:
-        print('qemu_answer_x86_64: %d cases, %d checks, %d unanswered, %d cases refused, %.1f s '
-              '(%.1f cases/s, %.0f checks/s); QEMU agrees with the generator\'s construction on %d / %d checks'
-              % (n, stats['checks'], stats['unanswered'], bad, dt, n / dt if dt else 0,
-                 stats['checks'] / dt if dt else 0, stats['want'] - stats['want_differ'], stats['want']))
-    return 1 if bad or stats['unanswered'] or stats['want_differ'] else 0
+    return run_answerer('qemu_answer_x86_64', 'x86-64 ', 'qemu-system-x86_64',
+                        lambda path, out_path, session, stats:
+                            answer_file(path, out_path, session.machine(), stats),
+                        lambda qemu, ram_size, workdir: Machine(qemu, workdir),
+                        extra_stats={'want': 0, 'want_differ': 0}, verdict=verdict)
 
 
 if __name__ == '__main__':
