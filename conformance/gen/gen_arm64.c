@@ -221,9 +221,7 @@ typedef struct a_stats {
     unsigned long tagged_ok;
     unsigned long cases_s1_off, cases_epd, cases_broken, cases_ha, cases_hd, cases_as;
     unsigned long grain_cases[3];
-    const char *why[96];
-    unsigned long why_n[96];
-    int n_why;
+    gen_why_t why;
 } a_stats_t;
 
 static void die(const char *msg)
@@ -938,19 +936,6 @@ static void build_case(a_case_t *c, uint64_t seed, unsigned index, int n_checks)
 
 /* ---- self-check, statistics, output ------------------------------------------ */
 
-static void count_why(a_stats_t *st, const char *why)
-{
-    for (int k = 0; k < st->n_why; k++)
-        if (!strcmp(st->why[k], why)) {
-            st->why_n[k]++;
-            return;
-        }
-    if (st->n_why < 96) {
-        st->why[st->n_why] = why;
-        st->why_n[st->n_why++] = 1;
-    }
-}
-
 static void self_check(a_case_t *c, unsigned index, a_stats_t *st)
 {
     st->cases_s1_off += !c->s1_on;
@@ -996,26 +981,18 @@ static void self_check(a_case_t *c, unsigned index, a_stats_t *st)
         if (fault == REF_A64_NO_FAULT && w.s1_enabled)
             st->ok_grain_level[grain_index(w.grainsize)][w.level]++;
         if (w.fault != REF_A64_NO_FAULT)
-            count_why(st, w.why ? w.why : "?");
+            gen_count_why(&st->why, w.why ? w.why : "?");
         else if (fault == REF_A64_DATA_ABORT)
-            count_why(st, "the output address is not backed: external abort (FSC 0x10)");
+            gen_count_why(&st->why, "the output address is not backed: external abort (FSC 0x10)");
     }
-}
-
-static const char *access_word(int access)
-{
-    return access == REF_READ ? "read" : access == REF_WRITE ? "write" : "exec";
 }
 
 static int write_case(const a_case_t *c, const char *dir, uint64_t seed, unsigned index)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/gen-%05u.vmc", dir, index);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "vmmem-gen: %s: %s\n", path, strerror(errno));
+    FILE *f = gen_open_case(dir, index, path, sizeof path);
+    if (!f)
         return -1;
-    }
     static const char *gname[3] = { "4KB", "16KB", "64KB" };
     fprintf(f, "# vmmem-gen --arch arm64 --seed %" PRIu64 " case %u: stage 1 %s", seed, index,
             c->s1_on ? "on" : "off");
@@ -1060,7 +1037,7 @@ static int write_case(const a_case_t *c, const char *dir, uint64_t seed, unsigne
         el = k->el;
         pan = k->pan;
         wxn = k->wxn;
-        fprintf(f, "check %s 0x%" PRIx64 "\n", access_word(k->access), k->va);
+        fprintf(f, "check %s 0x%" PRIx64 "\n", gen_access_word(k->access), k->va);
     }
     if (fclose(f)) {
         fprintf(stderr, "vmmem-gen: %s: write error\n", path);
@@ -1076,8 +1053,7 @@ static void print_stats(const a_stats_t *st, unsigned count, int checks)
     for (int r = 0; r < A_RULE_COUNT; r++)
         printf("  %7lu  %s\n", st->rule[r], A_RULE_NAMES[r]);
     printf("\nper reason the reference gives (pseudocode check):\n");
-    for (int k = 0; k < st->n_why; k++)
-        printf("  %7lu  %s\n", st->why_n[k], st->why[k]);
+    gen_print_why(&st->why);
     printf("\nper outcome and level (L-: none):\n");
     static const char *kind[REF_A64_FAULT_COUNT] = { "ok", "address-size", "translation", "access-flag",
                                                      "permission", "walk-abort", "data-abort" };

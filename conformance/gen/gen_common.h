@@ -1,13 +1,19 @@
 /*
  * gen_common.h - what vmmem-gen's architecture parts share: the seeded
  * random numbers (splitmix64, so case i of seed S is the same on every
- * machine) and the entry point of each part.
+ * machine), the tally of fault reasons, the case file's name and opening,
+ * and the entry point of each part.
  */
 #ifndef VMMEM_GEN_COMMON_H
 #define VMMEM_GEN_COMMON_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ref_model.h" /* REF_READ, REF_WRITE, REF_EXEC */
 
 typedef struct rng { uint64_t s; } rng_t;
 
@@ -28,6 +34,49 @@ static inline void rng_seed_case(rng_t *r, uint64_t seed, unsigned index)
 {
     r->s = seed * UINT64_C(0x100000001b3) ^ ((uint64_t)index << 20) ^ UINT64_C(0x5eed);
     rng_next(r);
+}
+
+/* How often each reason (a fault's `why`, a static string) came up. */
+#define GEN_MAX_WHY 96
+typedef struct gen_why {
+    const char *why[GEN_MAX_WHY];
+    unsigned long n[GEN_MAX_WHY];
+    int count;
+} gen_why_t;
+
+static inline void gen_count_why(gen_why_t *t, const char *why)
+{
+    for (int k = 0; k < t->count; k++)
+        if (!strcmp(t->why[k], why)) {
+            t->n[k]++;
+            return;
+        }
+    if (t->count < GEN_MAX_WHY) {
+        t->why[t->count] = why;
+        t->n[t->count++] = 1;
+    }
+}
+
+static inline void gen_print_why(const gen_why_t *t)
+{
+    for (int k = 0; k < t->count; k++)
+        printf("  %7lu  %s\n", t->n[k], t->why[k]);
+}
+
+static inline const char *gen_access_word(int access)
+{
+    return access == REF_READ ? "read" : access == REF_WRITE ? "write" : "exec";
+}
+
+/* Open DIR/gen-NNNNN.vmc (its name left in path) for writing; NULL
+ * (reason printed) on failure. */
+static inline FILE *gen_open_case(const char *dir, unsigned index, char *path, size_t size)
+{
+    snprintf(path, size, "%s/gen-%05u.vmc", dir, index);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "vmmem-gen: %s: %s\n", path, strerror(errno));
+    return f;
 }
 
 /* An architecture part: writes DIR/gen-NNNNN.vmc for cases 0..count-1 and

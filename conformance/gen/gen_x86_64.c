@@ -426,12 +426,9 @@ static void print_ctx(FILE *f, const x_ctx_t *now, x_ctx_t *was, int levels)
 static int write_case(const x_case_t *c, const char *dir, uint64_t seed, unsigned index, int checks)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/gen-%05u.vmc", dir, index);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "vmmem-gen: %s: %s\n", path, strerror(errno));
+    FILE *f = gen_open_case(dir, index, path, sizeof path);
+    if (!f)
         return -1;
-    }
     fprintf(f, "# vmmem-gen --arch x86_64 --seed %" PRIu64 " case %u: %d-level paging\n", seed, index,
             c->levels);
     fprintf(f, "# `check` lines are questions for an oracle (conformance/qemu/qemu_answer_x86_64.py);\n"

@@ -174,9 +174,7 @@ typedef struct stats {
     unsigned long mmode;
     unsigned long outcome[4];
     unsigned long ad_updates;
-    const char *why[64];
-    unsigned long why_n[64];
-    int n_why;
+    gen_why_t why;
 } stats_t;
 
 static void die(const char *fmt, const char *arg)
@@ -503,19 +501,6 @@ static void build_case(gen_case_t *c, uint64_t seed, unsigned index, int n_check
 
 /* ---- self-check on the reference, statistics, output ------------------- */
 
-static void count_why(stats_t *st, const char *why)
-{
-    for (int k = 0; k < st->n_why; k++)
-        if (!strcmp(st->why[k], why)) {
-            st->why_n[k]++;
-            return;
-        }
-    if (st->n_why < 64) {
-        st->why[st->n_why] = why;
-        st->why_n[st->n_why++] = 1;
-    }
-}
-
 static void self_check(gen_case_t *c, unsigned index, stats_t *st)
 {
     ref_rv_state_t s;
@@ -554,26 +539,18 @@ static void self_check(gen_case_t *c, unsigned index, stats_t *st)
         if (w.ad_write)
             st->ad_updates++;
         if (w.outcome != REF_OK)
-            count_why(st, w.why ? w.why : "?");
+            gen_count_why(&st->why, w.why ? w.why : "?");
         else if (outcome == REF_ACCESS_FAULT)
-            count_why(st, "PMA: the translated PA is not RAM (access fault)");
+            gen_count_why(&st->why, "PMA: the translated PA is not RAM (access fault)");
     }
-}
-
-static const char *access_word(int access)
-{
-    return access == REF_READ ? "read" : access == REF_WRITE ? "write" : "exec";
 }
 
 static int write_case(const gen_case_t *c, const char *dir, uint64_t seed, unsigned index)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/gen-%05u.vmc", dir, index);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "vmmem-gen: %s: %s\n", path, strerror(errno));
+    FILE *f = gen_open_case(dir, index, path, sizeof path);
+    if (!f)
         return -1;
-    }
     static const char *mode_name[6] = { "bare", "", "", "sv39", "sv48", "sv57" };
     fprintf(f, "# vmmem-gen --seed %" PRIu64 " case %u: %s, ASID 0x%x%s\n", seed, index,
             mode_name[c->levels], c->asid, c->root_outside ? ", root outside RAM" : "");
@@ -609,7 +586,7 @@ static int write_case(const gen_case_t *c, const char *dir, uint64_t seed, unsig
         priv = k->priv;
         sum = k->sum;
         mxr = k->mxr;
-        fprintf(f, "check %s 0x%" PRIx64 "\n", access_word(k->access), k->va);
+        fprintf(f, "check %s 0x%" PRIx64 "\n", gen_access_word(k->access), k->va);
     }
     if (fclose(f)) {
         fprintf(stderr, "vmmem-gen: %s: write error\n", path);
@@ -626,8 +603,7 @@ static void print_stats(const stats_t *st, unsigned count, int checks)
         printf("  %7lu  %s\n", st->rule[r], RULES[r].name);
     printf("\nper reason the reference gives (spec step):\n");
     printf("  %7lu  ok (of which %lu with an A/D update)\n", st->outcome[REF_OK], st->ad_updates);
-    for (int k = 0; k < st->n_why; k++)
-        printf("  %7lu  %s\n", st->why_n[k], st->why[k]);
+    gen_print_why(&st->why);
     printf("\nsuccessful translations by leaf level: L0 %lu, L1 %lu, L2 %lu, L3 %lu, L4 %lu\n",
            st->leaf_level_ok[0], st->leaf_level_ok[1], st->leaf_level_ok[2], st->leaf_level_ok[3],
            st->leaf_level_ok[4]);
