@@ -131,29 +131,10 @@ void tlb_destroy(struct tlb *t)
 
 /* ---- The fast array ---------------------------------------------------- */
 
-static vm_mmu_fast_slot_t *tlb_fast_slot(struct tlb *t, vm_gva_t va)
+/* The slots of a superpage entry that is leaving (tlb_fast_drop_entry's
+ * out-of-line part: a scan of the array). */
+void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e)
 {
-    return &t->fast[(va >> 12) & (t->fast_slots - 1)];
-}
-
-static void tlb_fast_invalidate(vm_mmu_fast_slot_t *s)
-{
-    s->tag[0] = TLB_FAST_INVALID;
-    s->tag[1] = TLB_FAST_INVALID;
-}
-
-/* Clear the slots of the pages of entry e (it is leaving the TLB). */
-static void tlb_fast_drop_entry(struct tlb *t, const struct tlb_entry *e)
-{
-    if (!e->fast_used || t->fast_filled == 0)
-        return;
-    if (e->page_mask == 0xfff) {
-        vm_mmu_fast_slot_t *s = tlb_fast_slot(t, e->tag);
-        /* A slot holds a page VA in whichever tags are valid. */
-        if ((s->tag[0] & ~UINT64_C(0xfff)) == e->tag || (s->tag[1] & ~UINT64_C(0xfff)) == e->tag)
-            tlb_fast_invalidate(s);
-        return;
-    }
     for (size_t k = 0; k < t->fast_slots; k++) {
         vm_mmu_fast_slot_t *s = &t->fast[k];
         uint64_t page = s->tag[0] != TLB_FAST_INVALID ? s->tag[0] : s->tag[1];
@@ -182,30 +163,8 @@ void tlb_fast_clear(struct tlb *t)
 
 /* ---- Entries: hash chains, LRU list, page-size mask --------------------- */
 
-static void tlb_hash_unlink(struct tlb *t, const struct tlb_entry *e)
-{
-    if (e->hprev != TLB_NIL)
-        t->e[e->hprev].hnext = e->hnext;
-    else
-        t->bucket[e->hb] = e->hnext;
-    if (e->hnext != TLB_NIL)
-        t->e[e->hnext].hprev = e->hprev;
-}
-
-static void tlb_lru_unlink(struct tlb *t, struct tlb_entry *e)
-{
-    if (e->prev != TLB_NIL)
-        t->e[e->prev].next = e->next;
-    else
-        t->mru = e->next;
-    if (e->next != TLB_NIL)
-        t->e[e->next].prev = e->prev;
-    else
-        t->lru = e->prev;
-}
-
 /* Take e out of the TLB (hash, LRU, size mask, fast slots) onto the free list. */
-static void tlb_remove(struct tlb *t, struct tlb_entry *e)
+void tlb_remove(struct tlb *t, struct tlb_entry *e)
 {
     tlb_fast_drop_entry(t, e);
     tlb_hash_unlink(t, e);
@@ -215,74 +174,6 @@ static void tlb_remove(struct tlb *t, struct tlb_entry *e)
     e->next = t->free_head;
     t->free_head = (uint16_t)(e - t->e);
     t->count--;
-}
-
-struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
-                             const struct walk_result *r)
-{
-    const unsigned shift = (unsigned)__builtin_ctzll(~r->page_mask);
-    const uint64_t tag = va & ~r->page_mask;
-    const uint16_t hb = (uint16_t)tlb_hash(tag, shift, t->hash_shift);
-
-    /* Replace a same-page entry visible next to the new one. */
-    for (uint16_t k = t->bucket[hb]; k != TLB_NIL;) {
-        struct tlb_entry *d = &t->e[k];
-        k = d->hnext;
-        if (d->tag == tag && d->shift == shift &&
-            (r->global || ((d->asid ^ asid) & d->asid_mask) == 0))
-            tlb_remove(t, d);
-    }
-
-    uint16_t i = t->free_head;
-    struct tlb_entry *e;
-    if (VM_LIKELY(i == TLB_NIL)) {
-        /* Full: reuse the least recently used entry (the list's tail) in place. */
-        i = t->lru;
-        e = &t->e[i];
-        tlb_fast_drop_entry(t, e);
-        tlb_hash_unlink(t, e);
-        tlb_lru_unlink(t, e);
-        if (VM_UNLIKELY(e->shift != shift)) {
-            if (--t->nshift[e->shift] == 0)
-                t->shifts &= ~(UINT64_C(1) << e->shift);
-            if (t->nshift[shift]++ == 0)
-                t->shifts |= UINT64_C(1) << shift;
-        }
-    } else {
-        e = &t->e[i];
-        t->free_head = e->next;
-        t->count++;
-        if (t->nshift[shift]++ == 0)
-            t->shifts |= UINT64_C(1) << shift;
-    }
-    e->tag = tag;
-    e->page_mask = r->page_mask;
-    e->pa_base = r->page_pa;
-    e->perms = r->perms;
-    e->asid = asid;
-    e->asid_mask = r->global ? 0 : 0xffff;
-    e->flags = r->tlb_flags;
-    e->pkey = r->pkey;
-    e->level = (int8_t)r->level;
-    e->shift = (uint8_t)shift;
-    e->fast_used = 0;
-    /* Hash chain head (the removals above may have changed the bucket). */
-    const uint16_t h = t->bucket[hb];
-    e->hb = hb;
-    e->hprev = TLB_NIL;
-    e->hnext = h;
-    if (h != TLB_NIL)
-        t->e[h].hprev = i;
-    t->bucket[hb] = i;
-    /* LRU list head. */
-    e->prev = TLB_NIL;
-    e->next = t->mru;
-    if (t->mru != TLB_NIL)
-        t->e[t->mru].prev = i;
-    else
-        t->lru = i;
-    t->mru = i;
-    return e;
 }
 
 /* ---- Flushes ------------------------------------------------------------- */

@@ -123,6 +123,58 @@ static inline void tlb_touch(struct tlb *t, struct tlb_entry *e)
     t->mru = i;
 }
 
+/* ---- Filling: inline, so a TLB miss pays no call for it ------------------ */
+
+static inline void tlb_fast_invalidate(vm_mmu_fast_slot_t *s)
+{
+    s->tag[0] = TLB_FAST_INVALID;
+    s->tag[1] = TLB_FAST_INVALID;
+}
+
+VM_HIDDEN void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e);
+
+/* Clear the slots of the pages of entry e (it is leaving the TLB): one slot
+ * for a 4 KiB entry, a scan (out of line) for a superpage whose pages were
+ * ever used through the fast array. */
+static inline void tlb_fast_drop_entry(struct tlb *t, const struct tlb_entry *e)
+{
+    if (!e->fast_used || t->fast_filled == 0)
+        return;
+    if (VM_UNLIKELY(e->page_mask != 0xfff)) {
+        tlb_fast_drop_super(t, e);
+        return;
+    }
+    vm_mmu_fast_slot_t *s = &t->fast[(e->tag >> 12) & (t->fast_slots - 1)];
+    /* A slot holds a page VA in whichever tags are valid. */
+    if ((s->tag[0] & ~UINT64_C(0xfff)) == e->tag || (s->tag[1] & ~UINT64_C(0xfff)) == e->tag)
+        tlb_fast_invalidate(s);
+}
+
+static inline void tlb_hash_unlink(struct tlb *t, const struct tlb_entry *e)
+{
+    if (e->hprev != TLB_NIL)
+        t->e[e->hprev].hnext = e->hnext;
+    else
+        t->bucket[e->hb] = e->hnext;
+    if (e->hnext != TLB_NIL)
+        t->e[e->hnext].hprev = e->hprev;
+}
+
+static inline void tlb_lru_unlink(struct tlb *t, struct tlb_entry *e)
+{
+    if (e->prev != TLB_NIL)
+        t->e[e->prev].next = e->next;
+    else
+        t->mru = e->next;
+    if (e->next != TLB_NIL)
+        t->e[e->next].prev = e->prev;
+    else
+        t->lru = e->prev;
+}
+
+/* Take e out of the TLB (hash, LRU, size mask, fast slots) onto the free list. */
+VM_HIDDEN void tlb_remove(struct tlb *t, struct tlb_entry *e);
+
 /*
  * Insert the translation of va (tag-normalised) found by a walk, tagged
  * asid, and return its entry (the most recently used). An
@@ -130,8 +182,73 @@ static inline void tlb_touch(struct tlb *t, struct tlb_entry *e)
  * could find (under any ASID when the new one is global) is replaced; then
  * an unused entry is taken, else the least recently used one is evicted.
  */
-VM_HIDDEN struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va, uint16_t asid,
-                                       const struct walk_result *r);
+static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
+                                                     uint16_t asid, const struct walk_result *r)
+{
+    const unsigned shift = (unsigned)__builtin_ctzll(~r->page_mask);
+    const uint64_t tag = va & ~r->page_mask;
+    const uint16_t hb = (uint16_t)tlb_hash(tag, shift, t->hash_shift);
+
+    /* Replace a same-page entry visible next to the new one. */
+    for (uint16_t k = t->bucket[hb]; k != TLB_NIL;) {
+        struct tlb_entry *d = &t->e[k];
+        k = d->hnext;
+        if (d->tag == tag && d->shift == shift &&
+            (r->global || ((d->asid ^ asid) & d->asid_mask) == 0))
+            tlb_remove(t, d);
+    }
+
+    uint16_t i = t->free_head;
+    struct tlb_entry *e;
+    if (VM_LIKELY(i == TLB_NIL)) {
+        /* Full: reuse the least recently used entry (the list's tail) in place. */
+        i = t->lru;
+        e = &t->e[i];
+        tlb_fast_drop_entry(t, e);
+        tlb_hash_unlink(t, e);
+        tlb_lru_unlink(t, e);
+        if (VM_UNLIKELY(e->shift != shift)) {
+            if (--t->nshift[e->shift] == 0)
+                t->shifts &= ~(UINT64_C(1) << e->shift);
+            if (t->nshift[shift]++ == 0)
+                t->shifts |= UINT64_C(1) << shift;
+        }
+    } else {
+        e = &t->e[i];
+        t->free_head = e->next;
+        t->count++;
+        if (t->nshift[shift]++ == 0)
+            t->shifts |= UINT64_C(1) << shift;
+    }
+    e->tag = tag;
+    e->page_mask = r->page_mask;
+    e->pa_base = r->page_pa;
+    e->perms = r->perms;
+    e->asid = asid;
+    e->asid_mask = r->global ? 0 : 0xffff;
+    e->flags = r->tlb_flags;
+    e->pkey = r->pkey;
+    e->level = (int8_t)r->level;
+    e->shift = (uint8_t)shift;
+    e->fast_used = 0;
+    /* Hash chain head (the removals above may have changed the bucket). */
+    const uint16_t h = t->bucket[hb];
+    e->hb = hb;
+    e->hprev = TLB_NIL;
+    e->hnext = h;
+    if (h != TLB_NIL)
+        t->e[h].hprev = i;
+    t->bucket[hb] = i;
+    /* LRU list head. */
+    e->prev = TLB_NIL;
+    e->next = t->mru;
+    if (t->mru != TLB_NIL)
+        t->e[t->mru].prev = i;
+    else
+        t->lru = i;
+    t->mru = i;
+    return e;
+}
 
 /* Flushes: everything; non-global entries of asid; entries covering va
  * (any ASID, global too); entries covering va tagged asid (global ones too

@@ -90,7 +90,10 @@ static void rv_perm_table_build(void)
     static const vm_priv_t privs[2] = {VM_PRIV_U, VM_PRIV_S};
     for (unsigned flags = 0; flags < 256; flags++) {
         uint64_t perms = 0;
-        if (flags & VM_PTE_A) {
+        /* W without R is an invalid PTE (step 3): nothing is allowed, so the
+         * walk's permission test stops it (rv_stop names it step 3). */
+        const bool w_without_r = (flags & VM_PTE_W) && !(flags & VM_PTE_R);
+        if ((flags & VM_PTE_A) && !w_without_r) {
             for (unsigned p = 0; p < 2; p++)
                 for (unsigned sum = 0; sum < 2; sum++)
                     for (unsigned mxr = 0; mxr < 2; mxr++) {
@@ -151,6 +154,10 @@ static VM_NOINLINE vm_err_t rv_stop(const vm_mmu_t *mmu, vm_fault_t *f, vm_gva_t
 {
     vm_fault_kind_t kind = VM_FAULT_PAGE;
     const char *reason = "page fault";
+    /* The walk's fast leaf test leaves W without R (step 3) to the
+     * permission table; a stop at step 5 or 6 on such a PTE is step 3's. */
+    if ((why == RV_MISALIGNED_SUPERPAGE || why == RV_PERMISSION) && rv_invalid(pte) != NULL)
+        why = RV_PTE_INVALID;
     switch (why) {
     case RV_NONCANONICAL: reason = "non-canonical VA"; level = -1; break;
     case RV_PTE_OUTSIDE_RAM: kind = VM_FAULT_ACCESS; reason = "PTE outside RAM"; pte = 0; break;
@@ -176,6 +183,13 @@ static inline bool rv_pte_bad(uint64_t pte)
 {
     uint64_t rw = pte & (VM_PTE_R | VM_PTE_W);
     return ((~pte & VM_PTE_V) | (uint64_t)(rw == VM_PTE_W) | (pte & VM_PTE_RESERVED_MASK)) != 0;
+}
+
+/* The level i of a PTE whose VPN field starts at bit shift = 12 + 9 * i
+ * (unsigned division: a multiply and a shift). */
+static inline int rv_level(unsigned shift)
+{
+    return (int)((shift - 12u) / 9u);
 }
 
 /* Where the descent of step 2-4 ended. */
@@ -224,18 +238,22 @@ static inline int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va, un
         L->shift = shift;
         L->pte = pte;
         L->path = path;
-        if (VM_UNLIKELY(rv_pte_bad(pte))) /* step 3 */
+        /* The common end in one test: V=1, no reserved bit, R or X set: a
+         * leaf (step 4). A leaf with W but not R (step 3) passes here and
+         * is stopped by the permission table, which grants it nothing. */
+        if (VM_LIKELY((pte & (VM_PTE_RESERVED_MASK | VM_PTE_V)) == VM_PTE_V &&
+                      (pte & (VM_PTE_R | VM_PTE_X)) != 0))
+            return -1;
+        if (rv_pte_bad(pte)) /* step 3 */
             return RV_PTE_INVALID;
-        if (pte & (VM_PTE_R | VM_PTE_X))
-            return -1; /* step 4: a leaf */
         if ((pte & (VM_PTE_D | VM_PTE_A | VM_PTE_U)) != 0)
             return RV_NONLEAF_DAU;
         return RV_POINTER_AT_LEVEL0; /* step 4: "If i < 0, stop and raise a page-fault" */
     }
 }
 
-static vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
-                        struct walk_result *out, vm_fault_t *fault, unsigned restarts);
+static vm_err_t rv_walk_again(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                              struct walk_result *out, vm_fault_t *fault, unsigned restarts);
 
 /*
  * Step 9 under Svadu, out of the walk's hot path: compare-and-swap the
@@ -246,7 +264,7 @@ static VM_NOINLINE vm_err_t rv_update(vm_mmu_t *mmu, vm_gva_t va, vm_access_t ac
                                       unsigned flags, struct walk_result *out, vm_fault_t *fault,
                                       unsigned restarts, const struct rv_leaf *L, uint64_t want)
 {
-    const int i = (int)(L->shift - 12) / 9;
+    const int i = rv_level(L->shift);
     if (mmu->ad_mode != VM_AD_HARDWARE)
         return rv_stop(mmu, fault, va, access, RV_AD_CLEAR, i, L->pte_addr, L->pte);
     struct walk_update u = {L->pte_addr, L->pte, want};
@@ -257,7 +275,7 @@ static VM_NOINLINE vm_err_t rv_update(vm_mmu_t *mmu, vm_gva_t va, vm_access_t ac
     if (c == WALK_COMMIT_RETRY) {
         if (restarts >= WALK_MAX_RESTARTS)
             return rv_stop(mmu, fault, va, access, RV_AD_LIVELOCK, -1, 0, 0);
-        return rv_walk(mmu, va, access, flags, out, fault, restarts + 1);
+        return rv_walk_again(mmu, va, access, flags, out, fault, restarts + 1);
     }
     const uint64_t page_mask = (UINT64_C(1) << L->shift) - 1;
     const vm_gpa_t base = rv_pte_pa(want);
@@ -273,14 +291,18 @@ static VM_NOINLINE vm_err_t rv_update(vm_mmu_t *mmu, vm_gva_t va, vm_access_t ac
     return VM_OK;
 }
 
-static vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
-                        struct walk_result *out, vm_fault_t *fault, unsigned restarts)
+/* Steps 1-10 for a canonical va. Inlined into walk_riscv, so a TLB miss
+ * pays one call into the walker; a restart after a failed A/D update
+ * (rare) comes back through rv_walk_again. */
+static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                         unsigned flags, struct walk_result *out,
+                                         vm_fault_t *fault, unsigned restarts)
 {
     const unsigned levels = walk_riscv_levels(mmu->mode);
     struct rv_leaf L;
     int why = rv_descend(mmu->pm, mmu->root_ppn << 12 /* step 1 */, va, 3 + 9 * levels, &L);
     if (VM_UNLIKELY(why >= 0))
-        return rv_stop(mmu, fault, va, access, (enum rv_stop)why, (int)(L.shift - 12) / 9,
+        return rv_stop(mmu, fault, va, access, (enum rv_stop)why, rv_level(L.shift),
                        L.pte_addr, L.pte);
 
     const uint64_t pte = L.pte;
@@ -289,13 +311,14 @@ static vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned
     /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
      * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
     if (VM_UNLIKELY((base & page_mask) != 0))
-        return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, (int)(L.shift - 12) / 9,
+        return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, rv_level(L.shift),
                        L.pte_addr, pte);
     /* Steps 6 and 8: the permission table answers for the current context
      * (it holds the rule of rv_permits for every context). */
     const uint64_t want = pte | VM_PTE_A | (access == VM_ACCESS_WRITE ? VM_PTE_D : 0);
-    if (VM_UNLIKELY((rv_perm_table[want & 0xff] & mmu->need[access]) == 0))
-        return rv_stop(mmu, fault, va, access, RV_PERMISSION, (int)(L.shift - 12) / 9,
+    const uint64_t perms = rv_perm_table[want & 0xff];
+    if (VM_UNLIKELY((perms & mmu->need[access]) == 0))
+        return rv_stop(mmu, fault, va, access, RV_PERMISSION, rv_level(L.shift),
                        L.pte_addr, pte);
     /* Step 9: "If pte.a=0, or if the original memory access is a store and
      * pte.d=0": Svade faults, Svadu updates atomically (rv_update). */
@@ -306,12 +329,20 @@ static vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned
     out->page_mask = page_mask;
     out->pa = base | (va & page_mask);
     out->pte = pte;
-    out->level = (int)(L.shift - 12) / 9;
+    out->level = rv_level(L.shift);
     out->global = (L.path & VM_PTE_G) != 0;
-    out->perms = rv_perm_table[pte & 0xff];
+    /* (A speculative walk gets here with want != pte: the PTE's own.) */
+    out->perms = VM_LIKELY(want == pte) ? perms : rv_perm_table[pte & 0xff];
     out->tlb_flags = 0;
     out->pkey = 0;
     return VM_OK;
+}
+
+static VM_NOINLINE vm_err_t rv_walk_again(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                          unsigned flags, struct walk_result *out,
+                                          vm_fault_t *fault, unsigned restarts)
+{
+    return rv_walk(mmu, va, access, flags, out, fault, restarts);
 }
 
 vm_err_t walk_riscv(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
