@@ -336,6 +336,27 @@ void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)
     physmem_break_reservations(mmu->pm, s->pa_page | (va & 0xfff), size);
 }
 
+/*
+ * The inline accessors' misses (vmmem/mmu_inline.h): their slot check has
+ * just failed, so straight to the slow path, without vm_mmu_read's own
+ * size dispatch and slot check (about ten instructions per miss).
+ * access_slow checks size and val itself.
+ */
+vm_err_t vm_mmu_read_miss(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
+{
+    return access_slow(mmu, va, size, val, VM_ACCESS_READ);
+}
+
+vm_err_t vm_mmu_write_miss(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
+{
+    return access_slow(mmu, va, size, &val, VM_ACCESS_WRITE);
+}
+
+vm_err_t vm_mmu_fetch_miss(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
+{
+    return access_slow(mmu, pc, 4, insn, VM_ACCESS_EXEC);
+}
+
 vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
 {
     const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(mmu->fast.code, mmu->fast.code_mask, pc);

@@ -28,11 +28,11 @@
  *
  * Contract of the inline accessors (vm_mmu_read_inline, vm_mmu_write_inline,
  * vm_mmu_fetch_inline): the same results as vm_mmu_read / vm_mmu_write /
- * vm_mmu_fetch_insn, which they call on a miss, except that a hit is not
- * counted in vm_mmu_tlb_stats(), does not refresh the TLB's LRU order and
- * leaves vm_mmu_last_fault() as it was: they are a level-0 cache in front
- * of the TLB, as QEMU's fast path is in front of its victim TLB. size must
- * be 1, 2, 4 or 8 (a compile-time constant at best).
+ * vm_mmu_fetch_insn, whose slow path they call on a miss, except that a
+ * hit is not counted in vm_mmu_tlb_stats(), does not refresh the TLB's LRU
+ * order and leaves vm_mmu_last_fault() as it was: they are a level-0 cache
+ * in front of the TLB, as QEMU's fast path is in front of its victim TLB.
+ * size must be 1, 2, 4 or 8 (a compile-time constant at best).
  *
  * Threads: as vm_mmu_t (one thread per MMU).
  */
@@ -73,8 +73,14 @@ static inline const vm_mmu_fast_slot_t *vm_mmu_fast_slot(const vm_mmu_fast_slot_
                                                        ((va >> 7) & mask));
 }
 
-/* Out of line: break reservations after a store that hit (not for direct use). */
+/* Out of line, not for direct use: break reservations after a store that
+ * hit; the misses of the three accessors below (the slow path of
+ * vm_mmu_read / vm_mmu_write / vm_mmu_fetch_insn, whose slot check the
+ * accessor has already made). */
 VM_API void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size);
+VM_API vm_err_t vm_mmu_read_miss(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
+VM_API vm_err_t vm_mmu_write_miss(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size);
+VM_API vm_err_t vm_mmu_fetch_miss(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn);
 
 static inline vm_err_t vm_mmu_read_inline(vm_mmu_t *mmu, vm_gva_t va, uint8_t size,
                                           uint64_t *val)
@@ -93,7 +99,7 @@ static inline vm_err_t vm_mmu_read_inline(vm_mmu_t *mmu, vm_gva_t va, uint8_t si
         }
         return VM_OK;
     }
-    return vm_mmu_read(mmu, va, size, val);
+    return vm_mmu_read_miss(mmu, va, size, val);
 }
 
 static inline vm_err_t vm_mmu_write_inline(vm_mmu_t *mmu, vm_gva_t va, uint64_t val,
@@ -115,7 +121,7 @@ static inline vm_err_t vm_mmu_write_inline(vm_mmu_t *mmu, vm_gva_t va, uint64_t 
             vm_mmu_fast_store_resv(mmu, va, size);
         return VM_OK;
     }
-    return vm_mmu_write(mmu, va, val, size);
+    return vm_mmu_write_miss(mmu, va, val, size);
 }
 
 static inline vm_err_t vm_mmu_fetch_inline(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
@@ -127,7 +133,7 @@ static inline vm_err_t vm_mmu_fetch_inline(vm_mmu_t *mmu, vm_gva_t pc, uint64_t 
                                 __ATOMIC_RELAXED);
         return VM_OK;
     }
-    return vm_mmu_fetch_insn(mmu, pc, insn);
+    return vm_mmu_fetch_miss(mmu, pc, insn);
 }
 
 #ifdef __cplusplus
