@@ -204,48 +204,18 @@ static VM_NOINLINE vm_err_t access_split(vm_mmu_t *mmu, vm_gva_t va, vm_gpa_t pa
 }
 
 /*
- * Every scalar access that is not a fast-array hit. The common case - an
- * aligned access within one page with translation on - is done here with
- * few live values; everything else goes to access_general before any side
- * effect. For a write *val holds the value; for a read it receives the
- * zero-extended result.
+ * The end of a one-page access once its translation is known (entry e, or
+ * NULL when there is none to fill a fast slot from): a page wholly in RAM
+ * gets the access and goes into the fast array; anything else (MMIO, a
+ * hole, RAM ending inside the page) is access_one_page's business.
  */
-static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
-                                        vm_access_t access)
+static VM_ALWAYS_INLINE vm_err_t access_finish(vm_mmu_t *mmu, vm_gva_t va, vm_gpa_t pa,
+                                               struct tlb_entry *e, unsigned size,
+                                               uint64_t *val, vm_access_t access)
 {
-    if (VM_UNLIKELY(!mmu_size_ok(size) || val == NULL))
-        return VM_ERR_INVALID_ARGUMENT;
-    if (VM_UNLIKELY(mmu->identity || (va & (size - 1u)) != 0))
-        return access_general(mmu, va, size, val, access);
-    vm_gpa_t pa;
-    struct tlb_entry *e;
-    vm_err_t err;
-    if (VM_LIKELY(mmu->mode != VM_PAGING_ARM64)) {
-        /* The TLB probe inline; the walk out of line. (Arm first
-         * normalises the tag and may translate with stage 1 off.) */
-        e = mmu_tlb_hit(mmu, va, access);
-        if (VM_LIKELY(e != NULL)) {
-            pa = e->pa_base | (va & e->page_mask);
-        } else {
-            err = mmu_translate_miss(mmu, va, va, access, &pa, &e);
-            if (VM_UNLIKELY(err != VM_OK))
-                return err;
-        }
-    } else {
-        err = mmu_translate_entry(mmu, va, access, 0, &pa, &e);
-        if (VM_UNLIKELY(err != VM_OK))
-            return err;
-        /* A VA whose top byte TBI ignores hit or filled the entry of its
-         * normalised tag: no fast slot for it (tlb_fast_fill). */
-        if (e != NULL && (va & ~e->page_mask) != e->tag)
-            e = NULL;
-    }
-    /* A page wholly in RAM: the access, and the page goes into the fast
-     * array. Anything else (MMIO, a hole, RAM ending inside the page) is
-     * access_one_page's business. */
     const vm_gpa_t pa_page = pa & ~(MMU_PAGE_SIZE - 1);
     if (VM_UNLIKELY(e == NULL || !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))) {
-        err = access_one_page(mmu, va, pa, size, val, access);
+        vm_err_t err = access_one_page(mmu, va, pa, size, val, access);
         return err != VM_OK ? err : mmu_success(mmu);
     }
     uint8_t *host_page = physmem_host(mmu->pm, pa_page);
@@ -267,6 +237,66 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
         break;
     }
     return mmu_success(mmu);
+}
+
+/*
+ * A TLB miss of access_slow (RISC-V, x86-64): walk, fill, access. Its own
+ * function, entered by a tail call, so the walk's result and fault record
+ * never cross a call boundary through memory and access_slow's TLB-hit
+ * path keeps a small frame.
+ */
+static VM_NOINLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
+                                        vm_access_t access)
+{
+    vm_gpa_t pa = 0; /* (set on success; gcc cannot see through the inline walk) */
+    struct tlb_entry *e;
+    vm_err_t err = mmu_translate_miss(mmu, va, va, access, &pa, &e);
+    if (VM_UNLIKELY(err != VM_OK))
+        return err;
+    return access_finish(mmu, va, pa, e, size, val, access);
+}
+
+/* access_slow in Arm64 mode: translation first normalises the tag (TBI)
+ * and may run with stage 1 off. */
+static VM_NOINLINE vm_err_t access_arm64(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
+                                         vm_access_t access)
+{
+    vm_gpa_t pa;
+    struct tlb_entry *e;
+    vm_err_t err = mmu_translate_entry(mmu, va, access, 0, &pa, &e);
+    if (VM_UNLIKELY(err != VM_OK))
+        return err;
+    /* A VA whose top byte TBI ignores hit or filled the entry of its
+     * normalised tag: no fast slot for it (tlb_fast_fill). */
+    if (e != NULL && (va & ~e->page_mask) != e->tag)
+        e = NULL;
+    return access_finish(mmu, va, pa, e, size, val, access);
+}
+
+/*
+ * Every scalar access that is not a fast-array hit. The common case - an
+ * aligned access within one page with translation on - is done here with
+ * few live values; everything else goes to access_general before any side
+ * effect. For a write *val holds the value; for a read it receives the
+ * zero-extended result.
+ */
+static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
+                                        vm_access_t access)
+{
+    if (VM_UNLIKELY(!mmu_size_ok(size) || val == NULL))
+        return VM_ERR_INVALID_ARGUMENT;
+    if (VM_UNLIKELY(mmu->identity || (va & (size - 1u)) != 0))
+        return access_general(mmu, va, size, val, access);
+    if (VM_LIKELY(mmu->mode != VM_PAGING_ARM64)) {
+        /* The TLB probe and a hit here; a miss goes to access_miss by a
+         * tail call (the walk's state stays out of this frame). */
+        struct tlb_entry *e = mmu_tlb_find(mmu, va, access);
+        if (VM_UNLIKELY(e == NULL))
+            return access_miss(mmu, va, size, val, access);
+        mmu_tlb_count_hit(mmu, e, access);
+        return access_finish(mmu, va, e->pa_base | (va & e->page_mask), e, size, val, access);
+    }
+    return access_arm64(mmu, va, size, val, access);
 }
 
 /*

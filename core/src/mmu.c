@@ -327,37 +327,19 @@ void vm_mmu_set_strict_align(vm_mmu_t *mmu, bool enable)
         mmu->strict_align = enable;
 }
 
-/* The architecture's walk for the current mode (one switch per miss). */
-static vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
-                         struct walk_result *res, vm_fault_t *fault)
+vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault_t *f)
 {
-    switch (mmu->mode) {
-    case VM_PAGING_X86_64:
-        return walk_x86_64(mmu, va, access, flags, res, fault);
-    case VM_PAGING_ARM64:
-        return walk_arm64(mmu, va, access, flags, res, fault);
-    default:
-        return walk_riscv(mmu, va, access, flags, res, fault);
-    }
+    mmu_fault_set(mmu, f);
+    if (mmu->mode == VM_PAGING_X86_64)
+        x86_after_fault(mmu, va, err);
+    return err;
 }
 
-vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
-                            vm_gpa_t *pa, struct tlb_entry **ep)
+/* Out of line for mmu_translate_entry (access.c inlines its own). */
+vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
+                                 vm_gpa_t *pa, struct tlb_entry **ep)
 {
-    mmu->tlb_misses++;
-    struct walk_result res;
-    vm_fault_t fault;
-    vm_err_t err = mmu_walk(mmu, va, access, 0, &res, &fault);
-    if (err != VM_OK) {
-        *ep = NULL;
-        mmu_fault_set(mmu, &fault);
-        if (mmu->mode == VM_PAGING_X86_64)
-            x86_after_fault(mmu, va, err);
-        return err;
-    }
-    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res);
-    *pa = res.pa;
-    return VM_OK;
+    return mmu_translate_miss(mmu, va, tag_va, access, pa, ep);
 }
 
 vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
@@ -381,7 +363,7 @@ vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, uns
     if (!speculative) {
         struct tlb_entry *e = mmu_tlb_hit(mmu, tag_va, access);
         if (e == NULL)
-            return mmu_translate_miss(mmu, va, tag_va, access, pa, ep);
+            return mmu_translate_miss_call(mmu, va, tag_va, access, pa, ep);
         *ep = e;
         *pa = e->pa_base | (va & e->page_mask);
         return VM_OK;

@@ -153,26 +153,74 @@ VM_HIDDEN vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t a
  * The TLB part of a translation: the entry that serves tag_va for this
  * access in the current address space and permission context, counted as
  * a hit and made most recently used; NULL (nothing counted) if there is
- * none.
+ * none. (mmu_tlb_find and mmu_tlb_count_hit are its two halves.)
  */
+static inline struct tlb_entry *mmu_tlb_find(vm_mmu_t *mmu, vm_gva_t tag_va, vm_access_t access)
+{
+    struct tlb_entry *e = tlb_lookup(mmu_tlb_for(mmu, access), tag_va, mmu->asid);
+    return e != NULL && (e->perms & mmu->need[access]) != 0 ? e : NULL;
+}
+
+static inline void mmu_tlb_count_hit(vm_mmu_t *mmu, struct tlb_entry *e, vm_access_t access)
+{
+    mmu->fast.hits++;
+    tlb_touch(mmu_tlb_for(mmu, access), e);
+}
+
 static inline struct tlb_entry *mmu_tlb_hit(vm_mmu_t *mmu, vm_gva_t tag_va, vm_access_t access)
 {
-    struct tlb *t = mmu_tlb_for(mmu, access);
-    struct tlb_entry *e = tlb_lookup(t, tag_va, mmu->asid);
-    if (e == NULL || (e->perms & mmu->need[access]) == 0)
-        return NULL;
-    mmu->fast.hits++;
-    tlb_touch(t, e);
+    struct tlb_entry *e = mmu_tlb_find(mmu, tag_va, access);
+    if (e != NULL)
+        mmu_tlb_count_hit(mmu, e, access);
     return e;
 }
+
+/* The architecture's walk for the current mode (one switch per miss). */
+static inline vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
+                                struct walk_result *res, vm_fault_t *fault)
+{
+    switch (mmu->mode) {
+    case VM_PAGING_X86_64:
+        return walk_x86_64(mmu, va, access, flags, res, fault);
+    case VM_PAGING_ARM64:
+        return walk_arm64(mmu, va, access, flags, res, fault);
+    default:
+        return walk_riscv(mmu, va, access, flags, res, fault);
+    }
+}
+
+/* The fault side of mmu_translate_miss, out of line: record it (and apply
+ * the x86 rule for entries after a #PF). Returns err. */
+VM_HIDDEN vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault_t *f);
 
 /*
  * After a TLB miss (or an entry lacking the permission: a store to a page
  * cached clean walks again, the walk sets D or reports the fault): count
- * the miss, walk, fill. A fault is recorded.
+ * the miss, walk, fill. A fault is recorded. Inline: it is the body of
+ * access.c's access_miss, where a call here cost a frame and the walk's
+ * answer passed through memory.
  */
-VM_HIDDEN vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
-                                      vm_access_t access, vm_gpa_t *pa, struct tlb_entry **ep);
+static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
+                                                    vm_access_t access, vm_gpa_t *pa,
+                                                    struct tlb_entry **ep)
+{
+    mmu->tlb_misses++;
+    struct walk_result res;
+    vm_fault_t fault;
+    vm_err_t err = mmu_walk(mmu, va, access, 0, &res, &fault);
+    if (VM_UNLIKELY(err != VM_OK)) {
+        *ep = NULL;
+        return mmu_miss_fault(mmu, va, err, &fault);
+    }
+    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res);
+    *pa = res.pa;
+    return VM_OK;
+}
+
+/* The same, as a call (for the paths that are not the access fast path). */
+VM_HIDDEN vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
+                                           vm_access_t access, vm_gpa_t *pa,
+                                           struct tlb_entry **ep);
 
 /* Point fast.* at the TLBs' current fast arrays (after init or resize). */
 VM_HIDDEN void mmu_fast_attach(vm_mmu_t *mmu);
