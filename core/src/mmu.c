@@ -104,6 +104,7 @@ void mmu_refresh(vm_mmu_t *mmu)
     uint64_t need0 = mmu->need[0], need1 = mmu->need[1], need2 = mmu->need[2];
     uint16_t asid = mmu->asid;
     bool identity = mmu->identity;
+    mmu->rv_levels = walk_riscv_levels(mmu->mode);
     switch (mmu->mode) {
     case VM_PAGING_X86_64:
         x86_refresh(mmu);

@@ -51,6 +51,7 @@ struct vm_mmu {
     vm_paging_mode_t mode;
 
     /* RISC-V (the Sv modes and Bare). */
+    unsigned rv_levels;         /* walk_riscv_levels(mode), kept by mmu_refresh */
     uint64_t root_ppn;          /* satp.PPN */
     uint16_t satp_asid;         /* satp.ASID */
     vm_priv_t priv;

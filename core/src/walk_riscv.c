@@ -205,8 +205,8 @@ struct rv_leaf {
  * loop keeps everything in registers. Returns the stop reason (rv_stop
  * values) or -1 with the leaf in *L.
  */
-static inline int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va, unsigned shift,
-                             struct rv_leaf *L)
+static VM_ALWAYS_INLINE int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gva_t va,
+                                       unsigned shift, struct rv_leaf *L)
 {
     uint64_t pte, path = 0;
     /* The PTE at RAM offset off lies wholly in RAM iff off < ram_end8 (every
@@ -298,9 +298,17 @@ static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t
                                          unsigned flags, struct walk_result *out,
                                          vm_fault_t *fault, unsigned restarts)
 {
-    const unsigned levels = walk_riscv_levels(mmu->mode);
+    const unsigned levels = mmu->rv_levels;
     struct rv_leaf L;
-    int why = rv_descend(mmu->pm, mmu->root_ppn << 12 /* step 1 */, va, 3 + 9 * levels, &L);
+    /* One descent per mode, with its first shift a constant, so the
+     * compiler unrolls each (Sv39 is three straight reads). */
+    const vm_gpa_t root = mmu->root_ppn << 12; /* step 1 */
+    int why;
+    switch (levels) {
+    case 3: why = rv_descend(mmu->pm, root, va, 30, &L); break;
+    case 4: why = rv_descend(mmu->pm, root, va, 39, &L); break;
+    default: why = rv_descend(mmu->pm, root, va, 48, &L); break;
+    }
     if (VM_UNLIKELY(why >= 0))
         return rv_stop(mmu, fault, va, access, (enum rv_stop)why, rv_level(L.shift),
                        L.pte_addr, L.pte);
@@ -351,7 +359,7 @@ vm_err_t walk_riscv(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fla
     /* "Instruction fetch addresses and load and store effective addresses
      * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
      * page-fault exception will occur" (Sv39/48/57 "Addressing"). */
-    if (VM_UNLIKELY(!walk_riscv_canonical(walk_riscv_levels(mmu->mode), va)))
+    if (VM_UNLIKELY(!walk_riscv_canonical(mmu->rv_levels, va)))
         return rv_stop(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
     return rv_walk(mmu, va, access, flags, out, fault, 0);
 }
