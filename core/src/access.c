@@ -245,8 +245,8 @@ static VM_ALWAYS_INLINE vm_err_t access_finish(vm_mmu_t *mmu, vm_gva_t va, vm_gp
  * never cross a call boundary through memory and access_slow's TLB-hit
  * path keeps a small frame.
  */
-static VM_NOINLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
-                                        vm_access_t access)
+static VM_ALWAYS_INLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                             uint64_t *val, vm_access_t access)
 {
     vm_gpa_t pa = 0; /* (set on success; gcc cannot see through the inline walk) */
     struct tlb_entry *e;
@@ -254,6 +254,26 @@ static VM_NOINLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
     if (VM_UNLIKELY(err != VM_OK))
         return err;
     return access_finish(mmu, va, pa, e, size, val, access);
+}
+
+/* One access_miss per access kind, so the kind is a constant in each
+ * (which TLB, which permission bit, which fast-slot tags). */
+static VM_NOINLINE vm_err_t access_miss_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                             uint64_t *val)
+{
+    return access_miss(mmu, va, size, val, VM_ACCESS_READ);
+}
+
+static VM_NOINLINE vm_err_t access_miss_write(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                              uint64_t *val)
+{
+    return access_miss(mmu, va, size, val, VM_ACCESS_WRITE);
+}
+
+static VM_NOINLINE vm_err_t access_miss_exec(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                             uint64_t *val)
+{
+    return access_miss(mmu, va, size, val, VM_ACCESS_EXEC);
 }
 
 /* access_slow in Arm64 mode: translation first normalises the tag (TBI)
@@ -280,8 +300,8 @@ static VM_NOINLINE vm_err_t access_arm64(vm_mmu_t *mmu, vm_gva_t va, unsigned si
  * effect. For a write *val holds the value; for a read it receives the
  * zero-extended result.
  */
-static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size, uint64_t *val,
-                                        vm_access_t access)
+static VM_ALWAYS_INLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                             uint64_t *val, vm_access_t access)
 {
     if (VM_UNLIKELY(!mmu_size_ok(size) || val == NULL))
         return VM_ERR_INVALID_ARGUMENT;
@@ -292,11 +312,31 @@ static VM_NOINLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned siz
          * tail call (the walk's state stays out of this frame). */
         struct tlb_entry *e = mmu_tlb_find(mmu, va, access);
         if (VM_UNLIKELY(e == NULL))
-            return access_miss(mmu, va, size, val, access);
+            return access == VM_ACCESS_READ    ? access_miss_read(mmu, va, size, val)
+                   : access == VM_ACCESS_WRITE ? access_miss_write(mmu, va, size, val)
+                                               : access_miss_exec(mmu, va, size, val);
         mmu_tlb_count_hit(mmu, e, access);
         return access_finish(mmu, va, e->pa_base | (va & e->page_mask), e, size, val, access);
     }
     return access_arm64(mmu, va, size, val, access);
+}
+
+/* One access_slow per access kind (the kind a constant in each). */
+static VM_NOINLINE vm_err_t access_slow_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                             uint64_t *val)
+{
+    return access_slow(mmu, va, size, val, VM_ACCESS_READ);
+}
+
+static VM_NOINLINE vm_err_t access_slow_write(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                              uint64_t *val)
+{
+    return access_slow(mmu, va, size, val, VM_ACCESS_WRITE);
+}
+
+static VM_NOINLINE vm_err_t access_slow_exec(vm_mmu_t *mmu, vm_gva_t va, uint64_t *val)
+{
+    return access_slow(mmu, va, 4, val, VM_ACCESS_EXEC);
 }
 
 /*
@@ -313,7 +353,7 @@ static VM_ALWAYS_INLINE vm_err_t access_read_n(vm_mmu_t *mmu, vm_gva_t va, unsig
         *val = physmem_load_host((const void *)(uintptr_t)(va + s->addend), size);
         return VM_OK;
     }
-    return access_slow(mmu, va, size, val, VM_ACCESS_READ);
+    return access_slow_read(mmu, va, size, val);
 }
 
 static VM_ALWAYS_INLINE vm_err_t access_write_n(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
@@ -327,7 +367,7 @@ static VM_ALWAYS_INLINE vm_err_t access_write_n(vm_mmu_t *mmu, vm_gva_t va, unsi
             physmem_break_reservations(mmu->pm, s->pa_page | (va & 0xfff), size);
         return VM_OK;
     }
-    return access_slow(mmu, va, size, &val, VM_ACCESS_WRITE);
+    return access_slow_write(mmu, va, size, &val);
 }
 
 /*
@@ -374,17 +414,17 @@ void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)
  */
 vm_err_t vm_mmu_read_miss(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
 {
-    return access_slow(mmu, va, size, val, VM_ACCESS_READ);
+    return access_slow_read(mmu, va, size, val);
 }
 
 vm_err_t vm_mmu_write_miss(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
 {
-    return access_slow(mmu, va, size, &val, VM_ACCESS_WRITE);
+    return access_slow_write(mmu, va, size, &val);
 }
 
 vm_err_t vm_mmu_fetch_miss(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
 {
-    return access_slow(mmu, pc, 4, insn, VM_ACCESS_EXEC);
+    return access_slow_exec(mmu, pc, insn);
 }
 
 vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
@@ -395,7 +435,7 @@ vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
         *insn = physmem_load_host((const void *)(uintptr_t)(pc + s->addend), 4);
         return VM_OK;
     }
-    return access_slow(mmu, pc, 4, insn, VM_ACCESS_EXEC);
+    return access_slow_exec(mmu, pc, insn);
 }
 
 /* ---- Bulk transfers --------------------------------------------------- */
