@@ -206,7 +206,12 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
         e = &t->e[i];
         tlb_fast_drop_entry(t, e);
         tlb_hash_unlink(t, e);
-        tlb_lru_unlink(t, e);
+        /* Off the LRU end (e->next is TLB_NIL there). */
+        t->lru = e->prev;
+        if (e->prev != TLB_NIL)
+            t->e[e->prev].next = TLB_NIL;
+        else
+            t->mru = TLB_NIL;
         if (VM_UNLIKELY(e->shift != shift)) {
             if (--t->nshift[e->shift] == 0)
                 t->shifts &= ~(UINT64_C(1) << e->shift);

@@ -210,9 +210,10 @@ static VM_ALWAYS_INLINE int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gv
 {
     uint64_t pte, path = 0;
     /* The PTE at RAM offset off lies wholly in RAM iff off < ram_end8 (every
-     * PTE address is 8-aligned: a table base is a PPN << 12). One compare
-     * per level instead of walk_read_entry's two. */
-    const uint64_t ram_end8 = pm->ram_size >= 8 ? pm->ram_size - 7 : 0;
+     * PTE address is 8-aligned: a table base is a PPN << 12; ram_end8 is
+     * ram_size - 7, or 0). One compare per level instead of
+     * walk_read_entry's two. */
+    const uint64_t ram_end8 = pm->ram_end8;
     for (;;) {
         /* Step 2: pte = a + va.vpn[i] * PTESIZE, a PMA-checked read. */
         vm_gpa_t pte_addr = a + ((va >> shift) & 511u) * 8u;
