@@ -14,7 +14,7 @@ ir() {
   awk '/^summary:/ {print $2}' "$out"; rm -f "$out"
 }
 printf '%-14s %12s\n' case instr/op
-for c in raw physmem seed-sharded mmu-bare mmu-sv39-hit translate-hit walk-sv39; do
+for c in raw physmem seed-sharded mmu-bare mmu-sv39-hit translate-hit walk-sv39 miss-sv39 miss-x86 miss-arm64; do
   a=$(ir "$c" 100000); b=$(ir "$c" 300000)
   awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { printf "%-14s %12.1f\n", c, (b - a) / 200000 }'
 done

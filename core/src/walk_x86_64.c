@@ -259,6 +259,43 @@ static const char *const x86_reserved[WALK_MAX_LEVELS + 1] = {
     "reserved bit in PML4E", "reserved bit in PML5E",
 };
 
+/*
+ * walk_x86_64's fast descent for 4-level paging: PML4E, PDPTE, PDE each
+ * P = 1, A = 1, PS = 0 and no reserved bit, then a PTE with P = 1 and no
+ * reserved bit. True with the PTE, its address and the AND / OR of the
+ * four entries; false (nothing written that matters) as soon as an entry
+ * is anything else, including outside RAM.
+ */
+static inline bool x86_descend4(const vm_physmem_t *pm, vm_gpa_t table, vm_gva_t va,
+                                uint64_t addr_mask, uint64_t reserved_any, vm_gpa_t *entry_addr,
+                                uint64_t *entry, uint64_t *and_bits, uint64_t *or_bits)
+{
+    const uint64_t table_bad = VM_X86_PTE_P | VM_X86_PTE_A | VM_X86_PTE_PS | reserved_any;
+    uint64_t and_all = ~UINT64_C(0), or_all = 0, e = 0;
+    vm_gpa_t a = 0;
+    for (unsigned shift = 39; shift >= 12; shift -= 9) {
+        a = table + ((va >> shift) & 511u) * 8u;
+        const uint64_t off = a - pm->ram_base;
+        if (VM_UNLIKELY(off >= pm->ram_end8)) /* 8-aligned: wholly in RAM below ram_end8 */
+            return false;
+        e = __atomic_load_n((const uint64_t *)(const void *)(pm->ram + off), __ATOMIC_RELAXED);
+        and_all &= e;
+        or_all |= e;
+        if (shift == 12)
+            break;
+        if (VM_UNLIKELY((e & table_bad) != (VM_X86_PTE_P | VM_X86_PTE_A)))
+            return false;
+        table = e & addr_mask;
+    }
+    if (VM_UNLIKELY((e & (VM_X86_PTE_P | reserved_any)) != VM_X86_PTE_P))
+        return false;
+    *entry_addr = a;
+    *entry = e;
+    *and_bits = and_all;
+    *or_bits = or_all;
+    return true;
+}
+
 vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                      struct walk_result *out, vm_fault_t *fault)
 {
@@ -291,6 +328,20 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
         uint64_t and_bits = ~UINT64_C(0), or_bits = 0;
         vm_gpa_t entry_addr;
         uint64_t entry;
+
+        /* The common 4-level case first, unrolled: three tables whose
+         * entries are present, accessed, not pages, without reserved bits,
+         * then a present 4 KiB PTE without reserved bits - exactly what the
+         * general loop below accepts with no A update and no fault. Any
+         * other entry: the general loop decides, from CR3 again (the fast
+         * descent only read). */
+        if (levels == 4 && x86_descend4(pm, table, va, addr_mask, reserved_any, &entry_addr,
+                                        &entry, &and_bits, &or_bits)) {
+            level = 1;
+            goto leaf;
+        }
+        and_bits = ~UINT64_C(0);
+        or_bits = 0;
 
         for (;;) {
             const unsigned shift = 12 + 9 * (level - 1);
@@ -326,6 +377,7 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
             level--;
         }
 
+    leaf:;
         const uint64_t page_mask = (UINT64_C(1) << (12 + 9 * (level - 1))) - 1;
         const vm_gpa_t base = entry & addr_mask & ~page_mask;
         const unsigned pkey = (unsigned)((entry & VM_X86_PTE_PKEY_MASK) >> VM_X86_PTE_PKEY_SHIFT);
