@@ -89,17 +89,30 @@ static inline uint64_t tlb_hash(uint64_t tag, unsigned shift, unsigned hash_shif
     return ((tag >> shift) * UINT64_C(0x9e3779b97f4a7c15) + shift) >> hash_shift;
 }
 
+/* One probe of the chain for (va's page of size 2^shift). */
+static inline struct tlb_entry *tlb_probe(struct tlb *t, vm_gva_t va, unsigned shift,
+                                          uint16_t asid)
+{
+    const uint64_t tag = va & ~((UINT64_C(1) << shift) - 1);
+    for (uint16_t i = t->bucket[tlb_hash(tag, shift, t->hash_shift)]; i != TLB_NIL;
+         i = t->e[i].hnext) {
+        struct tlb_entry *e = &t->e[i];
+        if (e->tag == tag && e->shift == shift && ((e->asid ^ asid) & e->asid_mask) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 static inline struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t asid)
 {
+    /* The common TLB holds 4 KiB entries only: one probe with the shift a
+     * constant. */
+    if (VM_LIKELY(t->shifts == UINT64_C(1) << 12))
+        return tlb_probe(t, va, 12, asid);
     for (uint64_t shifts = t->shifts; shifts != 0; shifts &= shifts - 1) {
-        const unsigned shift = (unsigned)__builtin_ctzll(shifts);
-        const uint64_t tag = va & ~((UINT64_C(1) << shift) - 1);
-        for (uint16_t i = t->bucket[tlb_hash(tag, shift, t->hash_shift)]; i != TLB_NIL;
-             i = t->e[i].hnext) {
-            struct tlb_entry *e = &t->e[i];
-            if (e->tag == tag && e->shift == shift && ((e->asid ^ asid) & e->asid_mask) == 0)
-                return e;
-        }
+        struct tlb_entry *e = tlb_probe(t, va, (unsigned)__builtin_ctzll(shifts), asid);
+        if (e != NULL)
+            return e;
     }
     return NULL;
 }
