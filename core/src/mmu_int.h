@@ -176,6 +176,8 @@ static inline struct tlb_entry *mmu_tlb_hit(vm_mmu_t *mmu, vm_gva_t tag_va, vm_a
     return e;
 }
 
+#include "walk_riscv.h" /* the RISC-V walk inline; it reads struct vm_mmu */
+
 /* The architecture's walk for the current mode (one switch per miss). */
 static inline vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                                 struct walk_result *res, vm_fault_t *fault)
@@ -186,7 +188,7 @@ static inline vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, 
     case VM_PAGING_ARM64:
         return walk_arm64(mmu, va, access, flags, res, fault);
     default:
-        return walk_riscv(mmu, va, access, flags, res, fault);
+        return walk_riscv_inline(mmu, va, access, flags, res, fault);
     }
 }
 
