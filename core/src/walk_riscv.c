@@ -7,9 +7,10 @@
  * How it works
  *   The three modes differ only in LEVELS and the VA width: every level
  *   indexes 9 VPN bits, PTESIZE is 8, the page offset is 12 bits. One loop
- *   reads a PTE per level straight from the RAM mapping and classifies it
- *   (steps 2-4), then the leaf is checked (steps 5, 6, 8), and the A/D
- *   update of step 9 goes through walk_commit() (walk.c): a failed
+ *   (unrolled per mode) reads a PTE per level straight from the RAM mapping
+ *   and classifies it (steps 2-4), then the leaf is checked (steps 5, 6,
+ *   8): that hot part is in walk_riscv.h, inline into the TLB miss. The A/D
+ *   update of step 9 (here) goes through walk_commit() (walk.c): a failed
  *   compare-and-swap restarts the walk. The TLB permission vector of the
  *   leaf comes from a 256-entry table indexed by PTE bits 7:0, built once:
  *   the 8 contexts (priv U/S x SUM x MXR) x 3 accesses are evaluated by the
