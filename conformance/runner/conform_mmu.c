@@ -123,6 +123,19 @@ static uint64_t core_pa_after(const conform_view_t *v, uint64_t va, int access)
     return pa;
 }
 
+/* The reference follows a translation the core made by walking: the walk
+ * with its A/D update applied (RAM it writes breaks reservations; the
+ * reference sets A/D only on a successful walk) and its leaf remembered
+ * by the TLB model (which keeps completed walks only). */
+static void ref_follow_walk(const conform_view_t *v, uint64_t va, int access)
+{
+    ref_rv_walk_t w;
+    ref_rv_translate(v->mem, v->rv, va, access, true, &w);
+    if (w.ad_write)
+        conform_ext_ram_written(v->ext, w.pte_addr, 8);
+    ref_tlb_record(*v->tlb, v->rv, va, access, &w);
+}
+
 /* ---- LR and SC --------------------------------------------------------- */
 
 typedef struct access_line {
@@ -238,14 +251,8 @@ static int line_lrsc(const conform_view_t *v, char **tok, int ntok, unsigned siz
             extra = fault_record(v, err, access, L.va, msg, sizeof msg);
     }
     /* The reference follows: A/D and the leaf of a walk, then the data. */
-    if (walked) {
-        ref_rv_walk_t w;
-        ref_rv_translate(v->mem, v->rv, L.va, access, true, &w);
-        if (w.outcome == REF_OK && w.ad_write)
-            conform_ext_ram_written(ext, w.pte_addr, 8);
-        if (w.outcome == REF_OK)
-            ref_tlb_record(*v->tlb, v->rv, L.va, access, &w);
-    }
+    if (walked)
+        ref_follow_walk(v, L.va, access);
     bool did = core ? core_ok : ref_ram;   /* the access reached RAM at core_pa */
     if (!store) {
         if (did && ref_mem_in_ram(v->mem, core_pa, size)) {
@@ -408,7 +415,6 @@ static bool bulk_dfs(bulk_search_t *b, unsigned p, uint64_t hits, uint64_t misse
 
 static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
 {
-    conform_ext_t *ext = v->ext;
     uint64_t va, len;
     int pos = 4;
     if (ntok < 5 || !conform_parse_u64(tok[2], &va) || !conform_parse_u64(tok[3], &len) ||
@@ -527,15 +533,9 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
     }
     if (combo) {
         /* the core's combination: apply and remember its walked pages */
-        for (unsigned p = 0; p < bs.n; p++) {
-            if (!bs.walked[p] || walk[p].outcome != REF_OK)
-                continue;
-            ref_rv_walk_t w;
-            ref_rv_translate(v->mem, v->rv, part_va[p], access, true, &w);
-            if (w.ad_write)
-                conform_ext_ram_written(ext, w.pte_addr, 8);
-            ref_tlb_record(*v->tlb, v->rv, part_va[p], access, &w);
-        }
+        for (unsigned p = 0; p < bs.n; p++)
+            if (bs.walked[p] && walk[p].outcome == REF_OK)
+                ref_follow_walk(v, part_va[p], access);
         uint64_t off = 0;
         for (unsigned p = 0; err == VM_OK && write && p < nparts; p++) {
             conform_ref_write(v, bs.pa[p], data + off, part_len[p]);
@@ -551,15 +551,9 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
         conform_judge(v, &alts, ref_ans, core_ans, extra);
         return CONFORM_DONE;
     }
-    for (unsigned p = 0; p < ntr; p++) {
-        if (!apply[p] || walk[p].outcome != REF_OK)
-            continue;
-        ref_rv_walk_t w;
-        ref_rv_translate(v->mem, v->rv, part_va[p], access, true, &w);
-        if (w.ad_write)
-            conform_ext_ram_written(ext, w.pte_addr, 8);
-        ref_tlb_record(*v->tlb, v->rv, part_va[p], access, &w);
-    }
+    for (unsigned p = 0; p < ntr; p++)
+        if (apply[p] && walk[p].outcome == REF_OK)
+            ref_follow_walk(v, part_va[p], access);
     if (!early && ref_outcome == REF_OK) {
         uint64_t off = 0;
         for (unsigned p = 0; p < nparts; p++) {
