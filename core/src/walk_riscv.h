@@ -65,22 +65,15 @@ static VM_ALWAYS_INLINE int rv_descend(const vm_physmem_t *pm, vm_gpa_t a, vm_gv
                                        unsigned shift, struct rv_leaf *L)
 {
     uint64_t pte, path = 0;
-    /* The PTE at RAM offset off lies wholly in RAM iff off < ram_end8 (every
-     * PTE address is 8-aligned: a table base is a PPN << 12; ram_end8 is
-     * ram_size - 7, or 0). One compare per level instead of
-     * walk_read_entry's two. */
-    const uint64_t ram_end8 = pm->ram_end8;
     for (;;) {
         /* Step 2: pte = a + va.vpn[i] * PTESIZE, a PMA-checked read. */
         vm_gpa_t pte_addr = a + ((va >> shift) & 511u) * 8u;
-        const uint64_t off = pte_addr - pm->ram_base;
-        if (VM_UNLIKELY(off >= ram_end8)) {
+        if (VM_UNLIKELY(!walk_read_entry(pm, pte_addr, 8, &pte))) {
             L->pte_addr = pte_addr;
             L->shift = shift;
             L->pte = 0;
             return RV_PTE_OUTSIDE_RAM;
         }
-        pte = __atomic_load_n((const uint64_t *)(const void *)(pm->ram + off), __ATOMIC_RELAXED);
         path |= pte; /* G anywhere on the path makes the mapping global */
         /* Steps 3 and 4 for the common case in one test: a valid pointer
          * has V=1, R=W=X=0, D=A=U=0 ("for non-leaf PTEs, the D, A, and U

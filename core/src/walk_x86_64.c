@@ -275,10 +275,8 @@ static inline bool x86_descend4(const vm_physmem_t *pm, vm_gpa_t table, vm_gva_t
     vm_gpa_t a = 0;
     for (unsigned shift = 39; shift >= 12; shift -= 9) {
         a = table + ((va >> shift) & 511u) * 8u;
-        const uint64_t off = a - pm->ram_base;
-        if (VM_UNLIKELY(off >= pm->ram_end8)) /* 8-aligned: wholly in RAM below ram_end8 */
+        if (VM_UNLIKELY(!walk_read_entry(pm, a, 8, &e)))
             return false;
-        e = __atomic_load_n((const uint64_t *)(const void *)(pm->ram + off), __ATOMIC_RELAXED);
         and_all &= e;
         or_all |= e;
         if (shift == 12)
