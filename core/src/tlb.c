@@ -163,6 +163,18 @@ void tlb_fast_clear(struct tlb *t)
 
 /* ---- Entries: hash chains, LRU list, page-size mask --------------------- */
 
+static void tlb_lru_unlink(struct tlb *t, struct tlb_entry *e)
+{
+    if (e->prev != TLB_NIL)
+        t->e[e->prev].next = e->next;
+    else
+        t->mru = e->next;
+    if (e->next != TLB_NIL)
+        t->e[e->next].prev = e->prev;
+    else
+        t->lru = e->prev;
+}
+
 /* Take e out of the TLB (hash, LRU, size mask, fast slots) onto the free list. */
 void tlb_remove(struct tlb *t, struct tlb_entry *e)
 {

@@ -173,18 +173,6 @@ static inline void tlb_hash_unlink(struct tlb *t, const struct tlb_entry *e)
         t->e[e->hnext].hprev = e->hprev;
 }
 
-static inline void tlb_lru_unlink(struct tlb *t, struct tlb_entry *e)
-{
-    if (e->prev != TLB_NIL)
-        t->e[e->prev].next = e->next;
-    else
-        t->mru = e->next;
-    if (e->next != TLB_NIL)
-        t->e[e->next].prev = e->prev;
-    else
-        t->lru = e->prev;
-}
-
 /* Take e out of the TLB (hash, LRU, size mask, fast slots) onto the free list. */
 VM_HIDDEN void tlb_remove(struct tlb *t, struct tlb_entry *e);
 
