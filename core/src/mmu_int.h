@@ -196,28 +196,51 @@ static inline vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, 
  * the x86 rule for entries after a #PF). Returns err. */
 VM_HIDDEN vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault_t *f);
 
+/* The fill half of a miss whose walk succeeded. */
+static VM_ALWAYS_INLINE void mmu_miss_fill(vm_mmu_t *mmu, vm_gva_t tag_va, vm_access_t access,
+                                           const struct walk_result *res, vm_gpa_t *pa,
+                                           struct tlb_entry **ep)
+{
+    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, res);
+    *pa = res->pa;
+}
+
 /*
  * After a TLB miss (or an entry lacking the permission: a store to a page
  * cached clean walks again, the walk sets D or reports the fault): count
  * the miss, walk, fill. A fault is recorded. Inline: it is the body of
  * access.c's access_miss, where a call here cost a frame and the walk's
- * answer passed through memory.
+ * answer passed through memory. The RISC-V walk (inline) and the others
+ * (calls) fill from separate results, so the RISC-V one, whose address
+ * never escapes, stays in registers.
  */
 static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
                                                     vm_access_t access, vm_gpa_t *pa,
                                                     struct tlb_entry **ep)
 {
     mmu->tlb_misses++;
-    struct walk_result res;
     vm_fault_t fault;
-    vm_err_t err = mmu_walk(mmu, va, access, 0, &res, &fault);
-    if (VM_UNLIKELY(err != VM_OK)) {
-        *ep = NULL;
-        return mmu_miss_fault(mmu, va, err, &fault);
+    vm_err_t err;
+    if (VM_LIKELY(mmu->rv_levels != 0)) {
+        struct walk_result res;
+        err = walk_riscv_inline(mmu, va, access, 0, &res, &fault);
+        if (VM_LIKELY(err == VM_OK)) {
+            mmu_miss_fill(mmu, tag_va, access, &res, pa, ep);
+            return VM_OK;
+        }
+    } else {
+        /* rv_levels 0 with paging on: x86-64 or Arm64 (Bare is identity
+         * and never gets here). */
+        struct walk_result res;
+        err = mmu->mode == VM_PAGING_X86_64 ? walk_x86_64(mmu, va, access, 0, &res, &fault)
+                                            : walk_arm64(mmu, va, access, 0, &res, &fault);
+        if (VM_LIKELY(err == VM_OK)) {
+            mmu_miss_fill(mmu, tag_va, access, &res, pa, ep);
+            return VM_OK;
+        }
     }
-    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res);
-    *pa = res.pa;
-    return VM_OK;
+    *ep = NULL;
+    return mmu_miss_fault(mmu, va, err, &fault);
 }
 
 /* The same, as a call (for the paths that are not the access fast path). */

@@ -155,8 +155,16 @@ static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t
                        L.pte_addr, pte);
     /* Step 9: "If pte.a=0, or if the original memory access is a store and
      * pte.d=0": Svade faults, Svadu updates atomically (rv_update). */
-    if (VM_UNLIKELY(want != pte) && (flags & WALK_SPECULATIVE) == 0)
-        return rv_update(mmu, va, access, flags, out, fault, restarts, &L, want);
+    if (VM_UNLIKELY(want != pte) && (flags & WALK_SPECULATIVE) == 0) {
+        /* Through copies: the addresses of L and of the answer never
+         * escape on the hot path, so both stay in registers there. */
+        const struct rv_leaf leaf = L;
+        struct walk_result updated;
+        vm_err_t err = rv_update(mmu, va, access, flags, &updated, fault, restarts, &leaf, want);
+        if (err == VM_OK)
+            *out = updated;
+        return err;
+    }
     /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
     out->page_pa = base;
     out->page_mask = page_mask;
