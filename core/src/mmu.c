@@ -340,7 +340,9 @@ vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault
 vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
                                  vm_gpa_t *pa, struct tlb_entry **ep)
 {
-    return mmu_translate_miss(mmu, va, tag_va, access, pa, ep);
+    if (mmu->rv_levels != 0)
+        return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true);
+    return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, false);
 }
 
 vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,

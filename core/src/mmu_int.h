@@ -196,51 +196,36 @@ static inline vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, 
  * the x86 rule for entries after a #PF). Returns err. */
 VM_HIDDEN vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault_t *f);
 
-/* The fill half of a miss whose walk succeeded. */
-static VM_ALWAYS_INLINE void mmu_miss_fill(vm_mmu_t *mmu, vm_gva_t tag_va, vm_access_t access,
-                                           const struct walk_result *res, vm_gpa_t *pa,
-                                           struct tlb_entry **ep)
-{
-    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, res);
-    *pa = res->pa;
-}
-
 /*
  * After a TLB miss (or an entry lacking the permission: a store to a page
  * cached clean walks again, the walk sets D or reports the fault): count
  * the miss, walk, fill. A fault is recorded. Inline: it is the body of
  * access.c's access_miss, where a call here cost a frame and the walk's
- * answer passed through memory. The RISC-V walk (inline) and the others
- * (calls) fill from separate results, so the RISC-V one, whose address
- * never escapes, stays in registers.
+ * answer passed through memory. `riscv` (a constant at each use) picks the
+ * inline RISC-V walk, whose answer stays in registers, or the x86-64 /
+ * Arm64 walk calls; one body per choice, so the compiler never merges the
+ * two fills (which put the RISC-V answer back on the stack).
  */
 static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
                                                     vm_access_t access, vm_gpa_t *pa,
-                                                    struct tlb_entry **ep)
+                                                    struct tlb_entry **ep, bool riscv)
 {
     mmu->tlb_misses++;
+    struct walk_result res;
     vm_fault_t fault;
     vm_err_t err;
-    if (VM_LIKELY(mmu->rv_levels != 0)) {
-        struct walk_result res;
+    if (riscv)
         err = walk_riscv_inline(mmu, va, access, 0, &res, &fault);
-        if (VM_LIKELY(err == VM_OK)) {
-            mmu_miss_fill(mmu, tag_va, access, &res, pa, ep);
-            return VM_OK;
-        }
-    } else {
-        /* rv_levels 0 with paging on: x86-64 or Arm64 (Bare is identity
-         * and never gets here). */
-        struct walk_result res;
+    else /* rv_levels 0 with paging on: x86-64 or Arm64 (Bare is identity) */
         err = mmu->mode == VM_PAGING_X86_64 ? walk_x86_64(mmu, va, access, 0, &res, &fault)
                                             : walk_arm64(mmu, va, access, 0, &res, &fault);
-        if (VM_LIKELY(err == VM_OK)) {
-            mmu_miss_fill(mmu, tag_va, access, &res, pa, ep);
-            return VM_OK;
-        }
+    if (VM_UNLIKELY(err != VM_OK)) {
+        *ep = NULL;
+        return mmu_miss_fault(mmu, va, err, &fault);
     }
-    *ep = NULL;
-    return mmu_miss_fault(mmu, va, err, &fault);
+    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res);
+    *pa = res.pa;
+    return VM_OK;
 }
 
 /* The same, as a call (for the paths that are not the access fast path). */

@@ -111,6 +111,19 @@ VM_HIDDEN vm_err_t rv_stop(const struct vm_mmu *mmu, vm_fault_t *f, vm_gva_t va,
                            vm_access_t access, enum rv_stop why, int level, vm_gpa_t pte_addr,
                            uint64_t pte);
 
+/* rv_stop, telling the compiler what it returns is never VM_OK: then no
+ * path of the inline walk seems to succeed without its answer (the answer
+ * lives in registers of the caller, where gcc would see one). */
+static inline vm_err_t rv_fail(const struct vm_mmu *mmu, vm_fault_t *f, vm_gva_t va,
+                               vm_access_t access, enum rv_stop why, int level,
+                               vm_gpa_t pte_addr, uint64_t pte)
+{
+    vm_err_t err = rv_stop(mmu, f, va, access, why, level, pte_addr, pte);
+    if (err == VM_OK)
+        __builtin_unreachable();
+    return err;
+}
+
 /* Step 9 under Svadu, out of line: the A/D compare-and-swap, the walk's
  * answer after it, or a restart from the root. */
 VM_HIDDEN vm_err_t rv_update(struct vm_mmu *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
@@ -135,7 +148,7 @@ static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t
     default: why = rv_descend(mmu->pm, root, va, 48, &L); break;
     }
     if (VM_UNLIKELY(why >= 0))
-        return rv_stop(mmu, fault, va, access, (enum rv_stop)why, rv_level(L.shift),
+        return rv_fail(mmu, fault, va, access, (enum rv_stop)why, rv_level(L.shift),
                        L.pte_addr, L.pte);
 
     const uint64_t pte = L.pte;
@@ -144,14 +157,14 @@ static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t
     /* Step 5: "If i > 0 and pte.ppn[i-1:0] != 0, this is a misaligned
      * superpage" (BUG-CLASSES 3: never OR the low PPN bits with the VPN). */
     if (VM_UNLIKELY((base & page_mask) != 0))
-        return rv_stop(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, rv_level(L.shift),
+        return rv_fail(mmu, fault, va, access, RV_MISALIGNED_SUPERPAGE, rv_level(L.shift),
                        L.pte_addr, pte);
     /* Steps 6 and 8: the permission table answers for the current context
      * (it holds the rule of rv_permits for every context). */
     const uint64_t want = pte | VM_PTE_A | (access == VM_ACCESS_WRITE ? VM_PTE_D : 0);
     const uint64_t perms = rv_perm_table[want & 0xff];
     if (VM_UNLIKELY((perms & mmu->need[access]) == 0))
-        return rv_stop(mmu, fault, va, access, RV_PERMISSION, rv_level(L.shift),
+        return rv_fail(mmu, fault, va, access, RV_PERMISSION, rv_level(L.shift),
                        L.pte_addr, pte);
     /* Step 9: "If pte.a=0, or if the original memory access is a store and
      * pte.d=0": Svade faults, Svadu updates atomically (rv_update). */
@@ -188,7 +201,7 @@ static VM_ALWAYS_INLINE vm_err_t walk_riscv_inline(struct vm_mmu *mmu, vm_gva_t 
      * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
      * page-fault exception will occur" (Sv39/48/57 "Addressing"). */
     if (VM_UNLIKELY(!walk_riscv_canonical(mmu->rv_levels, va)))
-        return rv_stop(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
+        return rv_fail(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
     return rv_walk(mmu, va, access, flags, out, fault, 0);
 }
 
