@@ -246,11 +246,12 @@ static VM_ALWAYS_INLINE vm_err_t access_finish(vm_mmu_t *mmu, vm_gva_t va, vm_gp
  * path keeps a small frame.
  */
 static VM_ALWAYS_INLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                             uint64_t *val, vm_access_t access, bool riscv)
+                                             uint64_t *val, vm_access_t access, bool riscv,
+                                             uint32_t hint)
 {
     vm_gpa_t pa = 0; /* (set on success; gcc cannot see through the inline walk) */
     struct tlb_entry *e;
-    vm_err_t err = mmu_translate_miss(mmu, va, va, access, &pa, &e, riscv);
+    vm_err_t err = mmu_translate_miss(mmu, va, va, access, &pa, &e, riscv, hint);
     if (VM_UNLIKELY(err != VM_OK))
         return err;
     return access_finish(mmu, va, pa, e, size, val, access);
@@ -258,21 +259,21 @@ static VM_ALWAYS_INLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigne
 
 /* The x86-64 misses (the walk is a call): one body per access kind. */
 static VM_NOINLINE vm_err_t access_miss_x86_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                                 uint64_t *val)
+                                                 uint64_t *val, uint32_t hint)
 {
-    return access_miss(mmu, va, size, val, VM_ACCESS_READ, false);
+    return access_miss(mmu, va, size, val, VM_ACCESS_READ, false, hint);
 }
 
 static VM_NOINLINE vm_err_t access_miss_x86_write(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                                  uint64_t *val)
+                                                  uint64_t *val, uint32_t hint)
 {
-    return access_miss(mmu, va, size, val, VM_ACCESS_WRITE, false);
+    return access_miss(mmu, va, size, val, VM_ACCESS_WRITE, false, hint);
 }
 
 static VM_NOINLINE vm_err_t access_miss_x86_exec(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                                 uint64_t *val)
+                                                 uint64_t *val, uint32_t hint)
 {
-    return access_miss(mmu, va, size, val, VM_ACCESS_EXEC, false);
+    return access_miss(mmu, va, size, val, VM_ACCESS_EXEC, false, hint);
 }
 
 /* One RISC-V access_miss per access kind, so the kind is a constant in each
@@ -280,21 +281,21 @@ static VM_NOINLINE vm_err_t access_miss_x86_exec(vm_mmu_t *mmu, vm_gva_t va, uns
  * picks the RISC-V or the x86-64 ones (a test here came after the frame's
  * set-up). */
 static VM_NOINLINE vm_err_t access_miss_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                             uint64_t *val)
+                                             uint64_t *val, uint32_t hint)
 {
-    return access_miss(mmu, va, size, val, VM_ACCESS_READ, true);
+    return access_miss(mmu, va, size, val, VM_ACCESS_READ, true, hint);
 }
 
 static VM_NOINLINE vm_err_t access_miss_write(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                              uint64_t *val)
+                                              uint64_t *val, uint32_t hint)
 {
-    return access_miss(mmu, va, size, val, VM_ACCESS_WRITE, true);
+    return access_miss(mmu, va, size, val, VM_ACCESS_WRITE, true, hint);
 }
 
 static VM_NOINLINE vm_err_t access_miss_exec(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                             uint64_t *val)
+                                             uint64_t *val, uint32_t hint)
 {
-    return access_miss(mmu, va, size, val, VM_ACCESS_EXEC, true);
+    return access_miss(mmu, va, size, val, VM_ACCESS_EXEC, true, hint);
 }
 
 /* access_slow in Arm64 mode: translation first normalises the tag (TBI)
@@ -331,15 +332,16 @@ static VM_ALWAYS_INLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigne
     if (VM_LIKELY(mmu->mode != VM_PAGING_ARM64)) {
         /* The TLB probe and a hit here; a miss goes to access_miss by a
          * tail call (the walk's state stays out of this frame). */
-        struct tlb_entry *e = mmu_tlb_find(mmu, va, access);
+        uint32_t hint;
+        struct tlb_entry *e = mmu_tlb_find_hint(mmu, va, access, &hint);
         if (VM_UNLIKELY(e == NULL)) {
             if (VM_UNLIKELY(mmu->rv_levels == 0))
-                return access == VM_ACCESS_READ    ? access_miss_x86_read(mmu, va, size, val)
-                       : access == VM_ACCESS_WRITE ? access_miss_x86_write(mmu, va, size, val)
-                                                   : access_miss_x86_exec(mmu, va, size, val);
-            return access == VM_ACCESS_READ    ? access_miss_read(mmu, va, size, val)
-                   : access == VM_ACCESS_WRITE ? access_miss_write(mmu, va, size, val)
-                                               : access_miss_exec(mmu, va, size, val);
+                return access == VM_ACCESS_READ    ? access_miss_x86_read(mmu, va, size, val, hint)
+                       : access == VM_ACCESS_WRITE ? access_miss_x86_write(mmu, va, size, val, hint)
+                                                   : access_miss_x86_exec(mmu, va, size, val, hint);
+            return access == VM_ACCESS_READ    ? access_miss_read(mmu, va, size, val, hint)
+                   : access == VM_ACCESS_WRITE ? access_miss_write(mmu, va, size, val, hint)
+                                               : access_miss_exec(mmu, va, size, val, hint);
         }
         mmu_tlb_count_hit(mmu, e, access);
         return access_finish(mmu, va, e->pa_base | (va & e->page_mask), e, size, val, access);

@@ -341,8 +341,8 @@ vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm
                                  vm_gpa_t *pa, struct tlb_entry **ep)
 {
     if (mmu->rv_levels != 0)
-        return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true);
-    return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, false);
+        return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true, 0);
+    return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, false, 0);
 }
 
 vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,

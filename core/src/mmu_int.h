@@ -162,6 +162,14 @@ static inline struct tlb_entry *mmu_tlb_find(vm_mmu_t *mmu, vm_gva_t tag_va, vm_
     return e != NULL && (e->perms & mmu->need[access]) != 0 ? e : NULL;
 }
 
+/* mmu_tlb_find giving tlb_lookup_hint's hint for the fill after a miss. */
+static inline struct tlb_entry *mmu_tlb_find_hint(vm_mmu_t *mmu, vm_gva_t tag_va,
+                                                  vm_access_t access, uint32_t *hint)
+{
+    struct tlb_entry *e = tlb_lookup_hint(mmu_tlb_for(mmu, access), tag_va, mmu->asid, hint);
+    return e != NULL && (e->perms & mmu->need[access]) != 0 ? e : NULL;
+}
+
 static inline void mmu_tlb_count_hit(vm_mmu_t *mmu, struct tlb_entry *e, vm_access_t access)
 {
     mmu->fast.hits++;
@@ -199,7 +207,7 @@ VM_HIDDEN vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, cons
 /*
  * After a TLB miss (or an entry lacking the permission: a store to a page
  * cached clean walks again, the walk sets D or reports the fault): count
- * the miss, walk, fill. A fault is recorded. Inline: it is the body of
+ * the miss, walk, fill (hint: tlb_insert's). A fault is recorded. Inline: it is the body of
  * access.c's access_miss, where a call here cost a frame and the walk's
  * answer passed through memory. `riscv` (a constant at each use) picks the
  * inline RISC-V walk, whose answer stays in registers, or the x86-64 /
@@ -208,7 +216,8 @@ VM_HIDDEN vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, cons
  */
 static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
                                                     vm_access_t access, vm_gpa_t *pa,
-                                                    struct tlb_entry **ep, bool riscv)
+                                                    struct tlb_entry **ep, bool riscv,
+                                                    uint32_t hint)
 {
     mmu->tlb_misses++;
     struct walk_result res;
@@ -223,7 +232,7 @@ static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, 
         *ep = NULL;
         return mmu_miss_fault(mmu, va, err, &fault);
     }
-    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res);
+    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res, hint);
     *pa = res.pa;
     return VM_OK;
 }

@@ -103,17 +103,57 @@ static inline struct tlb_entry *tlb_probe(struct tlb *t, vm_gva_t va, unsigned s
     return NULL;
 }
 
+/* One probe per page size present. */
+static inline struct tlb_entry *tlb_lookup_sizes(struct tlb *t, vm_gva_t va, uint16_t asid)
+{
+    for (uint64_t shifts = t->shifts; shifts != 0; shifts &= shifts - 1) {
+        struct tlb_entry *e = tlb_probe(t, va, (unsigned)__builtin_ctzll(shifts), asid);
+        if (e != NULL)
+            return e;
+    }
+    return NULL;
+}
+
 static inline struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t asid)
 {
     /* The common TLB holds 4 KiB entries only: one probe with the shift a
      * constant. */
     if (VM_LIKELY(t->shifts == UINT64_C(1) << 12))
         return tlb_probe(t, va, 12, asid);
-    for (uint64_t shifts = t->shifts; shifts != 0; shifts &= shifts - 1) {
-        struct tlb_entry *e = tlb_probe(t, va, (unsigned)__builtin_ctzll(shifts), asid);
-        if (e != NULL)
-            return e;
+    return tlb_lookup_sizes(t, va, asid);
+}
+
+/*
+ * What a failed lookup in a TLB of 4 KiB entries only learnt, for the fill
+ * that follows the walk (tlb_insert): the bucket of the page (bits 15:0),
+ * TLB_HINT_VALID, and TLB_HINT_SEEN if an entry of that page is in the
+ * bucket (under any ASID, with any permissions). 0 means "nothing known".
+ */
+#define TLB_HINT_VALID (UINT32_C(1) << 16)
+#define TLB_HINT_SEEN (UINT32_C(1) << 17)
+
+/* tlb_lookup that also gives the hint above. */
+static inline struct tlb_entry *tlb_lookup_hint(struct tlb *t, vm_gva_t va, uint16_t asid,
+                                                uint32_t *hint)
+{
+    if (VM_UNLIKELY(t->shifts != UINT64_C(1) << 12)) {
+        *hint = 0;
+        return tlb_lookup_sizes(t, va, asid);
     }
+    const uint64_t tag = va & ~UINT64_C(0xfff);
+    const uint32_t hb = (uint32_t)tlb_hash(tag, 12, t->hash_shift);
+    uint32_t h = hb | TLB_HINT_VALID;
+    for (uint16_t i = t->bucket[hb]; i != TLB_NIL; i = t->e[i].hnext) {
+        struct tlb_entry *e = &t->e[i];
+        if (e->tag == tag) { /* (every entry is 4 KiB here) */
+            h |= TLB_HINT_SEEN;
+            if (((e->asid ^ asid) & e->asid_mask) == 0) {
+                *hint = h;
+                return e;
+            }
+        }
+    }
+    *hint = h;
     return NULL;
 }
 
@@ -182,21 +222,28 @@ VM_HIDDEN void tlb_remove(struct tlb *t, struct tlb_entry *e);
  * entry with the same page (same size) that a lookup under the same ASID
  * could find (under any ASID when the new one is global) is replaced; then
  * an unused entry is taken, else the least recently used one is evicted.
+ * hint: from tlb_lookup_hint just before the walk (which leaves the TLB
+ * alone), or 0: for a 4 KiB page it spares the hash, and the search for a
+ * same-page entry when the lookup saw none.
  */
 static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
-                                                     uint16_t asid, const struct walk_result *r)
+                                                     uint16_t asid, const struct walk_result *r,
+                                                     uint32_t hint)
 {
     const unsigned shift = (unsigned)__builtin_ctzll(~r->page_mask);
     const uint64_t tag = va & ~r->page_mask;
-    const uint16_t hb = (uint16_t)tlb_hash(tag, shift, t->hash_shift);
+    const bool known = (hint & TLB_HINT_VALID) != 0 && shift == 12;
+    const uint16_t hb = known ? (uint16_t)hint : (uint16_t)tlb_hash(tag, shift, t->hash_shift);
 
     /* Replace a same-page entry visible next to the new one. */
-    for (uint16_t k = t->bucket[hb]; k != TLB_NIL;) {
-        struct tlb_entry *d = &t->e[k];
-        k = d->hnext;
-        if (d->tag == tag && d->shift == shift &&
-            (r->global || ((d->asid ^ asid) & d->asid_mask) == 0))
-            tlb_remove(t, d);
+    if (!known || (hint & TLB_HINT_SEEN) != 0) {
+        for (uint16_t k = t->bucket[hb]; k != TLB_NIL;) {
+            struct tlb_entry *d = &t->e[k];
+            k = d->hnext;
+            if (d->tag == tag && d->shift == shift &&
+                (r->global || ((d->asid ^ asid) & d->asid_mask) == 0))
+                tlb_remove(t, d);
+        }
     }
 
     uint16_t i = t->free_head;
