@@ -418,7 +418,7 @@ vm_err_t vm_mmu_translate(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, vm_gpa
         if (VM_LIKELY(i != TLB_NIL)) {
             struct tlb_entry *e = &t->e[i];
             if (VM_LIKELY(e->tag == tag && e->shift == 12 &&
-                          ((e->asid ^ mmu->asid) & e->asid_mask) == 0 &&
+                          tlb_visible(e, mmu->asid) &&
                           (e->perms & mmu->need[access]) != 0)) {
                 mmu->fast.hits++;
                 tlb_touch(t, e);

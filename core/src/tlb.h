@@ -89,6 +89,12 @@ static inline uint64_t tlb_hash(uint64_t tag, unsigned shift, unsigned hash_shif
     return ((tag >> shift) * UINT64_C(0x9e3779b97f4a7c15) + shift) >> hash_shift;
 }
 
+/* Is e visible under asid: global, or tagged with that very ASID? */
+static inline bool tlb_visible(const struct tlb_entry *e, uint16_t asid)
+{
+    return ((e->asid ^ asid) & e->asid_mask) == 0;
+}
+
 /* One probe of the chain for (va's page of size 2^shift). */
 static inline struct tlb_entry *tlb_probe(struct tlb *t, vm_gva_t va, unsigned shift,
                                           uint16_t asid)
@@ -97,7 +103,7 @@ static inline struct tlb_entry *tlb_probe(struct tlb *t, vm_gva_t va, unsigned s
     for (uint16_t i = t->bucket[tlb_hash(tag, shift, t->hash_shift)]; i != TLB_NIL;
          i = t->e[i].hnext) {
         struct tlb_entry *e = &t->e[i];
-        if (e->tag == tag && e->shift == shift && ((e->asid ^ asid) & e->asid_mask) == 0)
+        if (e->tag == tag && e->shift == shift && tlb_visible(e, asid))
             return e;
     }
     return NULL;
@@ -147,7 +153,7 @@ static inline struct tlb_entry *tlb_lookup_hint(struct tlb *t, vm_gva_t va, uint
         struct tlb_entry *e = &t->e[i];
         if (e->tag == tag) { /* (every entry is 4 KiB here) */
             h |= TLB_HINT_SEEN;
-            if (((e->asid ^ asid) & e->asid_mask) == 0) {
+            if (tlb_visible(e, asid)) {
                 *hint = h;
                 return e;
             }
@@ -241,7 +247,7 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
             struct tlb_entry *d = &t->e[k];
             k = d->hnext;
             if (d->tag == tag && d->shift == shift &&
-                (r->global || ((d->asid ^ asid) & d->asid_mask) == 0))
+                (r->global || tlb_visible(d, asid)))
                 tlb_remove(t, d);
         }
     }
