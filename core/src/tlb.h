@@ -46,7 +46,6 @@ struct tlb_entry {
     uint16_t asid_mask; /* 0xffff: ASID must match; 0: global entry */
     uint8_t flags;      /* TLB_F_* */
     uint8_t pkey;       /* x86 protection key (with TLB_F_PKEY) */
-    int8_t level;       /* leaf level of the walk that filled it */
     uint8_t shift;      /* log2 of the page size */
     uint8_t fast_used;  /* a fast slot was filled from it (else no scan when it goes) */
     uint16_t prev, next; /* LRU list (prev: towards the most recent); free list via next */
@@ -287,7 +286,6 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
     e->asid_mask = r->global ? 0 : 0xffff;
     e->flags = r->tlb_flags;
     e->pkey = r->pkey;
-    e->level = (int8_t)r->level;
     e->shift = (uint8_t)shift;
     e->fast_used = 0;
     /* Hash chain head (the removals above may have changed the bucket). */
