@@ -315,12 +315,89 @@ static VM_NOINLINE vm_err_t access_arm64(vm_mmu_t *mmu, vm_gva_t va, unsigned si
     return access_finish(mmu, va, pa, e, size, val, access);
 }
 
+/* The miss function for this access kind and walk (a tail call). */
+static VM_ALWAYS_INLINE vm_err_t access_to_miss(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                                uint64_t *val, vm_access_t access, uint32_t hint)
+{
+    if (VM_UNLIKELY(mmu->rv_levels == 0))
+        return access == VM_ACCESS_READ    ? access_miss_x86_read(mmu, va, size, val, hint)
+               : access == VM_ACCESS_WRITE ? access_miss_x86_write(mmu, va, size, val, hint)
+                                           : access_miss_x86_exec(mmu, va, size, val, hint);
+    return access == VM_ACCESS_READ    ? access_miss_read(mmu, va, size, val, hint)
+           : access == VM_ACCESS_WRITE ? access_miss_write(mmu, va, size, val, hint)
+                                       : access_miss_exec(mmu, va, size, val, hint);
+}
+
+/*
+ * A TLB hit of access_slow (the fast slot missed: another page took it, or
+ * the context changed): count it, access, refill the slot.
+ */
+static VM_ALWAYS_INLINE vm_err_t access_hit(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                            uint64_t *val, struct tlb_entry *e,
+                                            vm_access_t access)
+{
+    mmu_tlb_count_hit(mmu, e, access);
+    return access_finish(mmu, va, e->pa_base | (va & e->page_mask), e, size, val, access);
+}
+
+static VM_NOINLINE vm_err_t access_hit_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                            uint64_t *val, struct tlb_entry *e)
+{
+    return access_hit(mmu, va, size, val, e, VM_ACCESS_READ);
+}
+
+static VM_NOINLINE vm_err_t access_hit_write(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                             uint64_t *val, struct tlb_entry *e)
+{
+    return access_hit(mmu, va, size, val, e, VM_ACCESS_WRITE);
+}
+
+static VM_NOINLINE vm_err_t access_hit_exec(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                            uint64_t *val, struct tlb_entry *e)
+{
+    return access_hit(mmu, va, size, val, e, VM_ACCESS_EXEC);
+}
+
+/*
+ * access_slow when the TLB holds pages of other sizes (or none): a probe
+ * per size present, then the hit here or the miss (no hint).
+ */
+static VM_ALWAYS_INLINE vm_err_t access_sizes(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                              uint64_t *val, vm_access_t access)
+{
+    struct tlb_entry *e = tlb_lookup_sizes(mmu_tlb_for(mmu, access), va, mmu->asid);
+    if (VM_UNLIKELY(e == NULL || (e->perms & mmu->need[access]) == 0))
+        return access_to_miss(mmu, va, size, val, access, 0);
+    return access_hit(mmu, va, size, val, e, access);
+}
+
+static VM_NOINLINE vm_err_t access_sizes_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                              uint64_t *val)
+{
+    return access_sizes(mmu, va, size, val, VM_ACCESS_READ);
+}
+
+static VM_NOINLINE vm_err_t access_sizes_write(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                               uint64_t *val)
+{
+    return access_sizes(mmu, va, size, val, VM_ACCESS_WRITE);
+}
+
+static VM_NOINLINE vm_err_t access_sizes_exec(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                              uint64_t *val)
+{
+    return access_sizes(mmu, va, size, val, VM_ACCESS_EXEC);
+}
+
 /*
  * Every scalar access that is not a fast-array hit. The common case - an
- * aligned access within one page with translation on - is done here with
- * few live values; everything else goes to access_general before any side
- * effect. For a write *val holds the value; for a read it receives the
- * zero-extended result.
+ * aligned access within one page with translation on - is decided here and
+ * continued by a tail call: the hit (access_hit_*), the miss
+ * (access_miss_*), or a TLB holding other page sizes (access_sizes_*).
+ * With no work of its own after the probe this function needs no stack
+ * frame, which every miss would pay for. Everything else goes to
+ * access_general before any side effect. For a write *val holds the value;
+ * for a read it receives the zero-extended result.
  */
 static VM_ALWAYS_INLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
                                              uint64_t *val, vm_access_t access)
@@ -329,24 +406,20 @@ static VM_ALWAYS_INLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigne
         return VM_ERR_INVALID_ARGUMENT;
     if (VM_UNLIKELY(mmu->identity || (va & (size - 1u)) != 0))
         return access_general(mmu, va, size, val, access);
-    if (VM_LIKELY(mmu->mode != VM_PAGING_ARM64)) {
-        /* The TLB probe and a hit here; a miss goes to access_miss by a
-         * tail call (the walk's state stays out of this frame). */
-        uint32_t hint;
-        struct tlb_entry *e = mmu_tlb_find_hint(mmu, va, access, &hint);
-        if (VM_UNLIKELY(e == NULL)) {
-            if (VM_UNLIKELY(mmu->rv_levels == 0))
-                return access == VM_ACCESS_READ    ? access_miss_x86_read(mmu, va, size, val, hint)
-                       : access == VM_ACCESS_WRITE ? access_miss_x86_write(mmu, va, size, val, hint)
-                                                   : access_miss_x86_exec(mmu, va, size, val, hint);
-            return access == VM_ACCESS_READ    ? access_miss_read(mmu, va, size, val, hint)
-                   : access == VM_ACCESS_WRITE ? access_miss_write(mmu, va, size, val, hint)
-                                               : access_miss_exec(mmu, va, size, val, hint);
-        }
-        mmu_tlb_count_hit(mmu, e, access);
-        return access_finish(mmu, va, e->pa_base | (va & e->page_mask), e, size, val, access);
-    }
-    return access_arm64(mmu, va, size, val, access);
+    if (VM_UNLIKELY(mmu->mode == VM_PAGING_ARM64))
+        return access_arm64(mmu, va, size, val, access);
+    struct tlb *t = mmu_tlb_for(mmu, access);
+    if (VM_UNLIKELY(t->shifts != UINT64_C(1) << 12))
+        return access == VM_ACCESS_READ    ? access_sizes_read(mmu, va, size, val)
+               : access == VM_ACCESS_WRITE ? access_sizes_write(mmu, va, size, val)
+                                           : access_sizes_exec(mmu, va, size, val);
+    uint32_t hint;
+    struct tlb_entry *e = tlb_lookup_4k_hint(t, va, mmu->asid, &hint);
+    if (VM_UNLIKELY(e == NULL || (e->perms & mmu->need[access]) == 0))
+        return access_to_miss(mmu, va, size, val, access, hint);
+    return access == VM_ACCESS_READ    ? access_hit_read(mmu, va, size, val, e)
+           : access == VM_ACCESS_WRITE ? access_hit_write(mmu, va, size, val, e)
+                                       : access_hit_exec(mmu, va, size, val, e);
 }
 
 /* One access_slow per access kind (the kind a constant in each). */

@@ -162,14 +162,6 @@ static inline struct tlb_entry *mmu_tlb_find(vm_mmu_t *mmu, vm_gva_t tag_va, vm_
     return e != NULL && (e->perms & mmu->need[access]) != 0 ? e : NULL;
 }
 
-/* mmu_tlb_find giving tlb_lookup_hint's hint for the fill after a miss. */
-static inline struct tlb_entry *mmu_tlb_find_hint(vm_mmu_t *mmu, vm_gva_t tag_va,
-                                                  vm_access_t access, uint32_t *hint)
-{
-    struct tlb_entry *e = tlb_lookup_hint(mmu_tlb_for(mmu, access), tag_va, mmu->asid, hint);
-    return e != NULL && (e->perms & mmu->need[access]) != 0 ? e : NULL;
-}
-
 static inline void mmu_tlb_count_hit(vm_mmu_t *mmu, struct tlb_entry *e, vm_access_t access)
 {
     mmu->fast.hits++;

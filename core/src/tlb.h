@@ -137,14 +137,11 @@ static inline struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t 
 #define TLB_HINT_VALID (UINT32_C(1) << 16)
 #define TLB_HINT_SEEN (UINT32_C(1) << 17)
 
-/* tlb_lookup that also gives the hint above. */
-static inline struct tlb_entry *tlb_lookup_hint(struct tlb *t, vm_gva_t va, uint16_t asid,
-                                                uint32_t *hint)
+/* In a TLB of 4 KiB entries only (t->shifts == 1 << 12): tlb_lookup,
+ * also giving the hint above. */
+static inline struct tlb_entry *tlb_lookup_4k_hint(struct tlb *t, vm_gva_t va, uint16_t asid,
+                                                   uint32_t *hint)
 {
-    if (VM_UNLIKELY(t->shifts != UINT64_C(1) << 12)) {
-        *hint = 0;
-        return tlb_lookup_sizes(t, va, asid);
-    }
     const uint64_t tag = va & ~UINT64_C(0xfff);
     const uint32_t hb = (uint32_t)tlb_hash(tag, 12, t->hash_shift);
     uint32_t h = hb | TLB_HINT_VALID;
