@@ -337,11 +337,33 @@ vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault
 }
 
 /* Out of line for mmu_translate_entry (access.c inlines its own). */
+vm_err_t mmu_translate_miss_ad(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
+                               vm_gpa_t *pa, struct tlb_entry **ep, uint32_t hint)
+{
+    /* A second walk from the root: the first wrote nothing, so this is as
+     * if it never ran (a PTE another hart changed meanwhile is simply read
+     * anew, as a later walk would). */
+    struct walk_result res;
+    vm_fault_t fault;
+    vm_err_t err = walk_riscv(mmu, va, access, 0, &res, &fault);
+    if (err != VM_OK) {
+        *ep = NULL;
+        return mmu_miss_fault(mmu, va, err, &fault);
+    }
+    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res, hint);
+    *pa = res.pa;
+    return VM_OK;
+}
+
 vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
                                  vm_gpa_t *pa, struct tlb_entry **ep)
 {
-    if (mmu->rv_levels != 0)
-        return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true, 0);
+    if (mmu->rv_levels != 0) {
+        vm_err_t err = mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true, 0);
+        if (err == WALK_AD_PENDING)
+            return mmu_translate_miss_ad(mmu, va, tag_va, access, pa, ep, 0);
+        return err;
+    }
     return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, false, 0);
 }
 

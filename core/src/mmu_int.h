@@ -196,12 +196,22 @@ static inline vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, 
  * the x86 rule for entries after a #PF). Returns err. */
 VM_HIDDEN vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault_t *f);
 
+/* The end of a RISC-V miss whose inline walk stopped at step 9 (A/D to
+ * set or, under Svade, to fault on): the walk again as a call, which does
+ * step 9, then the fill. Out of line; the miss is already counted. */
+VM_HIDDEN vm_err_t mmu_translate_miss_ad(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
+                                         vm_access_t access, vm_gpa_t *pa,
+                                         struct tlb_entry **ep, uint32_t hint);
+
 /*
  * After a TLB miss (or an entry lacking the permission: a store to a page
  * cached clean walks again, the walk sets D or reports the fault): count
  * the miss, walk, fill (hint: tlb_insert's). A fault is recorded. Inline: it is the body of
  * access.c's access_miss, where a call here cost a frame and the walk's
- * answer passed through memory. `riscv` (a constant at each use) picks the
+ * answer passed through memory. With `riscv` it may return WALK_AD_PENDING
+ * (nothing recorded): the caller then calls mmu_translate_miss_ad, whose
+ * out parameters would otherwise be the miss's stack traffic. `riscv` (a
+ * constant at each use) picks the
  * inline RISC-V walk, whose answer stays in registers, or the x86-64 /
  * Arm64 walk calls; one body per choice, so the compiler never merges the
  * two fills (which put the RISC-V answer back on the stack).
@@ -215,9 +225,11 @@ static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, 
     struct walk_result res;
     vm_fault_t fault;
     vm_err_t err;
-    if (riscv)
-        err = walk_riscv_inline(mmu, va, access, 0, &res, &fault);
-    else /* rv_levels 0 with paging on: x86-64 or Arm64 (Bare is identity) */
+    if (riscv) {
+        err = walk_riscv_inline(mmu, va, access, WALK_AD_DEFER, &res, &fault);
+        if (VM_UNLIKELY(err == WALK_AD_PENDING))
+            return err; /* the caller goes on with mmu_translate_miss_ad */
+    } else /* rv_levels 0 with paging on: x86-64 or Arm64 (Bare is identity) */
         err = mmu->mode == VM_PAGING_X86_64 ? walk_x86_64(mmu, va, access, 0, &res, &fault)
                                             : walk_arm64(mmu, va, access, 0, &res, &fault);
     if (VM_UNLIKELY(err != VM_OK)) {

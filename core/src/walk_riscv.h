@@ -169,14 +169,13 @@ static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t
     /* Step 9: "If pte.a=0, or if the original memory access is a store and
      * pte.d=0": Svade faults, Svadu updates atomically (rv_update). */
     if (VM_UNLIKELY(want != pte) && (flags & WALK_SPECULATIVE) == 0) {
-        /* Through copies: the addresses of L and of the answer never
-         * escape on the hot path, so both stay in registers there. */
-        const struct rv_leaf leaf = L;
-        struct walk_result updated;
-        vm_err_t err = rv_update(mmu, va, access, flags, &updated, fault, restarts, &leaf, want);
-        if (err == VM_OK)
-            *out = updated;
-        return err;
+        /* The inline walk of a miss leaves step 9 to a walk_riscv() call:
+         * then no address of its locals escapes and its answer stays in
+         * registers (the fill after it merged with rv_update's answer
+         * otherwise, spilling even constants). */
+        if (flags & WALK_AD_DEFER)
+            return WALK_AD_PENDING;
+        return rv_update(mmu, va, access, flags, out, fault, restarts, &L, want);
     }
     /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
     out->page_pa = base;
