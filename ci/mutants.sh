@@ -13,7 +13,8 @@
 # EMPTY corpus (with only the dictionary), so the fuzzer must find the bug by
 # itself rather than replay a hand-written seed that spells it out, and
 # report killed (the target reported a mismatch/crash, with the time it
-# took) or survived. VMMEM_MUTANT_SEEDS=1 starts from corpus/<t>/seed-*
+# took) or survived. A header line "# budget: K" gives that mutant K times
+# SECONDS (for bugs that need a rare combination; the header says why). VMMEM_MUTANT_SEEDS=1 starts from corpus/<t>/seed-*
 # instead (what continuous fuzzing does).
 #
 # Regression cases: conformance/cases/regress/mutant-<name>.vmc is the
@@ -94,6 +95,10 @@ vmc_rows=()
 for p in "${patches[@]}"; do
   name=$(basename "$p" .patch)
   target=$(sed -n 's/^# target: *//p' "$p" | head -1)
+  # "# budget: K" (an integer) gives a mutant whose bug needs a rare
+  # combination K times SECONDS: measured kill times, not a guess (header).
+  budget=$(sed -n 's/^# budget: *\([0-9][0-9]*\).*/\1/p' "$p" | head -1)
+  msecs=$((secs * ${budget:-1}))
   log=$work/$name
   mkdir -p "$log"
   git -C "$src" checkout -q -- . # back to the committed tree
@@ -116,7 +121,7 @@ for p in "${patches[@]}"; do
   [[ -f $src/fuzz/$target.dict ]] && dict=(-dict="$src/fuzz/$target.dict")
   start=$(date +%s.%N)
   set +e
-  (cd "$log" && ASAN_OPTIONS=detect_leaks=0 "$exe" "${dict[@]}" -max_total_time="$secs" \
+  (cd "$log" && ASAN_OPTIONS=detect_leaks=0 "$exe" "${dict[@]}" -max_total_time="$msecs" \
      -timeout=10 -rss_limit_mb=4096 -print_final_stats=0 "$corp" >"$log/fuzz.log" 2>&1)
   rc=$?
   set -e
