@@ -109,7 +109,7 @@ static void access_fast_fill(vm_mmu_t *mmu, struct tlb_entry *e, vm_gva_t va, vm
     const vm_gpa_t pa_page = pa & ~(MMU_PAGE_SIZE - 1);
     const vm_gva_t page = va & ~(MMU_PAGE_SIZE - 1);
     if (e == NULL || (page & ~e->page_mask) != e->tag ||
-        !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))
+        !physmem_ram_has_page(mmu->pm, pa_page))
         return; /* (an Arm VA with an ignored top byte: tlb_fast_fill) */
     const uint8_t *host = physmem_host(mmu->pm, pa_page);
     if (access == VM_ACCESS_EXEC)
@@ -214,7 +214,7 @@ static VM_ALWAYS_INLINE vm_err_t access_finish(vm_mmu_t *mmu, vm_gva_t va, vm_gp
                                                uint64_t *val, vm_access_t access)
 {
     const vm_gpa_t pa_page = pa & ~(MMU_PAGE_SIZE - 1);
-    if (VM_UNLIKELY(e == NULL || !physmem_ram_contains(mmu->pm, pa_page, MMU_PAGE_SIZE))) {
+    if (VM_UNLIKELY(e == NULL || !physmem_ram_has_page(mmu->pm, pa_page))) {
         vm_err_t err = access_one_page(mmu, va, pa, size, val, access);
         return err != VM_OK ? err : mmu_success(mmu);
     }

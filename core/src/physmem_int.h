@@ -78,6 +78,8 @@ struct vm_physmem {
     uint32_t nres;                /* live reservations (atomic) */
     uint64_t ram_end8;            /* ram_size - 7 (0 if smaller): see vm_physmem_fast_t */
 
+    uint64_t ram_end_page;        /* ram_size - 4095 (0 if smaller): a 4 KiB-aligned page at
+                                     RAM offset off < ram_end_page lies wholly in RAM */
     size_t map_size;              /* bytes mapped (ram_size rounded up) */
     vm_hugepage_mode_t hugepages;
 
@@ -101,6 +103,13 @@ static inline bool physmem_ram_contains(const vm_physmem_t *pm, uint64_t pa, uin
 {
     uint64_t off = pa - pm->ram_base;
     return off <= pm->ram_size && len <= pm->ram_size - off;
+}
+
+/* physmem_ram_contains(pm, pa_page, 4096) for a 4 KiB-aligned pa_page, in
+ * one compare. */
+static inline bool physmem_ram_has_page(const vm_physmem_t *pm, vm_gpa_t pa_page)
+{
+    return pa_page - pm->ram_base < pm->ram_end_page;
 }
 
 /* Host address of RAM byte pa (caller checked it is RAM). Integer

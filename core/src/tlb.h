@@ -193,16 +193,17 @@ VM_HIDDEN void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e);
  * ever used through the fast array. */
 static inline void tlb_fast_drop_entry(struct tlb *t, const struct tlb_entry *e)
 {
-    if (!e->fast_used || t->fast_filled == 0)
-        return;
-    if (VM_UNLIKELY(e->page_mask != 0xfff)) {
-        tlb_fast_drop_super(t, e);
+    if (VM_LIKELY(e->page_mask == 0xfff)) {
+        /* Its one slot, tested directly (cheaper than asking whether it
+         * was ever filled). A slot holds a page VA in whichever tags are
+         * valid. */
+        vm_mmu_fast_slot_t *s = &t->fast[(e->tag >> 12) & (t->fast_slots - 1)];
+        if ((s->tag[0] & ~UINT64_C(0xfff)) == e->tag || (s->tag[1] & ~UINT64_C(0xfff)) == e->tag)
+            tlb_fast_invalidate(s);
         return;
     }
-    vm_mmu_fast_slot_t *s = &t->fast[(e->tag >> 12) & (t->fast_slots - 1)];
-    /* A slot holds a page VA in whichever tags are valid. */
-    if ((s->tag[0] & ~UINT64_C(0xfff)) == e->tag || (s->tag[1] & ~UINT64_C(0xfff)) == e->tag)
-        tlb_fast_invalidate(s);
+    if (e->fast_used && t->fast_filled != 0)
+        tlb_fast_drop_super(t, e);
 }
 
 static inline void tlb_hash_unlink(struct tlb *t, const struct tlb_entry *e)
