@@ -418,7 +418,8 @@ static VM_NOINLINE vm_err_t access_sizes_exec(vm_mmu_t *mmu, vm_gva_t va, unsign
 static VM_ALWAYS_INLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
                                              uint64_t *val, vm_access_t access)
 {
-    if (VM_UNLIKELY(!mmu_size_ok(size) || val == NULL))
+    /* (size is 1, 2, 4 or 8: the callers dispatched or checked it) */
+    if (VM_UNLIKELY(val == NULL))
         return VM_ERR_INVALID_ARGUMENT;
     if (VM_UNLIKELY(mmu->identity || (va & (size - 1u)) != 0))
         return access_general(mmu, va, size, val, access);
@@ -526,16 +527,20 @@ void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)
 /*
  * The inline accessors' misses (vmmem/mmu_inline.h): their slot check has
  * just failed, so straight to the slow path, without vm_mmu_read's own
- * size dispatch and slot check (about ten instructions per miss).
- * access_slow checks size and val itself.
+ * size dispatch and slot check (about ten instructions per miss); the
+ * size check is here (access_slow takes it as done), val is access_slow's.
  */
 vm_err_t vm_mmu_read_miss(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
 {
+    if (VM_UNLIKELY(!mmu_size_ok(size)))
+        return VM_ERR_INVALID_ARGUMENT;
     return access_slow_read(mmu, va, size, val);
 }
 
 vm_err_t vm_mmu_write_miss(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
 {
+    if (VM_UNLIKELY(!mmu_size_ok(size)))
+        return VM_ERR_INVALID_ARGUMENT;
     return access_slow_write(mmu, va, size, &val);
 }
 
