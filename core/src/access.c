@@ -134,6 +134,11 @@ static VM_NOINLINE vm_err_t access_general(vm_mmu_t *mmu, vm_gva_t va, unsigned 
             physmem_store_aligned(mmu->pm, va, *val, size);
         else
             *val = physmem_load_aligned(mmu->pm, va, size);
+        /* The next access to this RAM page is a fast hit (tlb.h). */
+        const vm_gpa_t page = va & ~(MMU_PAGE_SIZE - 1);
+        if (physmem_ram_has_page(mmu->pm, page))
+            tlb_fast_fill_identity(mmu_tlb_for(mmu, access), page, physmem_host(mmu->pm, page),
+                                   access == VM_ACCESS_EXEC);
         return mmu_success(mmu);
     }
     bool misaligned = (va & (size - 1u)) != 0;

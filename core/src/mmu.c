@@ -119,6 +119,15 @@ void mmu_refresh(vm_mmu_t *mmu)
         mmu_refresh_riscv(mmu);
         break;
     }
+    /* With translation off the fast slots serve the identity map, and
+     * their hits move fast.hits like any other; they are not TLB hits, so
+     * vm_mmu_tlb_stats takes them off again. */
+    if (identity != mmu->identity) {
+        if (mmu->identity)
+            mmu->identity_since = mmu->fast.hits;
+        else
+            mmu->identity_hits += mmu->fast.hits - mmu->identity_since;
+    }
     if (need0 != mmu->need[0] || need1 != mmu->need[1] || need2 != mmu->need[2] ||
         asid != mmu->asid || identity != mmu->identity) {
         tlb_fast_clear(&mmu->itlb);
@@ -501,7 +510,8 @@ void vm_mmu_flush_tlb_nonglobal(vm_mmu_t *mmu)
 void vm_mmu_tlb_stats(const vm_mmu_t *mmu, uint64_t *hits, uint64_t *misses)
 {
     if (hits)
-        *hits = mmu->fast.hits;
+        *hits = mmu->fast.hits - mmu->identity_hits -
+                (mmu->identity ? mmu->fast.hits - mmu->identity_since : 0);
     if (misses)
         *misses = mmu->tlb_misses;
 }
@@ -545,6 +555,8 @@ vm_err_t vm_mmu_resize_tlbs(vm_mmu_t *mmu, size_t itlb, size_t dtlb)
     else
         mmu_fault_clear(mmu);
     mmu->fast.hits = 0;
+    mmu->identity_hits = 0;
+    mmu->identity_since = 0;
     mmu->tlb_misses = 0;
     return VM_OK;
 }

@@ -42,7 +42,9 @@ struct vm_mmu {
     bool identity;              /* translation off (VA == PA, no TLB): set by refresh */
     struct tlb itlb;            /* fetches */
     struct tlb dtlb;            /* loads and stores */
-    uint64_t tlb_misses;        /* (hits are fast.hits) */
+    uint64_t tlb_misses;        /* (hits are fast.hits, less the identity ones:) */
+    uint64_t identity_hits;     /* fast hits made with translation off (not TLB hits) ... */
+    uint64_t identity_since;    /* ... and fast.hits when translation last went off */
     vm_fault_t fault;           /* the last fault ... */
     uint64_t fault_hits;        /* ... recorded when fast.hits had this value: a fast
                                    hit since then (hits moved) means "no fault" */

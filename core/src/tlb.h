@@ -329,20 +329,43 @@ VM_HIDDEN void tlb_fast_clear(struct tlb *t);
  * normalised tag - would survive its entry (tlb_fast_drop_entry finds
  * slots by the entry's tag).
  */
+/* Write the slot of `page` (remembered for tlb_fast_clear). */
+static inline void tlb_fast_set(struct tlb *t, vm_gva_t page, vm_gpa_t pa_page,
+                                const uint8_t *host_page, uint64_t tag0, uint64_t tag1)
+{
+    const size_t k = (size_t)(page >> 12) & (t->fast_slots - 1);
+    vm_mmu_fast_slot_t *s = &t->fast[k];
+    s->tag[0] = tag0;
+    s->tag[1] = tag1;
+    s->addend = (uintptr_t)host_page - (uintptr_t)page;
+    s->pa_page = pa_page;
+    if (t->fast_filled < TLB_FAST_RECENT)
+        t->fast_recent[t->fast_filled] = (uint32_t)k;
+    t->fast_filled++;
+}
+
 static inline void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, vm_gva_t page,
                                  vm_gpa_t pa_page, const uint8_t *host_page, uint64_t need0,
                                  uint64_t need1)
 {
-    const size_t k = (size_t)(page >> 12) & (t->fast_slots - 1);
-    vm_mmu_fast_slot_t *s = &t->fast[k];
-    s->tag[0] = (e->perms & need0) != 0 ? page : TLB_FAST_INVALID;
-    s->tag[1] = (e->perms & need1) != 0 ? page : TLB_FAST_INVALID;
-    s->addend = (uintptr_t)host_page - (uintptr_t)page;
-    s->pa_page = pa_page;
+    tlb_fast_set(t, page, pa_page, host_page,
+                 (e->perms & need0) != 0 ? page : TLB_FAST_INVALID,
+                 (e->perms & need1) != 0 ? page : TLB_FAST_INVALID);
     e->fast_used = 1;
-    if (t->fast_filled < TLB_FAST_RECENT)
-        t->fast_recent[t->fast_filled] = (uint32_t)k;
-    t->fast_filled++;
+}
+
+/*
+ * With translation off (mmu->identity: RISC-V Bare or M-mode, x86 CR0.PG=0),
+ * the slot of a RAM page maps it to itself for every access kind of its
+ * side (code: tag[0] only), backed by no entry: the identity map does not
+ * change while translation stays off, and turning it on (or any other
+ * change of context) clears the slots (mmu_refresh). page lies wholly in
+ * RAM (the caller checked).
+ */
+static inline void tlb_fast_fill_identity(struct tlb *t, vm_gva_t page, const uint8_t *host_page,
+                                          bool code)
+{
+    tlb_fast_set(t, page, page, host_page, page, code ? TLB_FAST_INVALID : page);
 }
 
 #endif /* VMMEM_TLB_H */
