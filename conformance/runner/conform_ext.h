@@ -104,6 +104,9 @@ typedef struct conform_lookup {
 } conform_lookup_t;
 void conform_lookup_begin(const conform_view_t *v, conform_lookup_t *lk);
 void conform_lookup_end(const conform_view_t *v, conform_lookup_t *lk);
+/* With translation off no access moves the counters: the message if they
+ * moved (into buf), else NULL. */
+const char *conform_counters_unpaged(const conform_lookup_t *lk, char *buf, size_t len);
 /* Is (outcome, pa) justified by a remembered leaf alone (no fresh walk)? */
 bool conform_hit_legal(const conform_view_t *v, uint64_t va, int access,
                        const ref_rv_walk_t *fresh, int outcome, uint64_t pa);

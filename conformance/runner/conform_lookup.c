@@ -44,6 +44,17 @@ void conform_lookup_end(const conform_view_t *v, conform_lookup_t *lk)
     lk->dm = m - lk->m0;
 }
 
+const char *conform_counters_unpaged(const conform_lookup_t *lk, char *buf, size_t len)
+{
+    if (lk->paged || (lk->dh == 0 && lk->dm == 0))
+        return NULL;
+    snprintf(buf, len,
+             "the TLB counters moved by hits +%llu misses +%llu with translation off "
+             "(mmu.h: Bare and M-mode do not count)",
+             (unsigned long long)lk->dh, (unsigned long long)lk->dm);
+    return buf;
+}
+
 bool conform_hit_legal(const conform_view_t *v, uint64_t va, int access,
                        const ref_rv_walk_t *fresh, int outcome, uint64_t pa)
 {

@@ -237,6 +237,8 @@ static int line_lrsc(const conform_view_t *v, char **tok, int ntok, unsigned siz
                                       "translation", (unsigned long long)lk.dh,
                      (unsigned long long)lk.dm);
             extra = msg;
+        } else if ((extra = conform_counters_unpaged(&lk, msg, sizeof msg)) != NULL) {
+            /* (translation off: nothing may count) */
         } else if (walked && strcmp(core_ans, ref_ans)) {
             extra = "the core walked (a TLB miss) but its answer is not the fresh walk's";
         } else if (!walked) {
@@ -493,7 +495,9 @@ static int line_bulk(const conform_view_t *v, char **tok, int ntok, bool write)
             core_fault_text(v, err, core_ans, sizeof core_ans);
         if (early) {
             extra = counters_still(&lk, msg, sizeof msg);
-        } else if (lk.paged) {
+        } else if (!lk.paged) {
+            extra = conform_counters_unpaged(&lk, msg, sizeof msg);
+        } else {
             uint64_t covered = conform_parts_covered(v, part_va, walk, (int)ntr, access);
             if (lk.dh > covered) {
                 snprintf(msg, sizeof msg, "the core counted %llu TLB hit(s) but only %llu page(s) "

@@ -760,6 +760,8 @@ static void run_translate(machine_t *mc, const access_line_t *L)
                      (unsigned long long)lk.dh, (unsigned long long)lk.dm);
             extra = extra_buf;
         }
+        if (!extra)
+            extra = conform_counters_unpaged(&lk, extra_buf, sizeof extra_buf);
         if (core.outcome == REF_OK && !backed(mc, cpa, 1))
             core.outcome = REF_ACCESS_FAULT;
         else if (!extra && core.outcome != REF_OK && core.outcome < OUT_CORE_ERR_BASE) {
@@ -1012,6 +1014,8 @@ static void run_sized(machine_t *mc, const access_line_t *L)
                 extra = extra_buf;
                 uncovered_hit = true;
             }
+            if (!extra)
+                extra = conform_counters_unpaged(&lk, extra_buf, sizeof extra_buf);
         }
         core.outcome = outcome_of_err(err);
         if (err == VM_OK) {
