@@ -38,7 +38,10 @@
  *   inline hit path. Every slot is backed by a live entry of this TLB: when
  *   an entry leaves (flush or eviction) the slots of its page range are
  *   cleared - one slot for a 4 KiB entry; a scan only for a superpage whose
- *   pages were ever used through the fast array.
+ *   pages were ever used through the fast array. The exception is
+ *   translation off (Bare, M-mode, x86 CR0.PG=0): then slots map RAM pages
+ *   to themselves with no entry behind them (tlb_fast_fill_identity), and
+ *   turning translation on is a change of context that clears them all.
  *
  * LRU and the fast array. A hit in the fast array (the loads and stores of
  * vm_mmu_read/write/fetch_insn and the inline accessors) does not move its

@@ -12,7 +12,8 @@
  *   page-aligned VA when that access is allowed right now without any
  *   accessed/dirty update, with the TLB entry that backs it present, in the
  *   current permission context, and the page is RAM; otherwise it holds an
- *   odd value that no aligned access can match. The compare includes the
+ *   odd value that no aligned access can match. With translation off (Bare,
+ *   M-mode, x86 paging off) a RAM page's slot maps it to itself. The compare includes the
  *   access's alignment bits, so a misaligned access never hits.
  *
  *   The slots are refilled by the out-of-line functions (vm_mmu_read ...)
