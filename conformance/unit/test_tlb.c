@@ -698,6 +698,75 @@ static void test_tlb_stats_only_paged(void **state)
     expect_delta(e, s, 1, 0);
 }
 
+/*
+ * Exact LRU against a model (mmu.h: fully associative, LRU), over random
+ * sequences of translations, first accesses, flushes of one page and of
+ * everything, for small capacities where every order matters. The model is
+ * a list of pages, most recently used first: a lookup of a listed page is
+ * a hit and moves it first; any other is a miss that puts it first and
+ * drops the last one beyond the capacity. vm_mmu_translate is a TLB lookup
+ * every time; vm_mmu_read is used only on pages the model does not hold
+ * (a sure miss: no level-0 slot outlives its entry), so that the fills of
+ * the access path are checked too.
+ */
+#define LRU_PAGES 12
+
+static void lru_model_run(struct env *e, size_t cap, uint64_t seed)
+{
+    assert_int_equal(vm_mmu_resize_tlbs(e->mmu, 64, cap), VM_OK);
+    int list[LRU_PAGES]; /* pages, most recent first */
+    size_t n = 0;
+    uint64_t x = seed;
+    for (int step = 0; step < 4000; step++) {
+        x = x * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+        unsigned op = (unsigned)(x >> 60), page = (unsigned)(x >> 33) % LRU_PAGES;
+        vm_gva_t va = VA + (vm_gva_t)page * 0x1000;
+        size_t k = 0;
+        while (k < n && list[k] != (int)page)
+            k++;
+        bool held = k < n;
+        if (op == 0) { /* sfence.vma va: the page leaves */
+            vm_mmu_flush_tlb_page(e->mmu, va);
+            if (held) {
+                for (; k + 1 < n; k++)
+                    list[k] = list[k + 1];
+                n--;
+            }
+            continue;
+        }
+        if (op == 1 && (x & 0x300) == 0) { /* now and then, everything */
+            vm_mmu_flush_tlb(e->mmu);
+            n = 0;
+            continue;
+        }
+        struct stats s = stats_now(e);
+        if (!held && (op & 1)) {
+            uint64_t v = 0;
+            assert_int_equal(vm_mmu_read(e->mmu, va + 8 * (x & 7), 8, &v), VM_OK);
+        } else {
+            assert_int_equal(xlate(e, va, VM_ACCESS_READ), P1 + (vm_gpa_t)page * 0x1000);
+        }
+        expect_delta(e, s, held ? 1 : 0, held ? 0 : 1);
+        if (!held) {
+            k = n < cap ? n++ : n - 1; /* a new slot, or the last one's */
+        }
+        for (; k > 0; k--)
+            list[k] = list[k - 1];
+        list[0] = (int)page;
+    }
+}
+
+static void test_tlb_lru_model(void **state)
+{
+    struct env *e = *state;
+    for (unsigned p = 0; p < LRU_PAGES; p++)
+        map(e, ROOT_A, VA + p * 0x1000, pte_of(P1 + p * 0x1000, FLAGS_RWX), 0);
+    const size_t caps[] = {1, 2, 3, 4, 5, 7, 11};
+    for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
+        for (uint64_t seed = 1; seed <= 3; seed++)
+            lru_model_run(e, caps[c], seed * 0x9e3779b97f4a7c15u + caps[c]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -713,6 +782,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tlb_superpage_one_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_lru_eviction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_lru_eviction_strided, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tlb_lru_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_resize, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_itlb_dtlb_separate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tlb_write_after_read_sets_d, setup, teardown),

@@ -19,10 +19,13 @@
  *   each entry records its bucket, so an evicted entry leaves its chain
  *   without a hash or a chain walk.
  *
- *   Replacement: an exact LRU list, doubly linked through the entries
- *   (index links, no pointers): a hit moves the entry to the front, a fill
- *   takes an unused entry or the list's tail. Everything is O(1) in the
- *   number of entries; only the flushes that select by ASID or flag scan.
+ *   Replacement: an exact LRU order, a ring doubly linked through the
+ *   entries (index links, no pointers) with the most recently used at its
+ *   head and the least recently used just before it: a hit moves the entry
+ *   to the head, a fill takes an unused entry or, when the TLB is full,
+ *   the last one, which one turn of the ring makes the head without
+ *   touching any link. Everything is O(1) in the number of entries; only
+ *   the flushes that select by ASID or flag scan.
  *
  *   Duplicates: a fill replaces an entry for the same page and size that a
  *   lookup in the same address space could find. Overlapping entries of
@@ -168,14 +171,15 @@ void tlb_fast_clear(struct tlb *t)
 
 static void tlb_lru_unlink(struct tlb *t, struct tlb_entry *e)
 {
-    if (e->prev != TLB_NIL)
-        t->e[e->prev].next = e->next;
-    else
+    const uint16_t i = (uint16_t)(e - t->e);
+    if (e->next == i) { /* the only entry */
+        t->mru = TLB_NIL;
+        return;
+    }
+    t->e[e->prev].next = e->next;
+    t->e[e->next].prev = e->prev;
+    if (t->mru == i)
         t->mru = e->next;
-    if (e->next != TLB_NIL)
-        t->e[e->next].prev = e->prev;
-    else
-        t->lru = e->prev;
 }
 
 /* Take e out of the TLB (hash, LRU, size mask, fast slots) onto the free list. */
@@ -204,18 +208,20 @@ void tlb_flush_all(struct tlb *t)
     for (size_t k = 0; k < t->capacity; k++)
         t->e[k].next = k + 1 < t->capacity ? (uint16_t)(k + 1) : TLB_NIL;
     t->free_head = 0;
-    t->mru = t->lru = TLB_NIL;
+    t->mru = TLB_NIL;
     t->count = 0;
     t->shifts = 0;
     memset(t->nshift, 0, sizeof(t->nshift));
     tlb_fast_clear(t);
 }
 
-/* Remove every entry for which drop(e, a, b) holds: a scan of the LRU list. */
+/* Remove every entry for which drop(e, a, b) holds: one turn of the LRU
+ * ring (a removal leaves the order of the others as it was). */
 static void tlb_flush_where(struct tlb *t, bool (*drop)(const struct tlb_entry *, uint64_t, uint64_t),
                             uint64_t a, uint64_t b)
 {
-    for (uint16_t i = t->mru; i != TLB_NIL;) {
+    uint16_t i = t->mru;
+    for (size_t n = t->count; n > 0; n--) {
         struct tlb_entry *e = &t->e[i];
         i = e->next;
         if (drop(e, a, b))

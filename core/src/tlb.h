@@ -48,7 +48,7 @@ struct tlb_entry {
     uint8_t pkey;       /* x86 protection key (with TLB_F_PKEY) */
     uint8_t shift;      /* log2 of the page size */
     uint8_t fast_used;  /* a fast slot was filled from it (else no scan when it goes) */
-    uint16_t prev, next; /* LRU list (prev: towards the most recent); free list via next */
+    uint16_t prev, next; /* LRU ring (next: towards the least recent); free list via next */
     uint16_t hnext, hprev; /* hash chain, doubly linked (hprev TLB_NIL: first in bucket) */
     uint16_t hb;        /* its bucket: unlinking needs neither a hash nor a chain walk */
 };
@@ -58,7 +58,8 @@ struct tlb {
     uint16_t *bucket;        /* hash heads */
     unsigned hash_shift;     /* 64 - log2(number of buckets) */
     size_t capacity, count;
-    uint16_t mru, lru;       /* ends of the LRU list */
+    uint16_t mru;            /* head of the LRU ring (TLB_NIL: empty); its prev is the
+                                least recently used entry */
     uint16_t free_head;      /* unused entries */
     uint64_t shifts;         /* bit s set iff some entry has page shift s */
     uint16_t nshift[64];     /* entries per page shift */
@@ -159,22 +160,43 @@ static inline struct tlb_entry *tlb_lookup_4k_hint(struct tlb *t, vm_gva_t va, u
     return NULL;
 }
 
+/* Link entry i into the LRU ring as its head (the most recently used). */
+static inline void tlb_ring_push(struct tlb *t, uint16_t i)
+{
+    struct tlb_entry *e = &t->e[i];
+    const uint16_t h = t->mru;
+    if (h == TLB_NIL) {
+        e->prev = e->next = i;
+    } else {
+        const uint16_t last = t->e[h].prev;
+        e->next = h;
+        e->prev = last;
+        t->e[last].next = i;
+        t->e[h].prev = i;
+    }
+    t->mru = i;
+}
+
 /* Make e the most recently used entry. */
 static inline void tlb_touch(struct tlb *t, struct tlb_entry *e)
 {
-    uint16_t i = (uint16_t)(e - t->e);
-    if (t->mru == i)
+    const uint16_t i = (uint16_t)(e - t->e);
+    const uint16_t h = t->mru;
+    if (h == i)
         return;
-    /* unlink (e is not the MRU, so it has a prev) */
-    t->e[e->prev].next = e->next;
-    if (e->next != TLB_NIL)
+    struct tlb_entry *head = &t->e[h];
+    const uint16_t last = head->prev;
+    if (last != i) {
+        /* Out of its place (the ring has three entries or more here) and
+         * in between the last and the head. The least recently used needs
+         * neither: one turn of the ring makes it the head. */
+        t->e[e->prev].next = e->next;
         t->e[e->next].prev = e->prev;
-    else
-        t->lru = e->prev;
-    /* push at the MRU end */
-    e->prev = TLB_NIL;
-    e->next = t->mru;
-    t->e[t->mru].prev = i;
+        e->next = h;
+        e->prev = last;
+        t->e[last].next = i;
+        head->prev = i;
+    }
     t->mru = i;
 }
 
@@ -252,17 +274,14 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
     uint16_t i = t->free_head;
     struct tlb_entry *e;
     if (VM_LIKELY(i == TLB_NIL)) {
-        /* Full: reuse the least recently used entry (the list's tail) in place. */
-        i = t->lru;
+        /* Full: reuse the least recently used entry (the ring's last) in
+         * place; it becomes the most recently used by one turn of the ring,
+         * its links unchanged. */
+        i = t->e[t->mru].prev;
         e = &t->e[i];
         tlb_fast_drop_entry(t, e);
         tlb_hash_unlink(t, e);
-        /* Off the LRU end (e->next is TLB_NIL there). */
-        t->lru = e->prev;
-        if (e->prev != TLB_NIL)
-            t->e[e->prev].next = TLB_NIL;
-        else
-            t->mru = TLB_NIL;
+        t->mru = i;
         if (VM_UNLIKELY(e->shift != shift)) {
             if (--t->nshift[e->shift] == 0)
                 t->shifts &= ~(UINT64_C(1) << e->shift);
@@ -275,6 +294,7 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
         t->count++;
         if (t->nshift[shift]++ == 0)
             t->shifts |= UINT64_C(1) << shift;
+        tlb_ring_push(t, i);
     }
     e->tag = tag;
     e->page_mask = r->page_mask;
@@ -294,14 +314,6 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
     if (h != TLB_NIL)
         t->e[h].hprev = i;
     t->bucket[hb] = i;
-    /* LRU list head. */
-    e->prev = TLB_NIL;
-    e->next = t->mru;
-    if (t->mru != TLB_NIL)
-        t->e[t->mru].prev = i;
-    else
-        t->lru = i;
-    t->mru = i;
     return e;
 }
 
