@@ -120,6 +120,7 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
     t->capacity = capacity;
     t->fast = fast;
     t->fast_slots = nfast;
+    t->fast_index_mask = nfast - 1;
     /* count != 0 makes tlb_flush_all build the free list and clear the buckets. */
     t->count = capacity;
     tlb_flush_all(t);

@@ -65,6 +65,7 @@ struct tlb {
     uint16_t nshift[64];     /* entries per page shift */
     vm_mmu_fast_slot_t *fast; /* the level-0 slots of this TLB's side */
     size_t fast_slots;
+    uint64_t fast_index_mask; /* fast_slots - 1 */
     size_t fast_filled;      /* slots filled since the last full clear */
     uint32_t fast_recent[TLB_FAST_RECENT]; /* the first fills' slot indexes, so a
                                               clear after few fills is cheap */
@@ -77,7 +78,7 @@ VM_HIDDEN void tlb_destroy(struct tlb *t);
 /* Byte-offset mask of the fast slots, as vm_mmu_fast_t wants it. */
 static inline uint64_t tlb_fast_mask(const struct tlb *t)
 {
-    return (uint64_t)(t->fast_slots - 1) << 5;
+    return t->fast_index_mask << 5;
 }
 
 /*
@@ -219,7 +220,7 @@ static inline void tlb_fast_drop_entry(struct tlb *t, const struct tlb_entry *e)
         /* Its one slot, tested directly (cheaper than asking whether it
          * was ever filled). A slot holds a page VA in whichever tags are
          * valid. */
-        vm_mmu_fast_slot_t *s = &t->fast[(e->tag >> 12) & (t->fast_slots - 1)];
+        vm_mmu_fast_slot_t *s = &t->fast[(e->tag >> 12) & t->fast_index_mask];
         if ((s->tag[0] & ~UINT64_C(0xfff)) == e->tag || (s->tag[1] & ~UINT64_C(0xfff)) == e->tag)
             tlb_fast_invalidate(s);
         return;
@@ -345,7 +346,7 @@ VM_HIDDEN void tlb_fast_clear(struct tlb *t);
 static inline void tlb_fast_set(struct tlb *t, vm_gva_t page, vm_gpa_t pa_page,
                                 const uint8_t *host_page, uint64_t tag0, uint64_t tag1)
 {
-    const size_t k = (size_t)(page >> 12) & (t->fast_slots - 1);
+    const size_t k = (size_t)((page >> 12) & t->fast_index_mask);
     vm_mmu_fast_slot_t *s = &t->fast[k];
     s->tag[0] = tag0;
     s->tag[1] = tag1;
