@@ -355,13 +355,7 @@ vm_err_t mmu_translate_miss_ad(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_a
     struct walk_result res;
     vm_fault_t fault;
     vm_err_t err = walk_riscv(mmu, va, access, 0, &res, &fault);
-    if (err != VM_OK) {
-        *ep = NULL;
-        return mmu_miss_fault(mmu, va, err, &fault);
-    }
-    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res, hint);
-    *pa = res.pa;
-    return VM_OK;
+    return mmu_miss_end(mmu, va, tag_va, access, err, &res, &fault, pa, ep, hint);
 }
 
 vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,

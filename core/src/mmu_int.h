@@ -198,6 +198,23 @@ static inline vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, 
  * the x86 rule for entries after a #PF). Returns err. */
 VM_HIDDEN vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault_t *f);
 
+/* The end of every miss once its walk answered: the fault recorded, or
+ * the fill. */
+static VM_ALWAYS_INLINE vm_err_t mmu_miss_end(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
+                                              vm_access_t access, vm_err_t err,
+                                              const struct walk_result *res,
+                                              const vm_fault_t *fault, vm_gpa_t *pa,
+                                              struct tlb_entry **ep, uint32_t hint)
+{
+    if (VM_UNLIKELY(err != VM_OK)) {
+        *ep = NULL;
+        return mmu_miss_fault(mmu, va, err, fault);
+    }
+    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, res, hint);
+    *pa = res->pa;
+    return VM_OK;
+}
+
 /* The end of a RISC-V miss whose inline walk stopped at step 9 (A/D to
  * set or, under Svade, to fault on): the walk again as a call, which does
  * step 9, then the fill. Out of line; the miss is already counted. */
@@ -234,13 +251,7 @@ static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, 
     } else /* rv_levels 0 with paging on: x86-64 or Arm64 (Bare is identity) */
         err = mmu->mode == VM_PAGING_X86_64 ? walk_x86_64(mmu, va, access, 0, &res, &fault)
                                             : walk_arm64(mmu, va, access, 0, &res, &fault);
-    if (VM_UNLIKELY(err != VM_OK)) {
-        *ep = NULL;
-        return mmu_miss_fault(mmu, va, err, &fault);
-    }
-    *ep = tlb_insert(mmu_tlb_for(mmu, access), tag_va, mmu->asid, &res, hint);
-    *pa = res.pa;
-    return VM_OK;
+    return mmu_miss_end(mmu, va, tag_va, access, err, &res, &fault, pa, ep, hint);
 }
 
 /* The same, as a call (for the paths that are not the access fast path). */

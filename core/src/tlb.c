@@ -88,7 +88,7 @@ static size_t tlb_pow2_at_least(size_t n, size_t min)
 
 static void tlb_fast_clear_all(struct tlb *t)
 {
-    memset(t->fast, 0xff, t->fast_slots * sizeof(*t->fast));
+    memset(t->fast, 0xff, (t->fast_index_mask + 1) * sizeof(*t->fast));
     t->fast_filled = 0;
 }
 
@@ -119,7 +119,6 @@ vm_err_t tlb_init(struct tlb *t, size_t capacity)
     t->hash_shift = 64 - bits;
     t->capacity = capacity;
     t->fast = fast;
-    t->fast_slots = nfast;
     t->fast_index_mask = nfast - 1;
     /* count != 0 makes tlb_flush_all build the free list and clear the buckets. */
     t->count = capacity;
@@ -142,7 +141,7 @@ void tlb_destroy(struct tlb *t)
  * out-of-line part: a scan of the array). */
 void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e)
 {
-    for (size_t k = 0; k < t->fast_slots; k++) {
+    for (size_t k = 0; k <= t->fast_index_mask; k++) {
         vm_mmu_fast_slot_t *s = &t->fast[k];
         uint64_t page = s->tag[0] != TLB_FAST_INVALID ? s->tag[0] : s->tag[1];
         if (page != TLB_FAST_INVALID && (page & ~e->page_mask) == e->tag)

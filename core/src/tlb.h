@@ -64,8 +64,7 @@ struct tlb {
     uint64_t shifts;         /* bit s set iff some entry has page shift s */
     uint16_t nshift[64];     /* entries per page shift */
     vm_mmu_fast_slot_t *fast; /* the level-0 slots of this TLB's side */
-    size_t fast_slots;
-    uint64_t fast_index_mask; /* fast_slots - 1 */
+    uint64_t fast_index_mask; /* number of slots - 1 (a power of two less one) */
     size_t fast_filled;      /* slots filled since the last full clear */
     uint32_t fast_recent[TLB_FAST_RECENT]; /* the first fills' slot indexes, so a
                                               clear after few fills is cheap */
@@ -248,7 +247,7 @@ VM_HIDDEN void tlb_remove(struct tlb *t, struct tlb_entry *e);
  * entry with the same page (same size) that a lookup under the same ASID
  * could find (under any ASID when the new one is global) is replaced; then
  * an unused entry is taken, else the least recently used one is evicted.
- * hint: from tlb_lookup_hint just before the walk (which leaves the TLB
+ * hint: from tlb_lookup_4k_hint just before the walk (which leaves the TLB
  * alone), or 0: for a 4 KiB page it spares the hash, and the search for a
  * same-page entry when the lookup saw none.
  */
@@ -332,16 +331,6 @@ VM_HIDDEN void tlb_flush_flagged(struct tlb *t, uint8_t flags);
 /* Drop every fast slot (a change of permission context or address space). */
 VM_HIDDEN void tlb_fast_clear(struct tlb *t);
 
-/*
- * Fill the fast slot of the 4 KiB page `page` (a VA, page aligned) from
- * entry e, which maps it to pa_page (host address host_page): tag[k] is the
- * page when e's permissions include need_k, else invalid. The caller
- * checked that the physical 4 KiB page lies wholly in RAM, and that page
- * lies under e's own tag ((page & ~e->page_mask) == e->tag): a slot keyed
- * by another VA - an Arm VA whose top byte TBI ignores is looked up by its
- * normalised tag - would survive its entry (tlb_fast_drop_entry finds
- * slots by the entry's tag).
- */
 /* Write the slot of `page` (remembered for tlb_fast_clear). */
 static inline void tlb_fast_set(struct tlb *t, vm_gva_t page, vm_gpa_t pa_page,
                                 const uint8_t *host_page, uint64_t tag0, uint64_t tag1)
@@ -357,6 +346,16 @@ static inline void tlb_fast_set(struct tlb *t, vm_gva_t page, vm_gpa_t pa_page,
     t->fast_filled++;
 }
 
+/*
+ * Fill the fast slot of the 4 KiB page `page` (a VA, page aligned) from
+ * entry e, which maps it to pa_page (host address host_page): tag[k] is the
+ * page when e's permissions include need_k, else invalid. The caller
+ * checked that the physical 4 KiB page lies wholly in RAM, and that page
+ * lies under e's own tag ((page & ~e->page_mask) == e->tag): a slot keyed
+ * by another VA - an Arm VA whose top byte TBI ignores is looked up by its
+ * normalised tag - would survive its entry (tlb_fast_drop_entry finds
+ * slots by the entry's tag).
+ */
 static inline void tlb_fast_fill(struct tlb *t, struct tlb_entry *e, vm_gva_t page,
                                  vm_gpa_t pa_page, const uint8_t *host_page, uint64_t need0,
                                  uint64_t need1)
