@@ -183,17 +183,7 @@ VM_NOINLINE vm_err_t rv_update(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, u
             return rv_stop(mmu, fault, va, access, RV_AD_LIVELOCK, -1, 0, 0);
         return rv_walk_again(mmu, va, access, flags, out, fault, restarts + 1);
     }
-    const uint64_t page_mask = (UINT64_C(1) << L->shift) - 1;
-    const vm_gpa_t base = rv_pte_pa(want);
-    out->page_pa = base;
-    out->page_mask = page_mask;
-    out->pa = base | (va & page_mask);
-    out->pte = want;
-    out->level = i;
-    out->global = (L->path & VM_PTE_G) != 0;
-    out->perms = rv_perm_table[want & 0xff];
-    out->tlb_flags = 0;
-    out->pkey = 0;
+    rv_answer(out, va, L, want, rv_perm_table[want & 0xff]);
     return VM_OK;
 }
 

@@ -111,6 +111,24 @@ VM_HIDDEN vm_err_t rv_stop(const struct vm_mmu *mmu, vm_fault_t *f, vm_gva_t va,
                            vm_access_t access, enum rv_stop why, int level, vm_gpa_t pte_addr,
                            uint64_t pte);
 
+/* Step 10, the answer of leaf L holding `pte` (now) with permission vector
+ * perms: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
+static inline void rv_answer(struct walk_result *out, vm_gva_t va, const struct rv_leaf *L,
+                             uint64_t pte, uint64_t perms)
+{
+    const uint64_t page_mask = (UINT64_C(1) << L->shift) - 1;
+    const vm_gpa_t base = rv_pte_pa(pte);
+    out->page_pa = base;
+    out->page_mask = page_mask;
+    out->pa = base | (va & page_mask);
+    out->pte = pte;
+    out->level = rv_level(L->shift);
+    out->global = (L->path & VM_PTE_G) != 0;
+    out->perms = perms;
+    out->tlb_flags = 0;
+    out->pkey = 0;
+}
+
 /* rv_stop, telling the compiler what it returns is never VM_OK: then no
  * path of the inline walk seems to succeed without its answer (the answer
  * lives in registers of the caller, where gcc would see one). */
@@ -177,17 +195,8 @@ static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t
             return WALK_AD_PENDING;
         return rv_update(mmu, va, access, flags, out, fault, restarts, &L, want);
     }
-    /* Step 10: pa.pgoff = va.pgoff; for a superpage the low VPNs pass through. */
-    out->page_pa = base;
-    out->page_mask = page_mask;
-    out->pa = base | (va & page_mask);
-    out->pte = pte;
-    out->level = rv_level(L.shift);
-    out->global = (L.path & VM_PTE_G) != 0;
     /* (A speculative walk gets here with want != pte: the PTE's own.) */
-    out->perms = VM_LIKELY(want == pte) ? perms : rv_perm_table[pte & 0xff];
-    out->tlb_flags = 0;
-    out->pkey = 0;
+    rv_answer(out, va, &L, pte, VM_LIKELY(want == pte) ? perms : rv_perm_table[pte & 0xff]);
     return VM_OK;
 }
 
