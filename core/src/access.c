@@ -423,13 +423,15 @@ static VM_NOINLINE vm_err_t access_sizes_exec(vm_mmu_t *mmu, vm_gva_t va, unsign
 static VM_ALWAYS_INLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
                                              uint64_t *val, vm_access_t access)
 {
-    /* (size is 1, 2, 4 or 8: the callers dispatched or checked it) */
-    if (VM_UNLIKELY(val == NULL))
+    /* (size is 1, 2, 4 or 8: the callers dispatched or checked it; a
+     * store passes its value's address) */
+    if (access != VM_ACCESS_WRITE && VM_UNLIKELY(val == NULL))
         return VM_ERR_INVALID_ARGUMENT;
-    if (VM_UNLIKELY(mmu->identity || (va & (size - 1u)) != 0))
-        return access_general(mmu, va, size, val, access);
-    if (VM_UNLIKELY(mmu->mode == VM_PAGING_ARM64))
+    if (VM_UNLIKELY(mmu->slow_other || (va & (size - 1u)) != 0)) {
+        if (mmu->identity || (va & (size - 1u)) != 0)
+            return access_general(mmu, va, size, val, access);
         return access_arm64(mmu, va, size, val, access);
+    }
     struct tlb *t = mmu_tlb_for(mmu, access);
     if (VM_UNLIKELY(t->shifts != UINT64_C(1) << 12))
         return access == VM_ACCESS_READ    ? access_sizes_read(mmu, va, size, val)

@@ -119,6 +119,7 @@ void mmu_refresh(vm_mmu_t *mmu)
         mmu_refresh_riscv(mmu);
         break;
     }
+    mmu->slow_other = mmu->identity || mmu->mode == VM_PAGING_ARM64;
     /* With translation off the fast slots serve the identity map, and
      * their hits move fast.hits like any other; they are not TLB hits, so
      * vm_mmu_tlb_stats takes them off again. */

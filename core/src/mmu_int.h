@@ -40,6 +40,8 @@ struct vm_mmu {
     uint64_t need[3];           /* TLB permission bit per access in the current
                                    context; TLB_PERM_NEVER when not translating */
     bool identity;              /* translation off (VA == PA, no TLB): set by refresh */
+    bool slow_other;            /* identity, or Arm64: access_slow's one test for the
+                                   paths other than the RISC-V / x86-64 TLB (refresh) */
     struct tlb itlb;            /* fetches */
     struct tlb dtlb;            /* loads and stores */
     uint64_t tlb_misses;        /* (hits are fast.hits, less the identity ones:) */

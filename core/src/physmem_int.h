@@ -122,10 +122,14 @@ static inline uint8_t *physmem_host(const vm_physmem_t *pm, vm_gpa_t pa)
 /* Slow path of every RAM write: break reservations on [pa, pa+len). */
 VM_HIDDEN void physmem_break_reservations(vm_physmem_t *pm, vm_gpa_t pa, uint64_t len);
 
-/* Aligned load from a host address inside the RAM mapping. */
+/* Aligned load from a host address inside the RAM mapping. 8 bytes is
+ * tested first: a miss path passes the size as a variable, and a switch
+ * would test 8 (the default) last. */
 static inline uint64_t physmem_load_host(const void *host, unsigned size)
 {
     const uint8_t *p = host;
+    if (VM_LIKELY(size == 8))
+        return __atomic_load_n((const uint64_t *)(const void *)p, __ATOMIC_RELAXED);
     switch (size) {
     case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
     case 2: return __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED);
@@ -138,6 +142,10 @@ static inline uint64_t physmem_load_host(const void *host, unsigned size)
 static inline void physmem_store_host(void *host, uint64_t val, unsigned size)
 {
     uint8_t *p = host;
+    if (VM_LIKELY(size == 8)) {
+        __atomic_store_n((uint64_t *)(void *)p, val, __ATOMIC_RELAXED);
+        return;
+    }
     switch (size) {
     case 1: __atomic_store_n(p, (uint8_t)val, __ATOMIC_RELAXED); break;
     case 2: __atomic_store_n((uint16_t *)(void *)p, (uint16_t)val, __ATOMIC_RELAXED); break;

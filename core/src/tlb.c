@@ -288,6 +288,17 @@ static void tlb_flush_covering(struct tlb *t, vm_gva_t va, bool only_asid, uint1
     }
 }
 
+void tlb_remove_same_page(struct tlb *t, uint16_t hb, uint64_t tag, unsigned shift,
+                          uint16_t asid, bool global)
+{
+    for (uint16_t k = t->bucket[hb]; k != TLB_NIL;) {
+        struct tlb_entry *d = &t->e[k];
+        k = d->hnext;
+        if (d->tag == tag && d->shift == shift && (global || tlb_visible(d, asid)))
+            tlb_remove(t, d);
+    }
+}
+
 /* sfence.vma va, x0: every entry covering va, in any ASID, global too. */
 void tlb_flush_va(struct tlb *t, vm_gva_t va)
 {

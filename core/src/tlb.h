@@ -17,7 +17,7 @@
  * zero there) can equal it. */
 #define TLB_FAST_INVALID UINT64_MAX
 /* Fills remembered by index; beyond that a clear rewrites every slot. */
-#define TLB_FAST_RECENT 32u
+#define TLB_FAST_RECENT 32u /* a power of two */
 
 /*
  * Permission vector: bit ctx*3 + access, where ctx is the permission
@@ -49,8 +49,10 @@ struct tlb_entry {
     uint8_t shift;      /* log2 of the page size */
     uint8_t fast_used;  /* a fast slot was filled from it (else no scan when it goes) */
     uint16_t prev, next; /* LRU ring (next: towards the least recent); free list via next */
-    uint16_t hnext, hprev; /* hash chain, doubly linked (hprev TLB_NIL: first in bucket) */
-    uint16_t hb;        /* its bucket: unlinking needs neither a hash nor a chain walk */
+    uint16_t hnext;     /* hash chain */
+    uint16_t *pprev;    /* the link that points at this entry: its bucket's head or
+                           the previous entry's hnext (the kernel's hlist): unlinking
+                           needs neither a hash, a chain walk nor a test for the head */
 };
 
 struct tlb {
@@ -230,16 +232,18 @@ static inline void tlb_fast_drop_entry(struct tlb *t, const struct tlb_entry *e)
 
 static inline void tlb_hash_unlink(struct tlb *t, const struct tlb_entry *e)
 {
-    if (e->hprev != TLB_NIL)
-        t->e[e->hprev].hnext = e->hnext;
-    else
-        t->bucket[e->hb] = e->hnext;
+    *e->pprev = e->hnext;
     if (e->hnext != TLB_NIL)
-        t->e[e->hnext].hprev = e->hprev;
+        t->e[e->hnext].pprev = e->pprev;
 }
 
 /* Take e out of the TLB (hash, LRU, size mask, fast slots) onto the free list. */
 VM_HIDDEN void tlb_remove(struct tlb *t, struct tlb_entry *e);
+
+/* Remove the entries of bucket hb for page `tag` of size 2^shift that a
+ * lookup under asid could find (under any ASID when `global`). */
+VM_HIDDEN void tlb_remove_same_page(struct tlb *t, uint16_t hb, uint64_t tag, unsigned shift,
+                                    uint16_t asid, bool global);
 
 /*
  * Insert the translation of va (tag-normalised) found by a walk, tagged
@@ -260,16 +264,10 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
     const bool known = (hint & TLB_HINT_VALID) != 0 && shift == 12;
     const uint16_t hb = known ? (uint16_t)hint : (uint16_t)tlb_hash(tag, shift, t->hash_shift);
 
-    /* Replace a same-page entry visible next to the new one. */
-    if (!known || (hint & TLB_HINT_SEEN) != 0) {
-        for (uint16_t k = t->bucket[hb]; k != TLB_NIL;) {
-            struct tlb_entry *d = &t->e[k];
-            k = d->hnext;
-            if (d->tag == tag && d->shift == shift &&
-                (r->global || tlb_visible(d, asid)))
-                tlb_remove(t, d);
-        }
-    }
+    /* Replace a same-page entry visible next to the new one (out of line:
+     * its loop around a call would cost the common fill spills). */
+    if (!known || (hint & TLB_HINT_SEEN) != 0)
+        tlb_remove_same_page(t, hb, tag, shift, asid, r->global);
 
     uint16_t i = t->free_head;
     struct tlb_entry *e;
@@ -308,11 +306,10 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
     e->fast_used = 0;
     /* Hash chain head (the removals above may have changed the bucket). */
     const uint16_t h = t->bucket[hb];
-    e->hb = hb;
-    e->hprev = TLB_NIL;
+    e->pprev = &t->bucket[hb];
     e->hnext = h;
     if (h != TLB_NIL)
-        t->e[h].hprev = i;
+        t->e[h].pprev = &e->hnext;
     t->bucket[hb] = i;
     return e;
 }
@@ -341,8 +338,9 @@ static inline void tlb_fast_set(struct tlb *t, vm_gva_t page, vm_gpa_t pa_page,
     s->tag[1] = tag1;
     s->addend = (uintptr_t)host_page - (uintptr_t)page;
     s->pa_page = pa_page;
-    if (t->fast_filled < TLB_FAST_RECENT)
-        t->fast_recent[t->fast_filled] = (uint32_t)k;
+    /* Past TLB_FAST_RECENT fills the list wraps (no test here): a clear
+     * then rewrites the whole array and never reads it. */
+    t->fast_recent[t->fast_filled & (TLB_FAST_RECENT - 1)] = (uint32_t)k;
     t->fast_filled++;
 }
 

@@ -148,7 +148,17 @@ VM_HIDDEN vm_err_t rv_update(struct vm_mmu *mmu, vm_gva_t va, vm_access_t access
                              struct walk_result *out, vm_fault_t *fault, unsigned restarts,
                              const struct rv_leaf *L, uint64_t want);
 
-/* Steps 1-10 for a canonical va; a restart after a failed A/D update
+/* "Instruction fetch addresses and load and store effective addresses
+ * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
+ * page-fault exception will occur" (Sv39/48/57 "Addressing"): adding
+ * 2^(VA_BITS-1) maps exactly those addresses (modulo 2^64) below 2^VA_BITS.
+ * va_bits is a constant in each caller: an add and a shift. */
+static inline bool rv_canonical(vm_gva_t va, unsigned va_bits)
+{
+    return ((va + (UINT64_C(1) << (va_bits - 1))) >> va_bits) == 0;
+}
+
+/* Steps 1-10 (step 0: va canonical); a restart after a failed A/D update
  * (rare) comes back through walk_riscv.c's rv_walk_again. */
 static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                                          unsigned flags, struct walk_result *out,
@@ -161,9 +171,21 @@ static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t
     const vm_gpa_t root = mmu->root_ppn << 12; /* step 1 */
     int why;
     switch (levels) {
-    case 3: why = rv_descend(mmu->pm, root, va, 30, &L); break;
-    case 4: why = rv_descend(mmu->pm, root, va, 39, &L); break;
-    default: why = rv_descend(mmu->pm, root, va, 48, &L); break;
+    case 3:
+        if (VM_UNLIKELY(!rv_canonical(va, 39)))
+            return rv_fail(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
+        why = rv_descend(mmu->pm, root, va, 30, &L);
+        break;
+    case 4:
+        if (VM_UNLIKELY(!rv_canonical(va, 48)))
+            return rv_fail(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
+        why = rv_descend(mmu->pm, root, va, 39, &L);
+        break;
+    default:
+        if (VM_UNLIKELY(!rv_canonical(va, 57)))
+            return rv_fail(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
+        why = rv_descend(mmu->pm, root, va, 48, &L);
+        break;
     }
     if (VM_UNLIKELY(why >= 0))
         return rv_fail(mmu, fault, va, access, (enum rv_stop)why, rv_level(L.shift),
@@ -205,11 +227,6 @@ static VM_ALWAYS_INLINE vm_err_t walk_riscv_inline(struct vm_mmu *mmu, vm_gva_t 
                                                   vm_access_t access, unsigned flags,
                                                   struct walk_result *out, vm_fault_t *fault)
 {
-    /* "Instruction fetch addresses and load and store effective addresses
-     * ... must have bits 63-VA_BITS all equal to bit VA_BITS-1, or else a
-     * page-fault exception will occur" (Sv39/48/57 "Addressing"). */
-    if (VM_UNLIKELY(!walk_riscv_canonical(mmu->rv_levels, va)))
-        return rv_fail(mmu, fault, va, access, RV_NONCANONICAL, -1, 0, 0);
     return rv_walk(mmu, va, access, flags, out, fault, 0);
 }
 
