@@ -360,15 +360,15 @@ vm_err_t mmu_translate_miss_ad(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_a
 }
 
 vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
-                                 vm_gpa_t *pa, struct tlb_entry **ep)
+                                 vm_gpa_t *pa, struct tlb_entry **ep, uint32_t hint)
 {
     if (mmu->rv_levels != 0) {
-        vm_err_t err = mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true, 0);
+        vm_err_t err = mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true, hint);
         if (err == WALK_AD_PENDING)
-            return mmu_translate_miss_ad(mmu, va, tag_va, access, pa, ep, 0);
+            return mmu_translate_miss_ad(mmu, va, tag_va, access, pa, ep, hint);
         return err;
     }
-    return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, false, 0);
+    return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, false, hint);
 }
 
 vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
@@ -390,9 +390,16 @@ vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, uns
             return err;
     }
     if (!speculative) {
-        struct tlb_entry *e = mmu_tlb_hit(mmu, tag_va, access);
-        if (e == NULL)
-            return mmu_translate_miss_call(mmu, va, tag_va, access, pa, ep);
+        /* A TLB of 4 KiB entries only is probed once, and the probe's
+         * bucket (and whether it saw the page) goes on to the fill. */
+        struct tlb *t = mmu_tlb_for(mmu, access);
+        uint32_t hint = 0;
+        struct tlb_entry *e = VM_LIKELY(t->shifts == UINT64_C(1) << 12)
+                                  ? tlb_lookup_4k_hint(t, tag_va, mmu->asid, &hint)
+                                  : tlb_lookup(t, tag_va, mmu->asid);
+        if (e == NULL || (e->perms & mmu->need[access]) == 0)
+            return mmu_translate_miss_call(mmu, va, tag_va, access, pa, ep, hint);
+        mmu_tlb_count_hit(mmu, e, access);
         *ep = e;
         *pa = e->pa_base | (va & e->page_mask);
         return VM_OK;

@@ -256,10 +256,11 @@ static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, 
     return mmu_miss_end(mmu, va, tag_va, access, err, &res, &fault, pa, ep, hint);
 }
 
-/* The same, as a call (for the paths that are not the access fast path). */
+/* The same, as a call (for the paths that are not the access fast path);
+ * hint as for tlb_insert. */
 VM_HIDDEN vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
                                            vm_access_t access, vm_gpa_t *pa,
-                                           struct tlb_entry **ep);
+                                           struct tlb_entry **ep, uint32_t hint);
 
 /* Point fast.* at the TLBs' current fast arrays (after init or resize). */
 VM_HIDDEN void mmu_fast_attach(vm_mmu_t *mmu);
