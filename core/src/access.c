@@ -258,7 +258,7 @@ static VM_NOINLINE vm_err_t access_miss_ad(vm_mmu_t *mmu, vm_gva_t va, unsigned 
 }
 
 /*
- * A TLB miss of access_slow (RISC-V, x86-64): walk, fill, access. Its own
+ * A TLB miss of access_slow (RISC-V, x86-64, Arm64): walk, fill, access. Its own
  * function, entered by a tail call, so the walk's result and fault record
  * never cross a call boundary through memory and access_slow's TLB-hit
  * path keeps a small frame.
@@ -278,7 +278,7 @@ static VM_ALWAYS_INLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigne
     return access_finish(mmu, va, pa, e, size, val, access);
 }
 
-/* The x86-64 misses (the walk is a call): one body per access kind. */
+/* The x86-64 and Arm64 misses (the walk is a call): one body per access kind. */
 static VM_NOINLINE vm_err_t access_miss_x86_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
                                                  uint64_t *val, uint32_t hint)
 {
@@ -430,7 +430,13 @@ static VM_ALWAYS_INLINE vm_err_t access_slow(vm_mmu_t *mmu, vm_gva_t va, unsigne
     if (VM_UNLIKELY(mmu->slow_other || (va & (size - 1u)) != 0)) {
         if (mmu->identity || (va & (size - 1u)) != 0)
             return access_general(mmu, va, size, val, access);
-        return access_arm64(mmu, va, size, val, access);
+        /* Arm64: with stage 1 on, a VA whose bits 63:55 are all equal is
+         * its own TLB tag whether TBI applies or not (arm64_before_tlb
+         * would only copy bit 55 into bits 63:56), so it takes the TLB
+         * path below; walk_arm64 then does the range checks. Any other VA,
+         * or stage 1 off, goes the general way. */
+        if (!mmu->arm64_tlb || ((va + (UINT64_C(1) << 55)) >> 56) != 0)
+            return access_arm64(mmu, va, size, val, access);
     }
     struct tlb *t = mmu_tlb_for(mmu, access);
     if (VM_UNLIKELY(t->shifts != UINT64_C(1) << 12))

@@ -120,6 +120,7 @@ void mmu_refresh(vm_mmu_t *mmu)
         break;
     }
     mmu->slow_other = mmu->identity || mmu->mode == VM_PAGING_ARM64;
+    mmu->arm64_tlb = mmu->mode == VM_PAGING_ARM64 && mmu->arm.stage1;
     /* With translation off the fast slots serve the identity map, and
      * their hits move fast.hits like any other; they are not TLB hits, so
      * vm_mmu_tlb_stats takes them off again. */

@@ -42,6 +42,9 @@ struct vm_mmu {
     bool identity;              /* translation off (VA == PA, no TLB): set by refresh */
     bool slow_other;            /* identity, or Arm64: access_slow's one test for the
                                    paths other than the RISC-V / x86-64 TLB (refresh) */
+    bool arm64_tlb;             /* Arm64 with stage 1 on: a VA whose bits 63:55 are all
+                                   equal is its own TLB tag, so access_slow's TLB path
+                                   serves it too (refresh) */
     struct tlb itlb;            /* fetches */
     struct tlb dtlb;            /* loads and stores */
     uint64_t tlb_misses;        /* (hits are fast.hits, less the identity ones:) */
