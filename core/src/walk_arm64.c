@@ -269,13 +269,18 @@ struct arm_leaf {
 /*
  * The TTW repeat loop: from the start level down to a leaf. Reads only; no
  * calls. Returns the stop reason (enum arm_stop) or -1 with the leaf in *L.
+ * granule, stride and start are R's (log2 of the granule, granule - 3,
+ * start level): inlined with them constants for the 4 KiB granule from
+ * level 0 or 1 (48- and 39-bit VAs), so the compiler unrolls those, and
+ * once with R's values for the rest (walk_arm64).
  */
-static inline int arm_descend(const vm_physmem_t *pm, const struct arm64_range *R, vm_gva_t va,
-                              struct arm_leaf *L)
+static VM_ALWAYS_INLINE int arm_descend(const vm_physmem_t *pm, const struct arm64_range *R,
+                                        vm_gva_t va, struct arm_leaf *L, unsigned granule,
+                                        unsigned stride, unsigned start)
 {
     vm_gpa_t table = R->base;
-    unsigned level = R->start_level;
-    unsigned shift = (3u - level) * R->stride + R->granule; /* addrselectbottom */
+    unsigned level = start;
+    unsigned shift = (3u - level) * stride + granule; /* addrselectbottom */
     uint64_t index_mask = (UINT64_C(1) << R->start_bits) - 1;
     uint64_t tables = 0;
     for (;;) {
@@ -293,11 +298,13 @@ static inline int arm_descend(const vm_physmem_t *pm, const struct arm64_range *
             /* A table descriptor: the next-level table address must fit. */
             if (VM_UNLIKELY((desc & R->oa_fault_mask) != 0))
                 return ARM_TABLE_TOO_WIDE;
-            table = desc & R->table_mask;
+            /* (table_mask keeps bits 47:granule: saying so lets the
+             * compiler drop walk_read_entry's alignment test) */
+            table = desc & R->table_mask & ~((UINT64_C(1) << granule) - 1);
             tables |= desc;
             level++;
-            shift -= R->stride;
-            index_mask = (UINT64_C(1) << R->stride) - 1;
+            shift -= stride;
+            index_mask = (UINT64_C(1) << stride) - 1;
             continue;
         }
         L->tables = tables;
@@ -332,7 +339,13 @@ vm_err_t walk_arm64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fla
 
     struct arm_leaf L = {0};
     for (unsigned restarts = 0; restarts <= WALK_MAX_RESTARTS; restarts++) {
-        int why = arm_descend(mmu->pm, R, va, &L);
+        int why;
+        if (R->granule == 12 && R->start_level == 0)
+            why = arm_descend(mmu->pm, R, va, &L, 12, 9, 0);
+        else if (R->granule == 12 && R->start_level == 1)
+            why = arm_descend(mmu->pm, R, va, &L, 12, 9, 1);
+        else
+            why = arm_descend(mmu->pm, R, va, &L, R->granule, R->stride, R->start_level);
         const int level = (int)L.level;
         if (VM_UNLIKELY(why >= 0))
             return arm_stop(mmu, fault, va, access, (enum arm_stop)why, level, L.desc_addr,

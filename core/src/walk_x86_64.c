@@ -406,7 +406,8 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
             upd_level[n++] = (int)level;
         }
         uint64_t leaf_now = entry;
-        if (!speculative) {
+        /* (Nothing to write, the common case once A and D are set: no call.) */
+        if (!speculative && n != 0) {
             unsigned failed = 0;
             enum walk_commit_result c = walk_commit(pm, upd, n, &failed);
             if (c == WALK_COMMIT_FAULT)
@@ -414,8 +415,9 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
                                         upd_level[failed], upd[failed].addr, upd[failed].old);
             if (c == WALK_COMMIT_RETRY)
                 continue; /* an entry changed under us: walk again from CR3 */
-            leaf_now = leaf;
         }
+        if (!speculative)
+            leaf_now = leaf; /* (== entry when there was nothing to write) */
 
         if ((leaf_now & VM_X86_PTE_D) != 0)
             rights |= X86_RIGHTS_DIRTY;
