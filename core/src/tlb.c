@@ -15,9 +15,10 @@
  *   in the TLB (a bit mask of the shifts in use: usually 4 KiB alone, or 4
  *   KiB and 2 MiB), smallest first, and walks a chain that holds about one
  *   entry. The chains are keyed without the ASID, so a flush by VA finds
- *   every ASID's entries in the same probes. They are doubly linked and
- *   each entry records its bucket, so an evicted entry leaves its chain
- *   without a hash or a chain walk.
+ *   every ASID's entries in the same probes. Each entry records the link
+ *   that points at it (its bucket's head or the previous entry's hnext:
+ *   the kernel's hlist pprev), so an evicted entry leaves its chain with
+ *   one store and one test - no hash, no chain walk, no head case.
  *
  *   Replacement: an exact LRU order, a ring doubly linked through the
  *   entries (index links, no pointers) with the most recently used at its
