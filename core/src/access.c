@@ -388,7 +388,7 @@ static VM_ALWAYS_INLINE vm_err_t access_sizes(vm_mmu_t *mmu, vm_gva_t va, unsign
 {
     struct tlb_entry *e = tlb_lookup_sizes(mmu_tlb_for(mmu, access), va, mmu->asid);
     if (VM_UNLIKELY(e == NULL || (e->perms & mmu->need[access]) == 0))
-        return access_to_miss(mmu, va, size, val, access, 0);
+        return access_to_miss(mmu, va, size, val, access, TLB_HINT_NONE);
     return access_hit(mmu, va, size, val, e, access);
 }
 

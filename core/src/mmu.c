@@ -394,7 +394,7 @@ vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, uns
         /* A TLB of 4 KiB entries only is probed once, and the probe's
          * bucket (and whether it saw the page) goes on to the fill. */
         struct tlb *t = mmu_tlb_for(mmu, access);
-        uint32_t hint = 0;
+        uint32_t hint = TLB_HINT_NONE;
         struct tlb_entry *e = VM_LIKELY(t->shifts == UINT64_C(1) << 12)
                                   ? tlb_lookup_4k_hint(t, tag_va, mmu->asid, &hint)
                                   : tlb_lookup(t, tag_va, mmu->asid);

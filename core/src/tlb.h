@@ -134,10 +134,11 @@ static inline struct tlb_entry *tlb_lookup(struct tlb *t, vm_gva_t va, uint16_t 
 /*
  * What a failed lookup in a TLB of 4 KiB entries only learnt, for the fill
  * that follows the walk (tlb_insert): the bucket of the page (bits 15:0),
- * TLB_HINT_VALID, and TLB_HINT_SEEN if an entry of that page is in the
- * bucket (under any ASID, with any permissions). 0 means "nothing known".
+ * and TLB_HINT_SEEN if an entry of that page is in the bucket (under any
+ * ASID, with any permissions). TLB_HINT_NONE means "nothing known". (The
+ * common case, a bucket and nothing seen, has both bits clear: one test.)
  */
-#define TLB_HINT_VALID (UINT32_C(1) << 16)
+#define TLB_HINT_NONE (UINT32_C(1) << 16)
 #define TLB_HINT_SEEN (UINT32_C(1) << 17)
 
 /* In a TLB of 4 KiB entries only (t->shifts == 1 << 12): tlb_lookup,
@@ -147,7 +148,7 @@ static inline struct tlb_entry *tlb_lookup_4k_hint(struct tlb *t, vm_gva_t va, u
 {
     const uint64_t tag = va & ~UINT64_C(0xfff);
     const uint32_t hb = (uint32_t)tlb_hash(tag, 12, t->hash_shift);
-    uint32_t h = hb | TLB_HINT_VALID;
+    uint32_t h = hb;
     for (uint16_t i = t->bucket[hb]; i != TLB_NIL; i = t->e[i].hnext) {
         struct tlb_entry *e = &t->e[i];
         if (e->tag == tag) { /* (every entry is 4 KiB here) */
@@ -252,7 +253,7 @@ VM_HIDDEN void tlb_remove_same_page(struct tlb *t, uint16_t hb, uint64_t tag, un
  * could find (under any ASID when the new one is global) is replaced; then
  * an unused entry is taken, else the least recently used one is evicted.
  * hint: from tlb_lookup_4k_hint just before the walk (which leaves the TLB
- * alone), or 0: for a 4 KiB page it spares the hash, and the search for a
+ * alone), or TLB_HINT_NONE: for a 4 KiB page it spares the hash, and the search for a
  * same-page entry when the lookup saw none.
  */
 static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
@@ -261,7 +262,7 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
 {
     const unsigned shift = (unsigned)__builtin_ctzll(~r->page_mask);
     const uint64_t tag = va & ~r->page_mask;
-    const bool known = (hint & TLB_HINT_VALID) != 0 && shift == 12;
+    const bool known = (hint & TLB_HINT_NONE) == 0 && shift == 12;
     const uint16_t hb = known ? (uint16_t)hint : (uint16_t)tlb_hash(tag, shift, t->hash_shift);
 
     /* Replace a same-page entry visible next to the new one (out of line:
