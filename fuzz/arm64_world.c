@@ -94,6 +94,10 @@ typedef struct world {
     vm_ptbuilder_t b;
     uint64_t ram_size, table_lo, root[2];
     uint64_t hits, misses;   /* the core's counters as last checked */
+    bool t_valid;            /* the last translation's answer, for w_check_access_agrees */
+    vm_err_t t_err;
+    uint64_t t_pa, t_dh, t_dm;
+    vm_fault_t t_fault;
 
     vm_gva_t pool[W_POOL];
     unsigned n_pool, pool_next;
@@ -997,7 +1001,7 @@ static void w_check_bare(world_t *w, uint64_t va, int acc)
     w_check_no_translation(w, "a Bare-mode translation");
 }
 
-static void w_check_translate(world_t *w, uint64_t va, int acc)
+static void w_check_translate_ref(world_t *w, uint64_t va, int acc)
 {
     static const char *const names[3] = { "translate-r", "translate-w", "translate-x" };
     w_log_entry_t *e = w_log(w, names[acc], "va=0x%llx", va, 0, 0, 0);
@@ -1027,6 +1031,12 @@ static void w_check_translate(world_t *w, uint64_t va, int acc)
     uint64_t dh = h - w->hits, dm = m - w->misses;
     w->hits = h;
     w->misses = m;
+    w->t_valid = true;
+    w->t_err = err;
+    w->t_pa = pa;
+    w->t_dh = dh;
+    w->t_dm = dm;
+    w->t_fault = *f;
 
     int fault = w_fault_of(err, f);
     if (fault < 0)
@@ -1120,6 +1130,105 @@ static void w_check_translate(world_t *w, uint64_t va, int acc)
                        (unsigned long long)f->pte_addr, (unsigned long long)f->pte,
                        (unsigned long long)fresh.steps[k].descaddr,
                        (unsigned long long)fresh.steps[k].desc, fresh.why ? fresh.why : "");
+}
+
+/*
+ * The access functions against the translation just checked (fuzz_translate_arm64
+ * otherwise drives vm_mmu_translate only): right after it, an aligned
+ * access of the same kind on the same page - vm_mmu_read of 8 bytes,
+ * vm_mmu_write of the 8 bytes already there, vm_mmu_fetch_insn - must give
+ * the same answer from the same TLB state. On a RAM page: the bytes at the
+ * translation's PA, one TLB event where the translation counted one (a hit
+ * where it hit: the same entry serves both; after a walk either, as a
+ * lookup that meets a smaller page's entry without the permission walks
+ * again) and none where it counted none, no fault; and translating again
+ * afterwards gives the same PA (so an access that filled an entry under
+ * the wrong tag is seen even where the bytes agree). A walk that faulted:
+ * the same fault, counted the same. The oracle above judged the
+ * translation, so this extends it to the access path - the level-0 slots,
+ * access_slow's dispatch, the fill - without a second reference. A PA
+ * outside RAM, and a fault answered from the TLB (x86-64 then drops the
+ * page's entries, so the access may walk), are left to the .vmc cases.
+ */
+static void w_check_access_agrees(world_t *w, uint64_t va, int acc)
+{
+    static const char *const names[3] = { "read8", "write8", "exec4" };
+    const unsigned size = acc == 2 ? 4u : 8u;
+    const uint64_t ava = va & ~(uint64_t)(size - 1);
+    const uint64_t apa = w->t_pa & ~(uint64_t)(size - 1);
+    const uint64_t word = apa & ~UINT64_C(7);
+    if (w->t_err == VM_OK ? !w_in_ram(w, word, 8) : w->t_dh != 0)
+        return; /* (not even tried: its own walk would fill or update what the model does not know) */
+    uint64_t want = w->t_err == VM_OK ? w_core_u64(w, word) : 0;
+    if (size == 4)
+        want = (want >> (8 * (apa & 4))) & UINT64_C(0xffffffff);
+
+    unsigned dev_before = w_dev_accesses;
+    uint64_t got = 0;
+    vm_err_t err;
+    if (acc == 0)
+        err = vm_mmu_read(w->mmu, ava, 8, &got);
+    else if (acc == 1)
+        err = vm_mmu_write(w->mmu, ava, want, 8);
+    else
+        err = vm_mmu_fetch_insn(w->mmu, ava, &got);
+    const vm_fault_t *f = vm_mmu_last_fault(w->mmu);
+    uint64_t h, m;
+    vm_mmu_tlb_stats(w->mmu, &h, &m);
+    uint64_t dh = h - w->hits, dm = m - w->misses;
+    w->hits = h;
+    w->misses = m;
+    if (w_dev_accesses != dev_before)
+        w_fail(w, "%s 0x%llx touched the MMIO device after a translation to RAM", names[acc],
+               (unsigned long long)ava);
+    if (err != w->t_err)
+        w_fail(w, "%s 0x%llx returned %s right after vm_mmu_translate(0x%llx) returned %s (pa=0x%llx)",
+               names[acc], (unsigned long long)ava, vm_strerror(err), (unsigned long long)va,
+               vm_strerror(w->t_err), (unsigned long long)w->t_pa);
+    if (err == VM_OK) {
+        uint64_t now = acc == 1 ? w_core_u64(w, word) : got;
+        if (now != want)
+            w_fail(w, "%s 0x%llx %s 0x%llx; the translation just gave pa=0x%llx, which holds 0x%llx",
+                   names[acc], (unsigned long long)ava, acc == 1 ? "stored, RAM now" : "loaded",
+                   (unsigned long long)now, (unsigned long long)w->t_pa, (unsigned long long)want);
+        if (dh + dm != w->t_dh + w->t_dm || (w->t_dh == 1 && dh != 1))
+            w_fail(w, "%s 0x%llx right after its translation counted hits +%llu misses +%llu; the "
+                      "translation counted +%llu +%llu",
+                   names[acc], (unsigned long long)ava, (unsigned long long)dh,
+                   (unsigned long long)dm, (unsigned long long)w->t_dh,
+                   (unsigned long long)w->t_dm);
+        if (f->kind != VM_FAULT_NONE)
+            w_fail(w, "a successful %s left fault kind %d", names[acc], (int)f->kind);
+        vm_gpa_t pa2 = UINT64_C(0xbad0bad0bad0bad0);
+        vm_err_t err2 = vm_mmu_translate(w->mmu, va, (vm_access_t)acc, &pa2);
+        vm_mmu_tlb_stats(w->mmu, &w->hits, &w->misses);
+        if (err2 != VM_OK || pa2 != w->t_pa)
+            w_fail(w, "translating 0x%llx again after %s 0x%llx gave %s pa=0x%llx; before the access "
+                      "it gave pa=0x%llx",
+                   (unsigned long long)va, names[acc], (unsigned long long)ava, vm_strerror(err2),
+                   (unsigned long long)pa2, (unsigned long long)w->t_pa);
+        return;
+    }
+    const vm_fault_t *t = &w->t_fault;
+    if (dh != w->t_dh || dm != w->t_dm || f->kind != t->kind || f->cause != t->cause ||
+        f->syndrome != t->syndrome || f->level != t->level || f->va != ava)
+        w_fail(w, "%s 0x%llx faulted with kind %d cause %u syndrome 0x%x level %d va 0x%llx, counting "
+                  "hits +%llu misses +%llu; its translation just gave kind %d cause %u syndrome 0x%x "
+                  "level %d, counting +%llu +%llu",
+               names[acc], (unsigned long long)ava, (int)f->kind, f->cause, f->syndrome, f->level,
+               (unsigned long long)f->va, (unsigned long long)dh, (unsigned long long)dm,
+               (int)t->kind, t->cause, t->syndrome, t->level, (unsigned long long)w->t_dh,
+               (unsigned long long)w->t_dm);
+}
+
+/* One translation checked against the reference, then the access path
+ * against it. */
+static void w_check_translate(world_t *w, uint64_t va, int acc)
+{
+    w->t_valid = false;
+    w_check_translate_ref(w, va, acc);
+    if (w->t_valid)
+        w_check_access_agrees(w, va, acc);
 }
 
 /* ---- ops: TLB maintenance ------------------------------------------------------ */
