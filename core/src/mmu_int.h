@@ -157,30 +157,11 @@ VM_HIDDEN vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t ac
 VM_HIDDEN vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                                        unsigned flags, vm_gpa_t *pa, struct tlb_entry **ep);
 
-/*
- * The TLB part of a translation: the entry that serves tag_va for this
- * access in the current address space and permission context, counted as
- * a hit and made most recently used; NULL (nothing counted) if there is
- * none. (mmu_tlb_find and mmu_tlb_count_hit are its two halves.)
- */
-static inline struct tlb_entry *mmu_tlb_find(vm_mmu_t *mmu, vm_gva_t tag_va, vm_access_t access)
-{
-    struct tlb_entry *e = tlb_lookup(mmu_tlb_for(mmu, access), tag_va, mmu->asid);
-    return e != NULL && (e->perms & mmu->need[access]) != 0 ? e : NULL;
-}
-
+/* A TLB hit: counted, and the entry made the most recently used. */
 static inline void mmu_tlb_count_hit(vm_mmu_t *mmu, struct tlb_entry *e, vm_access_t access)
 {
     mmu->fast.hits++;
     tlb_touch(mmu_tlb_for(mmu, access), e);
-}
-
-static inline struct tlb_entry *mmu_tlb_hit(vm_mmu_t *mmu, vm_gva_t tag_va, vm_access_t access)
-{
-    struct tlb_entry *e = mmu_tlb_find(mmu, tag_va, access);
-    if (e != NULL)
-        mmu_tlb_count_hit(mmu, e, access);
-    return e;
 }
 
 #include "walk_riscv.h" /* the RISC-V walk inline; it reads struct vm_mmu */
