@@ -278,28 +278,29 @@ static VM_ALWAYS_INLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigne
     return access_finish(mmu, va, pa, e, size, val, access);
 }
 
-/* The x86-64 and Arm64 misses (the walk is a call): one body per access kind. */
-static VM_NOINLINE vm_err_t access_miss_x86_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                                 uint64_t *val, uint32_t hint)
+/* The x86-64 and Arm64 misses (their walks are calls, not inline): one body
+ * per access kind. */
+static VM_NOINLINE vm_err_t access_miss_call_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                                  uint64_t *val, uint32_t hint)
 {
     return access_miss(mmu, va, size, val, VM_ACCESS_READ, false, hint);
 }
 
-static VM_NOINLINE vm_err_t access_miss_x86_write(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                                  uint64_t *val, uint32_t hint)
+static VM_NOINLINE vm_err_t access_miss_call_write(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                                   uint64_t *val, uint32_t hint)
 {
     return access_miss(mmu, va, size, val, VM_ACCESS_WRITE, false, hint);
 }
 
-static VM_NOINLINE vm_err_t access_miss_x86_exec(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                                 uint64_t *val, uint32_t hint)
+static VM_NOINLINE vm_err_t access_miss_call_exec(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                                  uint64_t *val, uint32_t hint)
 {
     return access_miss(mmu, va, size, val, VM_ACCESS_EXEC, false, hint);
 }
 
 /* One RISC-V access_miss per access kind, so the kind is a constant in each
  * (which TLB, which permission bit, which fast-slot tags). access_slow
- * picks the RISC-V or the x86-64 ones (a test here came after the frame's
+ * picks these or the access_miss_call_* ones (a test here came after the frame's
  * set-up). */
 static VM_NOINLINE vm_err_t access_miss_read(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
                                              uint64_t *val, uint32_t hint)
@@ -341,9 +342,9 @@ static VM_ALWAYS_INLINE vm_err_t access_to_miss(vm_mmu_t *mmu, vm_gva_t va, unsi
                                                 uint64_t *val, vm_access_t access, uint32_t hint)
 {
     if (VM_UNLIKELY(mmu->rv_levels == 0))
-        return access == VM_ACCESS_READ    ? access_miss_x86_read(mmu, va, size, val, hint)
-               : access == VM_ACCESS_WRITE ? access_miss_x86_write(mmu, va, size, val, hint)
-                                           : access_miss_x86_exec(mmu, va, size, val, hint);
+        return access == VM_ACCESS_READ    ? access_miss_call_read(mmu, va, size, val, hint)
+               : access == VM_ACCESS_WRITE ? access_miss_call_write(mmu, va, size, val, hint)
+                                           : access_miss_call_exec(mmu, va, size, val, hint);
     return access == VM_ACCESS_READ    ? access_miss_read(mmu, va, size, val, hint)
            : access == VM_ACCESS_WRITE ? access_miss_write(mmu, va, size, val, hint)
                                        : access_miss_exec(mmu, va, size, val, hint);
