@@ -21,7 +21,18 @@
 #include "vmmem/mmu.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/*
+ * Zero-filled memory for the runner's big tables (the reference RAM, the
+ * reference TLBs of 8192 entries): an anonymous mapping, so only the pages
+ * a case touches are ever written. calloc/malloc wrote or poisoned all of
+ * them (and their MSan shadow) for each of the thousands of corpus cases
+ * ctest runs. conform_zfree takes the size conform_zalloc was given.
+ */
+void *conform_zalloc(size_t size);
+void conform_zfree(void *p, size_t size);
 
 typedef struct conform_env {
     const char *file;

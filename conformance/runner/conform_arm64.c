@@ -1102,7 +1102,7 @@ static int check_line(a64_state_t *st, const conform_env_t *env, char **tok, int
 
 static void *arm64_start(void)
 {
-    a64_state_t *st = calloc(1, sizeof *st);
+    a64_state_t *st = conform_zalloc(sizeof *st);
     if (st)
         ref_a64_tlb_reset(&st->tlb);
     return st;
@@ -1110,7 +1110,7 @@ static void *arm64_start(void)
 
 static void arm64_stop(void *state)
 {
-    free(state);
+    conform_zfree(state, sizeof(a64_state_t));
 }
 
 static bool is_register_word(const char *kw)

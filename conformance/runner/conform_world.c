@@ -70,7 +70,7 @@ static int hart_create(const conform_view_t *v, int n)
     conform_ext_t *ext = v->ext;
     conform_hart_t *h = &ext->hart[n];
     memset(h, 0, sizeof *h);
-    h->tlb = malloc(sizeof *h->tlb);
+    h->tlb = conform_zalloc(sizeof *h->tlb);
     if (!h->tlb)
         return conform_malformed(v, "hart %d: out of memory", n);
     ref_tlb_reset(h->tlb);
@@ -80,7 +80,7 @@ static int hart_create(const conform_view_t *v, int n)
     if (ext->pm) {
         h->mmu = vm_mmu_new_shared(ext->pm);
         if (!h->mmu) {
-            free(h->tlb);
+            conform_zfree(h->tlb, sizeof *h->tlb);
             return conform_malformed(v, "hart %d: vm_mmu_new_shared failed", n);
         }
         vm_mmu_set_strict_align(h->mmu, false);   /* not VM_STRICT_ALIGN from the environment */
@@ -355,7 +355,7 @@ void conform_ext_end(const conform_view_t *v, bool checks)
         if (!ext->hart[h].live)
             continue;
         vm_mmu_free(ext->hart[h].mmu);
-        free(ext->hart[h].tlb);
+        conform_zfree(ext->hart[h].tlb, sizeof *ext->hart[h].tlb);
         ext->hart[h].live = false;
     }
 }

@@ -1194,7 +1194,7 @@ static int check_line(x86_state_t *st, const conform_env_t *env, char **tok, int
 
 static void *x86_start(void)
 {
-    x86_state_t *st = calloc(1, sizeof *st);
+    x86_state_t *st = conform_zalloc(sizeof *st);
     if (st)
         ref_x86_tlb_reset(&st->tlb);
     return st;
@@ -1202,7 +1202,7 @@ static void *x86_start(void)
 
 static void x86_stop(void *state)
 {
-    free(state);
+    conform_zfree(state, sizeof(x86_state_t));
 }
 
 /* `mode x86_64` / `mode x86_64_la57`: select VM_PAGING_X86_64 (a full

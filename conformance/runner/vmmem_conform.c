@@ -42,6 +42,8 @@
  * it uses vm_mmu_translate, which is also the function whose PA can be
  * observed directly).
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+
 #include "conform_arch.h"
 #include "conform_counts.h"
 #include "conform_ext.h"
@@ -52,6 +54,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,13 +268,25 @@ static bool machine_started(const machine_t *mc)
     return mc->mem.ram != NULL;
 }
 
+void *conform_zalloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void conform_zfree(void *p, size_t size)
+{
+    if (p)
+        munmap(p, size);
+}
+
 static int machine_start(machine_t *mc, uint64_t mem_size, uint64_t base)
 {
     if (mem_size == 0 || mem_size > (UINT64_C(1) << 32))
         return file_error(mc, "mem: size must be 1 byte .. 4G");
     if (base % 4096 || mem_size > UINT64_MAX - base)
         return file_error(mc, "base: must be a multiple of 4K with base + size <= 2^64 - 1");
-    mc->mem.ram = calloc(1, (size_t)mem_size);
+    mc->mem.ram = conform_zalloc((size_t)mem_size);
     if (!mc->mem.ram)
         return file_error(mc, "mem: cannot allocate %llu bytes for the reference",
                           (unsigned long long)mem_size);
@@ -320,7 +335,7 @@ static void machine_stop(machine_t *mc, bool end_checks)
         conform_ext_free(&v);
         mc->ext = NULL;
     }
-    free(mc->mem.ram);
+    conform_zfree(mc->mem.ram, (size_t)mc->mem.size);
     mc->mem.ram = NULL;
 }
 
@@ -1468,7 +1483,7 @@ static int run_file(const options_t *opt, const char *path, int *n_expect, int *
     memset(&mc, 0, sizeof mc);
     mc.opt = opt;
     mc.file = path;
-    mc.tlb = malloc(sizeof *mc.tlb);
+    mc.tlb = conform_zalloc(sizeof *mc.tlb);
     if (!mc.tlb) {
         fprintf(stderr, "%s: out of memory\n", path);
         return 2;
@@ -1478,7 +1493,7 @@ static int run_file(const options_t *opt, const char *path, int *n_expect, int *
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        free(mc.tlb);
+        conform_zfree(mc.tlb, sizeof *mc.tlb);
         return 2;
     }
     int status = 0;
@@ -1530,7 +1545,7 @@ static int run_file(const options_t *opt, const char *path, int *n_expect, int *
     }
     fclose(f);
     machine_stop(&mc, status == 0);
-    free(mc.tlb);
+    conform_zfree(mc.tlb, sizeof *mc.tlb);
     *n_expect += mc.expectations;
     *n_fail += mc.failures;
     if (status)
