@@ -54,6 +54,7 @@
 #define VMMEM_FUZZ_MMU_COMMON_H
 
 #include "fuzz_mmu_world.h"
+#include "mmu_int.h" /* white-box: the core's TLB entries (fm_check_tlb_contents) */
 #include "vmc_emit_rv.h"
 
 static const uint64_t fm_ram_sizes[4] = {UINT64_C(64) << 10, UINT64_C(256) << 10,
@@ -299,6 +300,57 @@ static inline void fm_stats(fm_t *fm, uint64_t *hits, uint64_t *misses)
 }
 
 /* For ops that must not translate anything: the counters stay put. */
+/*
+ * White-box: is the core TLB entry e (of the ITLB if exec_side) one the
+ * model remembers - same side, same page and size, same physical page,
+ * global only if the model's leaf is, else the same ASID - under the
+ * current paging mode (vmmem flushes on a mode change, so an entry of
+ * another mode is not one the core may hold)?
+ */
+static bool fm_entry_remembered(const fm_t *fm, const struct tlb_entry *e, bool exec_side)
+{
+    for (int k = 0; k < fm->tlb.n; k++) {
+        const ref_tlb_entry_t *r = &fm->tlb.e[k];
+        const unsigned shift = 12u + 9u * (unsigned)r->level;
+        const uint64_t mask = (UINT64_C(1) << shift) - 1;
+        const uint64_t pa = ((r->pte >> 10) & ((UINT64_C(1) << 44) - 1)) << 12;
+        if (!r->valid || r->exec_side != exec_side || r->levels != fm->s.levels ||
+            e->shift != shift || e->tag != (r->va & ~mask) || e->pa_base != (pa & ~mask))
+            continue;
+        if (e->asid_mask == 0 ? r->global : (r->global || r->asid == e->asid))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * White-box: after an op that changes no translation but may drop entries
+ * (a flush, a satp write, a mode change), every entry the core's two TLBs
+ * still hold must be one the model remembers. A flush that keeps what it
+ * should drop (an ASID flush of the wrong ASID, a tag mismatch in a flush
+ * by address, a mode change that keeps the old mode's entries: BUG-CLASSES
+ * 8, 9, 10) is then seen at the flush, not only if a later input happens
+ * to switch back to that address space and touch that page.
+ */
+static void fm_check_tlb_contents(fm_t *fm, const char *op)
+{
+    const struct vm_mmu *mmu = (const struct vm_mmu *)fm->mmu;
+    for (int side = 0; side < 2; side++) {
+        const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
+        uint16_t i = t->mru;
+        for (size_t n = t->count; n > 0; n--, i = t->e[i].next) {
+            const struct tlb_entry *e = &t->e[i];
+            if (!fm_entry_remembered(fm, e, side != 0))
+                fm_fail(fm, "after %s the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
+                            "%s %u, which no remembered leaf justifies (the op should have dropped "
+                            "it, or it was never filled by a walk)",
+                        op, side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
+                        (unsigned long long)e->pa_base, e->asid_mask == 0 ? "global, asid" : "asid",
+                        e->asid);
+        }
+    }
+}
+
 static void fm_check_no_translation(fm_t *fm, const char *op)
 {
     uint64_t h, m;
@@ -307,6 +359,7 @@ static void fm_check_no_translation(fm_t *fm, const char *op)
         fm_fail(fm, "%s changed the TLB counters: hits %llu -> %llu, misses %llu -> %llu", op,
                 (unsigned long long)fm->hits, (unsigned long long)h,
                 (unsigned long long)fm->misses, (unsigned long long)m);
+    fm_check_tlb_contents(fm, op);
 }
 
 /* Translations are active (counted) only with paging on and priv != M. */
