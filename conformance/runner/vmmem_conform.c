@@ -47,6 +47,7 @@
 #include "conform_arch.h"
 #include "conform_counts.h"
 #include "conform_ext.h"
+#include "mmu_int.h" /* white-box: the core's TLB entries (check_tlb_contents) */
 #include "ref_model.h"
 #include "vmmem/mmu.h"
 #include "vmmem/physmem.h"
@@ -1294,6 +1295,56 @@ static int run_check(machine_t *mc, char **tok, int ntok)
 
 /* ---- one line --------------------------------------------------------- */
 
+/* White-box: is the core TLB entry e (ITLB if exec_side) one the reference
+ * remembers: same side, page and size, physical page, paging mode, and
+ * global only if the remembered leaf is, else the same ASID? */
+static bool tlb_entry_remembered(const machine_t *mc, const struct tlb_entry *e, bool exec_side)
+{
+    for (int k = 0; k < mc->tlb->n; k++) {
+        const ref_tlb_entry_t *r = &mc->tlb->e[k];
+        const unsigned shift = 12u + 9u * (unsigned)r->level;
+        const uint64_t mask = (UINT64_C(1) << shift) - 1;
+        const uint64_t pa = ((r->pte >> 10) & ((UINT64_C(1) << 44) - 1)) << 12;
+        if (!r->valid || r->exec_side != exec_side || r->levels != mc->rv.levels ||
+            e->shift != shift || e->tag != (r->va & ~mask) || e->pa_base != (pa & ~mask))
+            continue;
+        if (e->asid_mask == 0 ? r->global : (r->global || r->asid == e->asid))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * After a RISC-V line that may drop TLB entries (flush, satp, mode): every
+ * entry left in the core's TLBs must be one the reference remembers. A
+ * flush that keeps what it must drop fails at the flush, not only when a
+ * later line happens to come back to that address space and page
+ * (BUG-CLASSES 8, 9, 10). Reported like a failed expectation.
+ */
+static void check_tlb_contents(machine_t *mc, const char *op)
+{
+    if (!mc->core || vm_mmu_paging_mode(mc->core) == VM_PAGING_ARM64 ||
+        vm_mmu_paging_mode(mc->core) == VM_PAGING_X86_64)
+        return;
+    const struct vm_mmu *mmu = (const struct vm_mmu *)mc->core;
+    for (int side = 0; side < 2; side++) {
+        const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
+        uint16_t i = t->mru;
+        for (size_t n = t->count; n > 0; n--, i = t->e[i].next) {
+            const struct tlb_entry *e = &t->e[i];
+            if (tlb_entry_remembered(mc, e, side != 0))
+                continue;
+            printf("%s:%d: after %s the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
+                   "%s %u, which no remembered leaf justifies\n",
+                   mc->file, mc->line, op, side ? "ITLB" : "DTLB", (unsigned long long)e->tag,
+                   e->shift, (unsigned long long)e->pa_base,
+                   e->asid_mask == 0 ? "global, asid" : "asid", e->asid);
+            mc->failures++;
+            return;
+        }
+    }
+}
+
 static int set_levels(machine_t *mc, int levels)
 {
     static const vm_paging_mode_t modes[6] = { VM_PAGING_BARE, VM_PAGING_BARE, VM_PAGING_BARE,
@@ -1302,6 +1353,7 @@ static int set_levels(machine_t *mc, int levels)
     ref_tlb_flush_all(mc->tlb);     /* vm_mmu_set_paging_mode flushes both TLBs */
     if (mc->core)
         vm_mmu_set_paging_mode(mc->core, modes[levels]);
+    check_tlb_contents(mc, "mode");
     return 0;
 }
 
@@ -1357,6 +1409,7 @@ static int run_line(machine_t *mc, char **tok, int ntok)
             ref_tlb_flush_all(mc->tlb);     /* a MODE change flushes (mmu.h) */
         if (mc->core)
             vm_mmu_set_satp(mc->core, v);
+        check_tlb_contents(mc, "satp");
         return 0;
     }
     if (!strcmp(kw, "priv")) {
@@ -1418,16 +1471,19 @@ static int run_line(machine_t *mc, char **tok, int ntok)
         if (ntok == 2 && !strcmp(tok[1], "all")) {
             ref_tlb_flush_all(mc->tlb);
             if (mc->core) vm_mmu_flush_tlb(mc->core);
+            check_tlb_contents(mc, "flush all");
             return 0;
         }
         if (ntok == 3 && !strcmp(tok[1], "asid") && parse_u64(tok[2], &v) && v <= 0xffff) {
             ref_tlb_flush_asid(mc->tlb, (uint16_t)v);
             if (mc->core) vm_mmu_flush_tlb_asid(mc->core, (uint16_t)v);
+            check_tlb_contents(mc, "flush asid");
             return 0;
         }
         if (ntok == 3 && !strcmp(tok[1], "page") && parse_u64(tok[2], &v)) {
             ref_tlb_flush_page(mc->tlb, v);
             if (mc->core) vm_mmu_flush_tlb_page(mc->core, v);
+            check_tlb_contents(mc, "flush page");
             return 0;
         }
         return file_error(mc, "expected: flush all | flush asid N (0..65535) | flush page VA");
