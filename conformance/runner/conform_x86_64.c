@@ -53,6 +53,7 @@
  */
 #include "conform_arch.h"
 #include "conform_counts.h"
+#include "mmu_int.h" /* white-box: the core's TLB entries (check_tlb_contents) */
 #include "ref_model.h"
 #include "vmmem/mmu.h"
 #include "vmmem/x86_64.h"
@@ -118,6 +119,56 @@ static void fail_line(const conform_env_t *env, const char *fmt, ...)
     va_end(ap);
     printf("\n");
     (*env->failures)++;
+}
+
+/* ---- what the core's TLBs hold (white-box) ---------------------------------------- */
+
+/* Is the core TLB entry e (ITLB if exec_side) one the reference remembers:
+ * same side, page and size, physical page, and global only if the
+ * remembered one is, else the same PCID? */
+static bool entry_remembered(const x86_state_t *st, const struct tlb_entry *e, bool exec_side)
+{
+    for (int k = 0; k < st->tlb.n; k++) {
+        const ref_x86_tlb_entry_t *r = &st->tlb.e[k];
+        const uint64_t mask = (UINT64_C(1) << r->page_shift) - 1;
+        if (r->exec_side != exec_side || e->shift != (unsigned)r->page_shift ||
+            e->tag != (r->va & ~mask) || e->pa_base != r->page_base)
+            continue;
+        if (e->asid_mask == 0 ? r->global : (r->global || r->pcid == e->asid))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * After a line that may drop TLB entries (a flush, INVLPG, INVPCID, a
+ * register write, the mode line): every entry left in the core's TLBs must
+ * be one the reference remembers. A flush that keeps what it must drop
+ * (BUG-CLASSES 8, 9, 10; a CR3 write keeping another PCID's entries with
+ * PCIDE = 0, G honoured without CR4.PGE) fails at that line, not only when
+ * a later line comes back to that PCID and page, so a fuzz finding shrinks
+ * to a short case. The fuzz target runs the same check (fuzz/x86_world.c).
+ */
+static void check_tlb_contents(const x86_state_t *st, const conform_env_t *env, const char *op)
+{
+    if (!env->core || !st->active || vm_mmu_paging_mode(env->core) != VM_PAGING_X86_64)
+        return;
+    const struct vm_mmu *mmu = (const struct vm_mmu *)env->core;
+    for (int side = 0; side < 2; side++) {
+        const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
+        uint16_t i = t->mru;
+        for (size_t n = t->count; n > 0; n--, i = t->e[i].next) {
+            const struct tlb_entry *e = &t->e[i];
+            if (entry_remembered(st, e, side != 0))
+                continue;
+            fail_line(env, "after %s the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
+                           "%s %u, which no remembered entry justifies",
+                      op, side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
+                      (unsigned long long)e->pa_base, e->asid_mask == 0 ? "global, pcid" : "pcid",
+                      e->asid);
+            return;
+        }
+    }
 }
 
 static void format_ans(char *buf, size_t len, const x86_ans_t *a)
@@ -386,6 +437,7 @@ static int write_register(x86_state_t *st, const conform_env_t *env, const ref_x
     } else if (env->verbose && want_reject) {
         printf("%s:%d: ok\n", env->file, env->line);
     }
+    check_tlb_contents(st, env, cr3_line ? "the CR3 write" : "the register write");
     return CONFORM_DONE;
 }
 
@@ -459,24 +511,28 @@ static int flush_line(x86_state_t *st, const conform_env_t *env, char **tok, int
         ref_x86_tlb_flush_all(&st->tlb);
         if (env->core)
             vm_mmu_flush_tlb(env->core);
+        check_tlb_contents(st, env, "flush all");
         return CONFORM_DONE;
     }
     if (ntok == 2 && !strcmp(tok[1], "nonglobal")) {
         ref_x86_tlb_flush_nonglobal(&st->tlb);
         if (env->core)
             vm_mmu_flush_tlb_nonglobal(env->core);
+        check_tlb_contents(st, env, "flush nonglobal");
         return CONFORM_DONE;
     }
     if (ntok == 3 && !strcmp(tok[1], "pcid") && conform_parse_u64(tok[2], &v) && v <= 0xffff) {
         ref_x86_tlb_flush_pcid(&st->tlb, (uint16_t)v);
         if (env->core)
             vm_mmu_flush_tlb_asid(env->core, (uint16_t)v);
+        check_tlb_contents(st, env, "flush pcid");
         return CONFORM_DONE;
     }
     if (ntok == 3 && !strcmp(tok[1], "page") && conform_parse_u64(tok[2], &v)) {
         ref_x86_tlb_flush_page(&st->tlb, v);
         if (env->core)
             vm_mmu_flush_tlb_page(env->core, v);
+        check_tlb_contents(st, env, "flush page");
         return CONFORM_DONE;
     }
     return case_error(env, "expected: flush all | flush nonglobal | flush pcid N | flush page VA");
@@ -491,6 +547,7 @@ static int invlpg_line(x86_state_t *st, const conform_env_t *env, char **tok, in
     ref_x86_tlb_invlpg(&st->tlb, &st->regs, va);
     if (env->core)
         vm_mmu_x86_invlpg(env->core, va);
+    check_tlb_contents(st, env, "invlpg");
     return CONFORM_DONE;
 }
 
@@ -523,6 +580,7 @@ static int invpcid_line(x86_state_t *st, const conform_env_t *env, char **tok, i
     }
     if (want_reject && !ok && env->verbose)
         printf("%s:%d: ok\n", env->file, env->line);
+    check_tlb_contents(st, env, "invpcid");
     return CONFORM_DONE;
 }
 
@@ -1216,8 +1274,10 @@ static int mode_line(x86_state_t *st, const conform_env_t *env, bool la57)
     ref_x86_regs_t next = st->regs;
     uint64_t la57_bit = UINT64_C(1) << 12;
     next.cr4 = la57 ? next.cr4 | la57_bit : next.cr4 & ~la57_bit;
-    if (next.cr4 == st->regs.cr4)
+    if (next.cr4 == st->regs.cr4) {
+        check_tlb_contents(st, env, "mode");
         return CONFORM_DONE;
+    }
     return write_register(st, env, &next, false, 0, false);
 }
 
