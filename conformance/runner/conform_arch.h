@@ -58,6 +58,10 @@ typedef struct conform_arch {
     void *(*start)(void);           /* per file; NULL on allocation failure */
     int (*line)(void *state, const conform_env_t *env, char **tok, int ntok);
     void (*stop)(void *state);
+    /* After every line, while the core's paging mode is this part's: every
+     * entry in the core's TLBs must be one the part's reference remembers
+     * (white-box; a failure is counted like a failed expectation). */
+    void (*check_tlb)(void *state, const conform_env_t *env);
 } conform_arch_t;
 
 /* Shared with the parts: the case format's number syntax (decimal or 0x

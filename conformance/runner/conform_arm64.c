@@ -356,16 +356,18 @@ static bool entry_remembered(const a64_state_t *st, const struct tlb_entry *e, b
 }
 
 /*
- * After a line that may drop TLB entries (TLBI, a flush, a register write,
- * the mode line): every entry left in the core's TLBs must be one the
- * reference remembers. A TLBI that keeps what it must drop (BUG-CLASSES 8,
- * 9, 10; nG ignored, a TTBR or TCR.A1/AS write keeping entries of the old
- * ASID width) fails at that line, not only when a later line comes back to
- * that ASID and page, so a fuzz finding shrinks to a short case. The fuzz
- * target runs the same check (fuzz/arm64_world.c).
+ * conform_arch_t.check_tlb, after every line in Arm64 mode: every entry in
+ * the core's TLBs must be one the reference remembers. A TLBI that keeps
+ * what it must drop (BUG-CLASSES 8, 9, 10; nG ignored, a TTBR or TCR write
+ * keeping entries of another ASID width) fails at that line, not only when
+ * a later line comes back to that ASID and page; an entry filled under the
+ * wrong ASID or by a walk that should have faulted fails at the access. So
+ * a fuzz finding shrinks to a short case. The fuzz target runs the same
+ * check after its non-translating ops (fuzz/arm64_world.c).
  */
-static void check_tlb_contents(const a64_state_t *st, const conform_env_t *env, const char *op)
+static void check_tlb_contents(void *state, const conform_env_t *env)
 {
+    const a64_state_t *st = state;
     if (!env->core || !st->active || vm_mmu_paging_mode(env->core) != VM_PAGING_ARM64)
         return;
     const struct vm_mmu *mmu = (const struct vm_mmu *)env->core;
@@ -376,9 +378,9 @@ static void check_tlb_contents(const a64_state_t *st, const conform_env_t *env, 
             const struct tlb_entry *e = &t->e[i];
             if (entry_remembered(st, e, side != 0))
                 continue;
-            fail_line(env, "after %s the core's %s still holds va 0x%llx (%u-bit block) -> pa 0x%llx "
+            fail_line(env, "after this line the core's %s still holds va 0x%llx (%u-bit block) -> pa 0x%llx "
                            "%s %u, which no remembered entry justifies",
-                      op, side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
+                      side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
                       (unsigned long long)e->pa_base, e->asid_mask == 0 ? "global, asid" : "asid",
                       e->asid);
             return;
@@ -446,7 +448,6 @@ static int register_line(a64_state_t *st, const conform_env_t *env, char **tok, 
     } else if (env->verbose && want_reject) {
         printf("%s:%d: ok\n", env->file, env->line);
     }
-    check_tlb_contents(st, env, "the register write");
     return CONFORM_DONE;
 }
 
@@ -491,7 +492,6 @@ static int tlbi_line(a64_state_t *st, const conform_env_t *env, char **tok, int 
             fail_line(env, "vm_mmu_arm64_tlbi(%s, 0x%llx) returned %s", tlbi_names[op],
                       (unsigned long long)xt, vm_strerror(err));
     }
-    check_tlb_contents(st, env, "the TLBI");
     return CONFORM_DONE;
 }
 
@@ -502,21 +502,18 @@ static int flush_line(a64_state_t *st, const conform_env_t *env, char **tok, int
         ref_a64_tlb_flush_all(&st->tlb);
         if (env->core)
             vm_mmu_flush_tlb(env->core);
-        check_tlb_contents(st, env, "flush all");
         return CONFORM_DONE;
     }
     if (ntok == 3 && !strcmp(tok[1], "asid") && conform_parse_u64(tok[2], &v) && v <= 0xffff) {
         ref_a64_tlb_flush_asid(&st->tlb, (uint16_t)v);
         if (env->core)
             vm_mmu_flush_tlb_asid(env->core, (uint16_t)v);
-        check_tlb_contents(st, env, "flush asid");
         return CONFORM_DONE;
     }
     if (ntok == 3 && !strcmp(tok[1], "page") && conform_parse_u64(tok[2], &v)) {
         ref_a64_tlb_flush_page(&st->tlb, v);
         if (env->core)
             vm_mmu_flush_tlb_page(env->core, v);
-        check_tlb_contents(st, env, "flush page");
         return CONFORM_DONE;
     }
     /* vm_mmu_flush_tlb_page_asid (VA, ASID, and the global entries too with
@@ -529,14 +526,12 @@ static int flush_line(a64_state_t *st, const conform_env_t *env, char **tok, int
         ref_a64_tlb_flush_page_asid(&st->tlb, v, (uint16_t)asid, glob);
         if (env->core)
             vm_mmu_flush_tlb_page_asid(env->core, v, (uint16_t)asid, glob);
-        check_tlb_contents(st, env, "flush page asid");
         return CONFORM_DONE;
     }
     if (ntok == 2 && !strcmp(tok[1], "nonglobal")) {
         ref_a64_tlb_flush_nonglobal(&st->tlb);
         if (env->core)
             vm_mmu_flush_tlb_nonglobal(env->core);
-        check_tlb_contents(st, env, "flush nonglobal");
         return CONFORM_DONE;
     }
     return case_error(env, "expected: flush all | flush asid N (0..65535) | flush page VA "
@@ -1193,7 +1188,6 @@ static int arm64_line(void *state, const conform_env_t *env, char **tok, int nto
             return CONFORM_NOT_MINE;
         if (env->core)
             vm_mmu_set_paging_mode(env->core, VM_PAGING_ARM64);
-        check_tlb_contents(st, env, "mode");
         return CONFORM_DONE;
     }
     if (is_register_word(kw))
@@ -1221,4 +1215,5 @@ static int arm64_line(void *state, const conform_env_t *env, char **tok, int nto
     return CONFORM_NOT_MINE;
 }
 
-const conform_arch_t conform_arm64 = { "arm64", arm64_start, arm64_line, arm64_stop };
+const conform_arch_t conform_arm64 = { "arm64", arm64_start, arm64_line, arm64_stop,
+                                       check_tlb_contents };

@@ -141,16 +141,18 @@ static bool entry_remembered(const x86_state_t *st, const struct tlb_entry *e, b
 }
 
 /*
- * After a line that may drop TLB entries (a flush, INVLPG, INVPCID, a
- * register write, the mode line): every entry left in the core's TLBs must
- * be one the reference remembers. A flush that keeps what it must drop
- * (BUG-CLASSES 8, 9, 10; a CR3 write keeping another PCID's entries with
- * PCIDE = 0, G honoured without CR4.PGE) fails at that line, not only when
- * a later line comes back to that PCID and page, so a fuzz finding shrinks
- * to a short case. The fuzz target runs the same check (fuzz/x86_world.c).
+ * conform_arch_t.check_tlb, after every line in x86-64 mode: every entry in
+ * the core's TLBs must be one the reference remembers. A flush that keeps
+ * what it must drop (BUG-CLASSES 8, 9, 10; a CR3 write keeping another
+ * PCID's entries, G honoured without CR4.PGE) fails at that line, not only
+ * when a later line comes back to that PCID and page; an entry filled under
+ * the wrong PCID or kept after a #PF fails at the access. So a fuzz finding
+ * shrinks to a short case. The fuzz target runs the same check after its
+ * non-translating ops (fuzz/x86_world.c).
  */
-static void check_tlb_contents(const x86_state_t *st, const conform_env_t *env, const char *op)
+static void check_tlb_contents(void *state, const conform_env_t *env)
 {
+    const x86_state_t *st = state;
     if (!env->core || !st->active || vm_mmu_paging_mode(env->core) != VM_PAGING_X86_64)
         return;
     const struct vm_mmu *mmu = (const struct vm_mmu *)env->core;
@@ -161,9 +163,9 @@ static void check_tlb_contents(const x86_state_t *st, const conform_env_t *env, 
             const struct tlb_entry *e = &t->e[i];
             if (entry_remembered(st, e, side != 0))
                 continue;
-            fail_line(env, "after %s the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
+            fail_line(env, "after this line the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
                            "%s %u, which no remembered entry justifies",
-                      op, side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
+                      side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
                       (unsigned long long)e->pa_base, e->asid_mask == 0 ? "global, pcid" : "pcid",
                       e->asid);
             return;
@@ -437,7 +439,6 @@ static int write_register(x86_state_t *st, const conform_env_t *env, const ref_x
     } else if (env->verbose && want_reject) {
         printf("%s:%d: ok\n", env->file, env->line);
     }
-    check_tlb_contents(st, env, cr3_line ? "the CR3 write" : "the register write");
     return CONFORM_DONE;
 }
 
@@ -511,28 +512,24 @@ static int flush_line(x86_state_t *st, const conform_env_t *env, char **tok, int
         ref_x86_tlb_flush_all(&st->tlb);
         if (env->core)
             vm_mmu_flush_tlb(env->core);
-        check_tlb_contents(st, env, "flush all");
         return CONFORM_DONE;
     }
     if (ntok == 2 && !strcmp(tok[1], "nonglobal")) {
         ref_x86_tlb_flush_nonglobal(&st->tlb);
         if (env->core)
             vm_mmu_flush_tlb_nonglobal(env->core);
-        check_tlb_contents(st, env, "flush nonglobal");
         return CONFORM_DONE;
     }
     if (ntok == 3 && !strcmp(tok[1], "pcid") && conform_parse_u64(tok[2], &v) && v <= 0xffff) {
         ref_x86_tlb_flush_pcid(&st->tlb, (uint16_t)v);
         if (env->core)
             vm_mmu_flush_tlb_asid(env->core, (uint16_t)v);
-        check_tlb_contents(st, env, "flush pcid");
         return CONFORM_DONE;
     }
     if (ntok == 3 && !strcmp(tok[1], "page") && conform_parse_u64(tok[2], &v)) {
         ref_x86_tlb_flush_page(&st->tlb, v);
         if (env->core)
             vm_mmu_flush_tlb_page(env->core, v);
-        check_tlb_contents(st, env, "flush page");
         return CONFORM_DONE;
     }
     return case_error(env, "expected: flush all | flush nonglobal | flush pcid N | flush page VA");
@@ -547,7 +544,6 @@ static int invlpg_line(x86_state_t *st, const conform_env_t *env, char **tok, in
     ref_x86_tlb_invlpg(&st->tlb, &st->regs, va);
     if (env->core)
         vm_mmu_x86_invlpg(env->core, va);
-    check_tlb_contents(st, env, "invlpg");
     return CONFORM_DONE;
 }
 
@@ -580,7 +576,6 @@ static int invpcid_line(x86_state_t *st, const conform_env_t *env, char **tok, i
     }
     if (want_reject && !ok && env->verbose)
         printf("%s:%d: ok\n", env->file, env->line);
-    check_tlb_contents(st, env, "invpcid");
     return CONFORM_DONE;
 }
 
@@ -1274,10 +1269,8 @@ static int mode_line(x86_state_t *st, const conform_env_t *env, bool la57)
     ref_x86_regs_t next = st->regs;
     uint64_t la57_bit = UINT64_C(1) << 12;
     next.cr4 = la57 ? next.cr4 | la57_bit : next.cr4 & ~la57_bit;
-    if (next.cr4 == st->regs.cr4) {
-        check_tlb_contents(st, env, "mode");
+    if (next.cr4 == st->regs.cr4)
         return CONFORM_DONE;
-    }
     return write_register(st, env, &next, false, 0, false);
 }
 
@@ -1327,4 +1320,5 @@ static int x86_line(void *state, const conform_env_t *env, char **tok, int ntok)
     return CONFORM_NOT_MINE;
 }
 
-const conform_arch_t conform_x86_64 = { "x86_64", x86_start, x86_line, x86_stop };
+const conform_arch_t conform_x86_64 = { "x86_64", x86_start, x86_line, x86_stop,
+                                        check_tlb_contents };
