@@ -91,9 +91,12 @@ static vm_err_t fm_dev_write(void *opaque, uint64_t off, uint64_t val, uint8_t s
         d->bad = "device write with a bad size/alignment/offset";
         return VM_ERR_MMIO;
     }
+    /* physmem.h: the value is truncated to size before the device sees it
+     * (the MMU's store path does not go through vm_physmem_write's mask). */
+    if (size < 8 && (val >> (8 * size)) != 0)
+        d->bad = "device write with a value wider than its size";
     fm_le_store(d->regs + off, val, size);
-    d->log[d->n % FM_DEV_LOG] = (fm_dev_op_t){off, val & (size == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * size)) - 1),
-                                     size, true};
+    d->log[d->n % FM_DEV_LOG] = (fm_dev_op_t){off, val, size, true};
     d->n++;
     return VM_OK;
 }

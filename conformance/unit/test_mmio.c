@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "vmmem/mmu.h"
+#include "vmmem/mmu_inline.h"
 #include "vmmem/physmem.h"
 #include "../../core/src/physmem_int.h"
 
@@ -187,6 +189,45 @@ static void test_mmio_offset_size_and_truncation(void **state)
     assert_int_equal(physmem_is_mmio(pm, 0x1000, 8), false); /* RAM */
     assert_int_equal(physmem_is_mmio(pm, UINT64_MAX, 2), false);
     vm_physmem_free(pm);
+}
+
+/*
+ * The same truncation for stores that reach a device through the MMU
+ * (vm_mmu_write, the inline accessor, vm_mmu_write_phys), which do not
+ * pass through vm_physmem_write's own masking: the device sees exactly
+ * `size` bytes of the value (physmem.h: "truncated to size on write").
+ */
+static void test_mmio_truncation_through_mmu(void **state)
+{
+    (void)state;
+    vm_mmu_t *mmu = vm_mmu_new(RAM_1M, false);
+    struct recdev d = {.read_value = 0x1122334455667788ULL};
+    uint64_t v;
+
+    assert_non_null(mmu);
+    assert_int_equal(vm_mmu_map_mmio(mmu, 0x40000000, 0x100, &rec_ops, &d), VM_OK);
+    vm_mmu_set_paging_mode(mmu, VM_PAGING_BARE);
+    assert_int_equal(vm_mmu_write(mmu, 0x40000010, 0xffffffffffff1234ULL, 2), VM_OK);
+    assert_int_equal(d.last_val, 0x1234);
+    assert_int_equal(d.last_size, 2);
+    assert_int_equal(vm_mmu_write(mmu, 0x40000014, 0xaaaaaaaa55667788ULL, 4), VM_OK);
+    assert_int_equal(d.last_val, 0x55667788);
+    assert_int_equal(vm_mmu_write(mmu, 0x40000017, 0x1ff, 1), VM_OK);
+    assert_int_equal(d.last_val, 0xff);
+    assert_int_equal(d.last_off, 0x17);
+    assert_int_equal(vm_mmu_write_inline(mmu, 0x40000018, 0x123456789abcdef0ULL, 4), VM_OK);
+    assert_int_equal(d.last_val, 0x9abcdef0);
+    assert_int_equal(vm_mmu_write_phys(mmu, 0x4000001c, 0xffffffff00000001ULL, 2), VM_OK);
+    assert_int_equal(d.last_val, 0x0001);
+    assert_int_equal(vm_mmu_write(mmu, 0x40000020, UINT64_MAX, 8), VM_OK);
+    assert_int_equal(d.last_val, UINT64_MAX);
+    /* Reads come back zero-extended to size. */
+    assert_int_equal(vm_mmu_read(mmu, 0x40000002, 2, &v), VM_OK);
+    assert_int_equal(v, 0x7788);
+    assert_int_equal(vm_mmu_read(mmu, 0x40000004, 4, &v), VM_OK);
+    assert_int_equal(v, 0x55667788);
+    assert_int_equal(d.writes, 6);
+    vm_mmu_free(mmu);
 }
 
 static void test_mmio_overlap_rules(void **state)
@@ -493,6 +534,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mmio_seed_uart),
         cmocka_unit_test(test_mmio_offset_size_and_truncation),
+        cmocka_unit_test(test_mmio_truncation_through_mmu),
         cmocka_unit_test(test_mmio_overlap_rules),
         cmocka_unit_test(test_mmio_straddling_accesses),
         cmocka_unit_test(test_mmio_misaligned_access_refused),
