@@ -253,8 +253,10 @@ void vmc_rv_scalar(const fm_t *fm, int acc, uint64_t va, unsigned size, uint64_t
     if (!vmc_on())
         return;
     char value[40] = "", buf[512];
+    /* The value as the core is given it, wider than size too: vm_mmu_write
+     * must truncate it, and a device must never see the high bytes. */
     if (acc == REF_WRITE)
-        snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)truncated(wval, size));
+        snprintf(value, sizeof value, " = 0x%llx", (unsigned long long)wval);
     const char *kind = acc_word[acc];
     if (size != 1 && size != 2 && size != 4 && size != 8) {
         vmc_line("expect %s%u 0x%llx%s -> invalid-argument", kind, size, (unsigned long long)va,

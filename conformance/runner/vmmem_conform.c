@@ -618,7 +618,10 @@ static int parse_access_line(machine_t *mc, char **tok, int ntok, access_line_t 
             return file_error(mc, "'= VALUE' needs a sized access (read4, write8, ...)");
         if (pos + 1 >= ntok || !parse_u64(tok[pos + 1], &L->value))
             return file_error(mc, "'=' needs a value");
-        if (L->size < 8 && (L->value >> (8 * L->size)))
+        /* A store may name a value wider than its size: the core is given
+         * it as is and must store (or send to a device) only its low
+         * `size` bytes (physmem.h); a load's value must fit. */
+        if (L->access != REF_WRITE && L->size < 8 && (L->value >> (8 * L->size)))
             return file_error(mc, "value 0x%llx does not fit in %u bytes",
                               (unsigned long long)L->value, L->size);
         L->has_value = true;
