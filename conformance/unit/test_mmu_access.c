@@ -579,6 +579,23 @@ static void test_access_lrsc_mmio(void **state)
     map4k(e, VA + 0x1000, pte_of(UINT64_C(0x80000000), RW));
     err = vm_mmu_load_reserved(e->mmu, VA + 0x1000, 8, &v);
     expect_fault(e, err, VM_FAULT_ACCESS, VM_ACCESS_READ, VA + 0x1000);
+
+    /* Zalrsc: "Regardless of success or failure, executing an SC
+     * instruction invalidates any reservation held by this hart" - an SC
+     * that takes an access fault (device or unbacked PA) or a misaligned
+     * fault too: the next SC to the reserved granule fails. */
+    map4k(e, VA + 0x2000, pte_of(PA_A, RW));
+    vm_gva_t faulting[3] = {VA + 0x8, VA + 0x1000, VA + 0x2044};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(vm_mmu_load_reserved(e->mmu, VA + 0x2040, 8, &v), VM_OK);
+        err = vm_mmu_store_conditional(e->mmu, faulting[k], 1, 8, &stored);
+        expect_fault(e, err, k < 2 ? VM_FAULT_ACCESS : VM_FAULT_MISALIGNED, VM_ACCESS_WRITE,
+                     faulting[k]);
+        stored = true;
+        assert_int_equal(vm_mmu_store_conditional(e->mmu, VA + 0x2040, 5, 8, &stored), VM_OK);
+        assert_false(stored);
+    }
+    assert_int_equal(d->writes, 0);
 }
 
 /* vm_mmu_invalidate_reservation drops reservations on that granule only. */
