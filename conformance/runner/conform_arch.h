@@ -71,6 +71,19 @@ bool conform_parse_u64(const char *s, uint64_t *out);
  * when none is given. 0, or -1 for anything else. */
 int conform_parse_access_kind(const char *tok, int *access, unsigned *size);
 
+/*
+ * White-box, shared by the parts (vmmem_conform.c): walk the core's DTLB,
+ * then its ITLB, most recently used first, and report the first entry for
+ * which remembered(ref, e, exec_side) is false as a failure of the current
+ * line ("... still holds va V (N-bit UNIT) -> pa P ID A, which no
+ * remembered JUSTIFIER justifies"). env->core must be set.
+ */
+struct tlb_entry;
+void conform_check_core_tlbs(const conform_env_t *env, const void *ref,
+                             bool (*remembered)(const void *ref, const struct tlb_entry *e,
+                                                bool exec_side),
+                             const char *unit, const char *id, const char *justifier);
+
 extern const conform_arch_t conform_arm64;
 extern const conform_arch_t conform_x86_64;
 

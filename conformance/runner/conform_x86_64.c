@@ -53,7 +53,7 @@
  */
 #include "conform_arch.h"
 #include "conform_counts.h"
-#include "mmu_int.h" /* white-box: the core's TLB entries (check_tlb_contents) */
+#include "mmu_int.h" /* white-box: the fields of the core's TLB entries (entry_remembered) */
 #include "ref_model.h"
 #include "vmmem/mmu.h"
 #include "vmmem/x86_64.h"
@@ -126,8 +126,9 @@ static void fail_line(const conform_env_t *env, const char *fmt, ...)
 /* Is the core TLB entry e (ITLB if exec_side) one the reference remembers:
  * same side, page and size, physical page, and global only if the
  * remembered one is, else the same PCID? */
-static bool entry_remembered(const x86_state_t *st, const struct tlb_entry *e, bool exec_side)
+static bool entry_remembered(const void *state, const struct tlb_entry *e, bool exec_side)
 {
+    const x86_state_t *st = state;
     for (int k = 0; k < st->tlb.n; k++) {
         const ref_x86_tlb_entry_t *r = &st->tlb.e[k];
         const uint64_t mask = (UINT64_C(1) << r->page_shift) - 1;
@@ -153,24 +154,8 @@ static bool entry_remembered(const x86_state_t *st, const struct tlb_entry *e, b
 static void check_tlb_contents(void *state, const conform_env_t *env)
 {
     const x86_state_t *st = state;
-    if (!env->core || !st->active || vm_mmu_paging_mode(env->core) != VM_PAGING_X86_64)
-        return;
-    const struct vm_mmu *mmu = (const struct vm_mmu *)env->core;
-    for (int side = 0; side < 2; side++) {
-        const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
-        uint16_t i = t->mru;
-        for (size_t n = t->count; n > 0; n--, i = t->e[i].next) {
-            const struct tlb_entry *e = &t->e[i];
-            if (entry_remembered(st, e, side != 0))
-                continue;
-            fail_line(env, "after this line the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
-                           "%s %u, which no remembered entry justifies",
-                      side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
-                      (unsigned long long)e->pa_base, e->asid_mask == 0 ? "global, pcid" : "pcid",
-                      e->asid);
-            return;
-        }
-    }
+    if (st->active && vm_mmu_paging_mode(env->core) == VM_PAGING_X86_64)
+        conform_check_core_tlbs(env, st, entry_remembered, "page", "pcid", "entry");
 }
 
 static void format_ans(char *buf, size_t len, const x86_ans_t *a)

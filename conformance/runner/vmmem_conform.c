@@ -1301,8 +1301,9 @@ static int run_check(machine_t *mc, char **tok, int ntok)
 /* White-box: is the core TLB entry e (ITLB if exec_side) one the reference
  * remembers: same side, page and size, physical page, paging mode, and
  * global only if the remembered leaf is, else the same ASID? */
-static bool tlb_entry_remembered(const machine_t *mc, const struct tlb_entry *e, bool exec_side)
+static bool tlb_entry_remembered(const void *ref, const struct tlb_entry *e, bool exec_side)
 {
+    const machine_t *mc = ref;
     for (int k = 0; k < mc->tlb->n; k++) {
         const ref_tlb_entry_t *r = &mc->tlb->e[k];
         const unsigned shift = 12u + 9u * (unsigned)r->level;
@@ -1317,33 +1318,25 @@ static bool tlb_entry_remembered(const machine_t *mc, const struct tlb_entry *e,
     return false;
 }
 
-/*
- * After every line in a RISC-V mode: every entry in the core's TLBs must be
- * one the reference remembers. A flush that keeps what it must drop fails
- * at the flush, not only when a later line happens to come back to that
- * address space and page (BUG-CLASSES 8, 9, 10), and an entry filled under
- * the wrong ASID or by a walk that should have faulted fails at the access
- * that filled it. Reported like a failed expectation.
- */
-static void check_tlb_contents(machine_t *mc)
+void conform_check_core_tlbs(const conform_env_t *env, const void *ref,
+                             bool (*remembered)(const void *ref, const struct tlb_entry *e,
+                                                bool exec_side),
+                             const char *unit, const char *id, const char *justifier)
 {
-    if (!mc->core || vm_mmu_paging_mode(mc->core) == VM_PAGING_ARM64 ||
-        vm_mmu_paging_mode(mc->core) == VM_PAGING_X86_64)
-        return;
-    const struct vm_mmu *mmu = (const struct vm_mmu *)mc->core;
+    const struct vm_mmu *mmu = (const struct vm_mmu *)env->core;
     for (int side = 0; side < 2; side++) {
         const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
         uint16_t i = t->mru;
         for (size_t n = t->count; n > 0; n--, i = t->e[i].next) {
             const struct tlb_entry *e = &t->e[i];
-            if (tlb_entry_remembered(mc, e, side != 0))
+            if (remembered(ref, e, side != 0))
                 continue;
-            printf("%s:%d: after this line the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
-                   "%s %u, which no remembered leaf justifies\n",
-                   mc->file, mc->line, side ? "ITLB" : "DTLB", (unsigned long long)e->tag,
-                   e->shift, (unsigned long long)e->pa_base,
-                   e->asid_mask == 0 ? "global, asid" : "asid", e->asid);
-            mc->failures++;
+            printf("%s:%d: after this line the core's %s still holds va 0x%llx (%u-bit %s) -> pa "
+                   "0x%llx %s%s %u, which no remembered %s justifies\n",
+                   env->file, env->line, side ? "ITLB" : "DTLB", (unsigned long long)e->tag,
+                   e->shift, unit, (unsigned long long)e->pa_base,
+                   e->asid_mask == 0 ? "global, " : "", id, e->asid, justifier);
+            (*env->failures)++;
             return;
         }
     }
@@ -1377,12 +1370,17 @@ static void check_tlb_after_line(machine_t *mc)
 {
     if (!mc->core)
         return;
+    /* After every line in a RISC-V mode, the RISC-V reference: a flush
+     * that keeps what it must drop fails at the flush, not only when a
+     * later line comes back to that address space and page (BUG-CLASSES
+     * 8, 9, 10); an entry filled under the wrong ASID or by a walk that
+     * should have faulted fails at the access that filled it. */
+    conform_env_t env = env_of(mc);
     vm_paging_mode_t mode = vm_mmu_paging_mode(mc->core);
     if (mode != VM_PAGING_ARM64 && mode != VM_PAGING_X86_64) {
-        check_tlb_contents(mc);
+        conform_check_core_tlbs(&env, mc, tlb_entry_remembered, "page", "asid", "leaf");
         return;
     }
-    conform_env_t env = env_of(mc);
     for (size_t k = 0; k < N_ARCH_PARTS; k++)
         if (mc->arch_state[k])
             arch_parts[k]->check_tlb(mc->arch_state[k], &env);
