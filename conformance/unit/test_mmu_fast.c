@@ -364,6 +364,93 @@ static void test_fast_fetch(void **state)
     assert_int_equal(v, 0x13);
 }
 
+/*
+ * mmu.h: vm_mmu_read, vm_mmu_write and vm_mmu_fetch_insn are inline
+ * definitions in the header and exported functions in the library, with
+ * the same results. Called through pointers (the library's external
+ * definitions) and directly with sizes the compiler cannot see (the
+ * inline body's run-time size branches): hits count and clear the fault
+ * record, every size reads and writes its little-endian bytes, a bad size
+ * or a NULL result pointer is VM_ERR_INVALID_ARGUMENT even on a page that
+ * hits, a store hit breaks a reservation.
+ */
+typedef vm_err_t (*read_fn)(vm_mmu_t *, vm_gva_t, uint8_t, uint64_t *);
+typedef vm_err_t (*write_fn)(vm_mmu_t *, vm_gva_t, uint64_t, uint8_t);
+typedef vm_err_t (*fetch_fn)(vm_mmu_t *, vm_gva_t, uint64_t *);
+
+static vm_err_t read_direct(vm_mmu_t *m, vm_gva_t va, uint8_t size, uint64_t *val)
+{
+    return vm_mmu_read(m, va, size, val);
+}
+
+static vm_err_t write_direct(vm_mmu_t *m, vm_gva_t va, uint64_t val, uint8_t size)
+{
+    return vm_mmu_write(m, va, val, size);
+}
+
+static vm_err_t fetch_direct(vm_mmu_t *m, vm_gva_t pc, uint64_t *insn)
+{
+    return vm_mmu_fetch_insn(m, pc, insn);
+}
+
+static void check_function_api(struct env *e, read_fn rd, write_fn wr, fetch_fn fe)
+{
+    static const uint8_t sizes[] = {8, 4, 2, 1};
+    volatile uint8_t bad_sizes[] = {0, 3, 16};
+    uint64_t v, h0, m0, h1, m1;
+    vm_physmem_t *pm = vm_mmu_physmem(e->mmu);
+    bool ok = true;
+
+    assert_int_equal(vm_mmu_write_phys(e->mmu, P1 + 0x20, 0x8877665544332211, 8), VM_OK);
+    assert_int_equal(vm_mmu_write_phys(e->mmu, P2 + 4, 0x00000013, 4), VM_OK);
+    assert_int_equal(rd(e->mmu, VA, 8, &v), VM_OK); /* fills the data slot */
+    assert_int_equal(wr(e->mmu, VA, 0, 8), VM_OK);  /* (D is set: writable too) */
+    assert_int_equal(fe(e->mmu, VA + 0x1004, &v), VM_OK);
+    assert_int_equal(rd(e->mmu, VA + 0x5000, 8, &v), VM_ERR_PAGE_FAULT);
+    assert_int_equal(vm_mmu_last_fault(e->mmu)->kind, VM_FAULT_PAGE);
+    stats(e, &h0, &m0);
+    for (unsigned i = 0; i < 4; i++) {
+        volatile uint8_t size = sizes[i]; /* not a constant for the compiler */
+        assert_int_equal(rd(e->mmu, VA + 0x20, size, &v), VM_OK);
+        assert_int_equal(v, UINT64_C(0x8877665544332211) & (~UINT64_C(0) >> (64 - 8 * size)));
+        if (i == 0)
+            assert_int_equal(vm_mmu_last_fault(e->mmu)->kind, VM_FAULT_NONE);
+        assert_int_equal(wr(e->mmu, VA + 0x40, UINT64_C(0xa1a2a3a4a5a6a7a8), size), VM_OK);
+        assert_int_equal(vm_mmu_read_phys(e->mmu, P1 + 0x40, 8, &v), VM_OK);
+        assert_int_equal(v, UINT64_C(0xa1a2a3a4a5a6a7a8) & (~UINT64_C(0) >> (64 - 8 * size)));
+        assert_int_equal(vm_mmu_write_phys(e->mmu, P1 + 0x40, 0, 8), VM_OK);
+    }
+    assert_int_equal(fe(e->mmu, VA + 0x1004, &v), VM_OK);
+    assert_int_equal(v, 0x13);
+    stats(e, &h1, &m1);
+    assert_int_equal(m1, m0);
+    assert_int_equal(h1 - h0, 9);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(rd(e->mmu, VA, bad_sizes[i], &v), VM_ERR_INVALID_ARGUMENT);
+        assert_int_equal(wr(e->mmu, VA, 1, bad_sizes[i]), VM_ERR_INVALID_ARGUMENT);
+    }
+    assert_int_equal(rd(e->mmu, VA, 8, NULL), VM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(fe(e->mmu, VA + 0x1004, NULL), VM_ERR_INVALID_ARGUMENT);
+    stats(e, &h0, &m0);
+    assert_int_equal(h0, h1); /* none of those was a hit */
+    assert_int_equal(vm_physmem_load_reserved(pm, P1 + 0x20, 8, 77, &v), VM_OK);
+    assert_int_equal(wr(e->mmu, VA + 0x20, v, 8), VM_OK); /* a hit, same bytes */
+    assert_int_equal(vm_physmem_store_conditional(pm, P1 + 0x20, 1, 8, 77, &ok), VM_OK);
+    assert_false(ok);
+}
+
+static void test_fast_function_api_linkage(void **state)
+{
+    struct env *e = *state;
+    map(e, VA, pte_of(P1, RWAD), 0);
+    map(e, VA + 0x1000, pte_of(P2, VM_PTE_V | VM_PTE_X | VM_PTE_A), 0);
+    read_fn volatile rd = vm_mmu_read;
+    write_fn volatile wr = vm_mmu_write;
+    fetch_fn volatile fe = vm_mmu_fetch_insn;
+    check_function_api(e, rd, wr, fe);
+    check_function_api(e, read_direct, write_direct, fetch_direct);
+}
+
 /* RAM at a non-zero base: the fast path's host addend maps the right bytes. */
 static void test_fast_ram_base(void **state)
 {
@@ -405,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fast_never_mmio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fast_store_breaks_reservations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fast_fetch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fast_function_api_linkage, setup, teardown),
         cmocka_unit_test(test_fast_ram_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

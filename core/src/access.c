@@ -472,65 +472,15 @@ static VM_NOINLINE vm_err_t access_slow_exec(vm_mmu_t *mmu, vm_gva_t va, uint64_
 }
 
 /*
- * The hit path of the exported accessors: vm_mmu_read_inline and friends
- * (vmmem/mmu_inline.h) plus the hit count. One body per size, so the tag
- * mask and the load width are constants.
+ * The external definitions of vm_mmu_read, vm_mmu_write and
+ * vm_mmu_fetch_insn: their bodies are the inline definitions in
+ * vmmem/mmu_inline.h (a slot check, the hit count, the host access, else
+ * the *_miss functions below); a file-scope declaration without `inline`
+ * makes this translation unit emit them (C11 6.7.4p7).
  */
-static VM_ALWAYS_INLINE vm_err_t access_read_n(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                               uint64_t *val)
-{
-    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(mmu->fast.data, mmu->fast.data_mask, va);
-    if (VM_LIKELY((va & (VM_MMU_FAST_PAGE_MASK | (size - 1u))) == s->tag[0] && val != NULL)) {
-        mmu->fast.hits++;
-        *val = physmem_load_host((const void *)(uintptr_t)(va + s->addend), size);
-        return VM_OK;
-    }
-    return access_slow_read(mmu, va, size, val);
-}
-
-static VM_ALWAYS_INLINE vm_err_t access_write_n(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                                uint64_t val)
-{
-    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(mmu->fast.data, mmu->fast.data_mask, va);
-    if (VM_LIKELY((va & (VM_MMU_FAST_PAGE_MASK | (size - 1u))) == s->tag[1])) {
-        mmu->fast.hits++;
-        physmem_store_host((void *)(uintptr_t)(va + s->addend), val, size);
-        if (VM_UNLIKELY(__atomic_load_n(&mmu->pm->nres, __ATOMIC_RELAXED) != 0))
-            physmem_break_reservations(mmu->pm, s->pa_page | (va & 0xfff), size);
-        return VM_OK;
-    }
-    return access_slow_write(mmu, va, size, &val);
-}
-
-/*
- * Size first by compares, 8 then 4 (the common ones): a jump table would
- * cost an indirect jump and its setup on every hit.
- */
-vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
-{
-    if (VM_LIKELY(size == 8))
-        return access_read_n(mmu, va, 8, val);
-    if (size == 4)
-        return access_read_n(mmu, va, 4, val);
-    if (size == 1)
-        return access_read_n(mmu, va, 1, val);
-    if (size == 2)
-        return access_read_n(mmu, va, 2, val);
-    return VM_ERR_INVALID_ARGUMENT;
-}
-
-vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
-{
-    if (VM_LIKELY(size == 8))
-        return access_write_n(mmu, va, 8, val);
-    if (size == 4)
-        return access_write_n(mmu, va, 4, val);
-    if (size == 1)
-        return access_write_n(mmu, va, 1, val);
-    if (size == 2)
-        return access_write_n(mmu, va, 2, val);
-    return VM_ERR_INVALID_ARGUMENT;
-}
+extern vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
+extern vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size);
+extern vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn);
 
 void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)
 {
@@ -539,10 +489,10 @@ void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)
 }
 
 /*
- * The inline accessors' misses (vmmem/mmu_inline.h): their slot check has
- * just failed, so straight to the slow path, without vm_mmu_read's own
- * size dispatch and slot check (about ten instructions per miss); the
- * size check is here (access_slow takes it as done), val is access_slow's.
+ * The misses of the inline hit paths (vm_mmu_read and the other functions
+ * of vmmem/mmu_inline.h): their slot check has just failed, so straight to
+ * the slow path; the size check is here (access_slow takes it as done),
+ * val is access_slow's.
  */
 vm_err_t vm_mmu_read_miss(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
 {
@@ -562,17 +512,6 @@ vm_err_t vm_mmu_write_miss(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t siz
 
 vm_err_t vm_mmu_fetch_miss(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
 {
-    return access_slow_exec(mmu, pc, insn);
-}
-
-vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
-{
-    const vm_mmu_fast_slot_t *s = vm_mmu_fast_slot(mmu->fast.code, mmu->fast.code_mask, pc);
-    if (VM_LIKELY((pc & (VM_MMU_FAST_PAGE_MASK | 3u)) == s->tag[0] && insn != NULL)) {
-        mmu->fast.hits++;
-        *insn = physmem_load_host((const void *)(uintptr_t)(pc + s->addend), 4);
-        return VM_OK;
-    }
     return access_slow_exec(mmu, pc, insn);
 }
 

@@ -260,15 +260,23 @@ VM_API VM_WUR vm_err_t vm_mmu_guest_slice(vm_mmu_t *mmu, uint64_t pa, size_t len
  * recorded with reason "device error"): the device's own code is not passed
  * through here, unlike vm_physmem_read/write and vm_mmu_read/write_phys.
  */
-VM_API VM_WUR vm_err_t vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
-VM_API VM_WUR vm_err_t vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size);
 /*
+ * vm_mmu_read(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val);
+ * vm_mmu_write(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size);
+ *
  * 4-byte instruction fetch through the ITLB (execute permission). With
  * strict alignment on, pc must be 4-byte aligned (the seed's rule for a
  * 4-byte access; a core with the C extension fetches 2-aligned halves and
- * should then use two 2-byte fetches or keep strict alignment off).
+ * should then use two 2-byte fetches or keep strict alignment off):
+ * vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn);
+ *
+ * These three are defined in vmmem/mmu_inline.h, included here: an inline
+ * check of the level-0 array plus an out-of-line call on a miss, so the
+ * caller's compiler inlines the hit. They are also ordinary exported
+ * functions (an -O0 build or a function pointer calls those), with the
+ * same results.
  */
-VM_API VM_WUR vm_err_t vm_mmu_fetch_insn(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn);
+#include "vmmem/mmu_inline.h"
 /*
  * Bulk transfers (RAM only): every page is translated first; if any page
  * faults or is not RAM nothing is transferred. A transfer over more than 16
