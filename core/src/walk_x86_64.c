@@ -32,6 +32,15 @@
  *   access evaluates the rule in full, for its reason and the PK flag of
  *   the error code.
  *
+ *   The common case - 4-level paging, every entry present, accessed and
+ *   without reserved bits, a 4 KiB page whose A (and D, for a write) is
+ *   already set and whose rights allow the access - is walk_x86_64 itself:
+ *   four reads, one table load, the answer, in a function whose frame holds
+ *   no update list. Anything else (a fault, an A/D update, a large page,
+ *   5-level paging) goes to walk_x86_64_general, which starts again from
+ *   CR3 and follows the rules above in full; both build the answer with
+ *   the same helpers (x86_leaf_rights, x86_walk_result).
+ *
  *   A successful translation then commits, through walk_commit (walk.c,
  *   top level first), A = 1 in every entry used that lacks it and, for a
  *   write, D = 1 in the entry that maps the page (4.8). A failed
@@ -294,8 +303,90 @@ static inline bool x86_descend4(const vm_physmem_t *pm, vm_gpa_t table, vm_gva_t
     return true;
 }
 
+/* The rights of a translation as a table index (struct x86_rights), D not
+ * included: R/W and U/S ANDed over its entries (and_bits), XD ORed (or_bits;
+ * it reaches here only with NXE = 1, else it is reserved), and for a
+ * user-mode address with CR4.PKE = 1 the PKRU AD/WD bits of the leaf's key. */
+static inline unsigned x86_leaf_rights(const vm_x86_regs_t *regs, uint64_t and_bits,
+                                       uint64_t or_bits, uint64_t leaf)
+{
+    const bool user_address = (and_bits & VM_X86_PTE_US) != 0;
+    unsigned rights = ((and_bits & VM_X86_PTE_RW) != 0 ? X86_RIGHTS_RW : 0) |
+                      (user_address ? X86_RIGHTS_US : 0) |
+                      ((or_bits & VM_X86_PTE_XD) != 0 ? X86_RIGHTS_XD : 0);
+    if (user_address && (regs->cr4 & VM_X86_CR4_PKE) != 0) {
+        const unsigned pkey = (unsigned)((leaf & VM_X86_PTE_PKEY_MASK) >> VM_X86_PTE_PKEY_SHIFT);
+        rights |= ((regs->pkru >> (2 * pkey)) & 3u) * X86_RIGHTS_AD; /* AD, WD */
+    }
+    return rights;
+}
+
+/* The answer of a successful walk whose leaf (as in memory now) maps the
+ * page at `level`; rights from x86_leaf_rights. */
+static inline void x86_walk_result(const vm_x86_regs_t *regs, vm_gva_t va, uint64_t leaf_now,
+                                   unsigned level, uint64_t addr_mask, unsigned rights,
+                                   bool cacheable, struct walk_result *out)
+{
+    const uint64_t page_mask = (UINT64_C(1) << (12 + 9 * (level - 1))) - 1;
+    const vm_gpa_t base = leaf_now & addr_mask & ~page_mask;
+    if ((leaf_now & VM_X86_PTE_D) != 0)
+        rights |= X86_RIGHTS_DIRTY;
+    out->page_pa = base;
+    out->page_mask = page_mask;
+    out->pa = base | (va & page_mask);
+    out->pte = leaf_now;
+    out->level = (int)level;
+    /* 4.10.2.4: global when CR4.PGE = 1 and G = 1 in the entry that maps the page. */
+    out->global = (leaf_now & VM_X86_PTE_G) != 0 && (regs->cr4 & VM_X86_CR4_PGE) != 0;
+    /* 4.10.2.2: never cache a translation before A is 1 in every entry used. */
+    out->perms = cacheable ? x86_perm_table[rights] : 0;
+    out->tlb_flags = (rights & X86_RIGHTS_US) != 0 ? TLB_F_PKEY : 0;
+    out->pkey = (uint8_t)((leaf_now & VM_X86_PTE_PKEY_MASK) >> VM_X86_PTE_PKEY_SHIFT);
+}
+
+static vm_err_t walk_x86_64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                    unsigned flags, struct walk_result *out, vm_fault_t *fault);
+
+/*
+ * The walk. The common case first, in a function with a small frame: 4-level
+ * paging, a canonical VA, three tables whose entries are present, accessed,
+ * not pages and without reserved bits, then a present 4 KiB PTE without
+ * reserved bits that has A set (and D, for a write) and whose rights allow
+ * the access - exactly what walk_x86_64_general accepts with nothing to
+ * write and no fault, and answers the same way. Anything else is
+ * walk_x86_64_general's, from CR3 again (this only read).
+ */
 vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                      struct walk_result *out, vm_fault_t *fault)
+{
+    const vm_x86_regs_t *regs = &mmu->x86.regs;
+    if (VM_LIKELY(x86_levels(regs) == 4 && x86_canonical(4, va))) {
+        const uint64_t below_maxphy = (UINT64_C(1) << x86_maxphyaddr(regs)) - 1;
+        const uint64_t addr_mask = below_maxphy & ~UINT64_C(0xfff);
+        const uint64_t reserved_any = (X86_PA_LIMIT_MASK & ~below_maxphy) |
+                                      ((regs->efer & VM_X86_EFER_NXE) != 0 ? 0 : VM_X86_PTE_XD);
+        const uint64_t leaf_needs =
+            VM_X86_PTE_A | (access == VM_ACCESS_WRITE ? VM_X86_PTE_D : 0);
+        vm_gpa_t entry_addr;
+        uint64_t entry, and_bits, or_bits;
+        if (x86_descend4(mmu->pm, regs->cr3 & addr_mask, va, addr_mask, reserved_any,
+                         &entry_addr, &entry, &and_bits, &or_bits) &&
+            (entry & leaf_needs) == leaf_needs) {
+            const unsigned rights = x86_leaf_rights(regs, and_bits, or_bits, entry);
+            if ((x86_perm_table[rights | X86_RIGHTS_DIRTY] &
+                 tlb_perm_bit(x86_ctx(regs), access)) != 0) {
+                x86_walk_result(regs, va, entry, 1, addr_mask, rights, true, out);
+                return VM_OK;
+            }
+        }
+    }
+    return walk_x86_64_general(mmu, va, access, flags, out, fault);
+}
+
+/* Every walk: the loop over the levels, the faults, the A/D commit. */
+static VM_NOINLINE vm_err_t walk_x86_64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                                unsigned flags, struct walk_result *out,
+                                                vm_fault_t *fault)
 {
     const vm_x86_regs_t *regs = &mmu->x86.regs;
     vm_physmem_t *pm = mmu->pm;
@@ -326,20 +417,6 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
         uint64_t and_bits = ~UINT64_C(0), or_bits = 0;
         vm_gpa_t entry_addr;
         uint64_t entry;
-
-        /* The common 4-level case first, unrolled: three tables whose
-         * entries are present, accessed, not pages, without reserved bits,
-         * then a present 4 KiB PTE without reserved bits - exactly what the
-         * general loop below accepts with no A update and no fault. Any
-         * other entry: the general loop decides, from CR3 again (the fast
-         * descent only read). */
-        if (levels == 4 && x86_descend4(pm, table, va, addr_mask, reserved_any, &entry_addr,
-                                        &entry, &and_bits, &or_bits)) {
-            level = 1;
-            goto leaf;
-        }
-        and_bits = ~UINT64_C(0);
-        or_bits = 0;
 
         for (;;) {
             const unsigned shift = 12 + 9 * (level - 1);
@@ -375,18 +452,7 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
             level--;
         }
 
-    leaf:;
-        const uint64_t page_mask = (UINT64_C(1) << (12 + 9 * (level - 1))) - 1;
-        const vm_gpa_t base = entry & addr_mask & ~page_mask;
-        const unsigned pkey = (unsigned)((entry & VM_X86_PTE_PKEY_MASK) >> VM_X86_PTE_PKEY_SHIFT);
-        /* The rights of the translation as a table index (struct x86_rights). */
-        const bool user_address = (and_bits & VM_X86_PTE_US) != 0;
-        unsigned rights = ((and_bits & VM_X86_PTE_RW) != 0 ? X86_RIGHTS_RW : 0) |
-                          (user_address ? X86_RIGHTS_US : 0) |
-                          /* XD reached here only with NXE = 1 (else reserved) */
-                          ((or_bits & VM_X86_PTE_XD) != 0 ? X86_RIGHTS_XD : 0);
-        if (user_address && (regs->cr4 & VM_X86_CR4_PKE) != 0)
-            rights |= ((regs->pkru >> (2 * pkey)) & 3u) * X86_RIGHTS_AD; /* AD, WD */
+        const unsigned rights = x86_leaf_rights(regs, and_bits, or_bits, entry);
         const unsigned ctx = x86_ctx(regs);
         /* Judged as if D were set: 4.6 does not look at D. */
         if ((x86_perm_table[rights | X86_RIGHTS_DIRTY] & tlb_perm_bit(ctx, access)) == 0) {
@@ -418,20 +484,8 @@ vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fl
         }
         if (!speculative)
             leaf_now = leaf; /* (== entry when there was nothing to write) */
-
-        if ((leaf_now & VM_X86_PTE_D) != 0)
-            rights |= X86_RIGHTS_DIRTY;
-        out->page_pa = base;
-        out->page_mask = page_mask;
-        out->pa = base | (va & page_mask);
-        out->pte = leaf_now;
-        out->level = (int)level;
-        /* 4.10.2.4: global when CR4.PGE = 1 and G = 1 in the entry that maps the page. */
-        out->global = (leaf_now & VM_X86_PTE_G) != 0 && (regs->cr4 & VM_X86_CR4_PGE) != 0;
-        /* 4.10.2.2: never cache a translation before A is 1 in every entry used. */
-        out->perms = speculative && n != 0 ? 0 : x86_perm_table[rights];
-        out->tlb_flags = user_address ? TLB_F_PKEY : 0;
-        out->pkey = (uint8_t)pkey;
+        x86_walk_result(regs, va, leaf_now, level, addr_mask, rights, !(speculative && n != 0),
+                        out);
         return VM_OK;
     }
     return x86_page_fault(fault, va, access, x86_pfec_access(regs, access),
