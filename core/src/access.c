@@ -466,10 +466,6 @@ static VM_NOINLINE vm_err_t access_slow_write(vm_mmu_t *mmu, vm_gva_t va, unsign
     return access_slow(mmu, va, size, val, VM_ACCESS_WRITE);
 }
 
-static VM_NOINLINE vm_err_t access_slow_exec(vm_mmu_t *mmu, vm_gva_t va, uint64_t *val)
-{
-    return access_slow(mmu, va, 4, val, VM_ACCESS_EXEC);
-}
 
 /*
  * The external definitions of vm_mmu_read, vm_mmu_write and
@@ -496,15 +492,19 @@ void vm_mmu_fast_store_resv(vm_mmu_t *mmu, vm_gva_t va, uint8_t size)
  */
 vm_err_t vm_mmu_read_miss(vm_mmu_t *mmu, vm_gva_t va, uint8_t size, uint64_t *val)
 {
-    /* (8 first, by one compare: mmu_size_ok's bit test costs seven
-     * instructions) */
-    if (VM_LIKELY(size == 8) || mmu_size_ok(size))
+    /* 8 first, by one compare (mmu_size_ok's bit test costs seven
+     * instructions), with access_slow inline: it only decides and
+     * tail-calls, so the common miss makes no extra hop. */
+    if (VM_LIKELY(size == 8))
+        return access_slow(mmu, va, 8, val, VM_ACCESS_READ);
+    if (mmu_size_ok(size))
         return access_slow_read(mmu, va, size, val);
     return VM_ERR_INVALID_ARGUMENT;
 }
 
 vm_err_t vm_mmu_write_miss(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t size)
 {
+    /* (access_slow_write takes the value's address: a call, not inline) */
     if (VM_LIKELY(size == 8) || mmu_size_ok(size))
         return access_slow_write(mmu, va, size, &val);
     return VM_ERR_INVALID_ARGUMENT;
@@ -512,7 +512,7 @@ vm_err_t vm_mmu_write_miss(vm_mmu_t *mmu, vm_gva_t va, uint64_t val, uint8_t siz
 
 vm_err_t vm_mmu_fetch_miss(vm_mmu_t *mmu, vm_gva_t pc, uint64_t *insn)
 {
-    return access_slow_exec(mmu, pc, insn);
+    return access_slow(mmu, pc, 4, insn, VM_ACCESS_EXEC);
 }
 
 /* ---- Bulk transfers --------------------------------------------------- */
