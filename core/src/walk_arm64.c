@@ -23,6 +23,10 @@
  *   them updates the descriptor (AF, and AP[2] cleared for a write to a
  *   writable-clean DBM page with TCR.HD), by compare-and-swap from the
  *   value read (walk_commit); a changed descriptor restarts the walk.
+ *   The common case - the 4 KiB granule from level 0 or 1, a leaf with AF
+ *   set that allows the access and needs no update - is walk_arm64 itself,
+ *   a function with a small frame; everything else goes to
+ *   walk_arm64_general, which starts again from the TTBR.
  *
  *   Permissions: the leaf's effective state is five bits - AP[1] and AP[2]
  *   after APTable (unless TCR.HPDn) and after the dirty-state rule (with HD
@@ -321,8 +325,66 @@ static VM_ALWAYS_INLINE int arm_descend(const vm_physmem_t *pm, const struct arm
     }
 }
 
+/* The answer of a successful walk: leaf L whose descriptor is now `now`
+ * (after any update), permission state `state`. */
+static inline void arm_walk_result(const struct arm64_range *R, vm_gva_t va,
+                                   const struct arm_leaf *L, uint64_t now, unsigned state,
+                                   struct walk_result *out)
+{
+    const uint64_t page_mask = (UINT64_C(1) << L->shift) - 1;
+    out->page_pa = now & R->table_mask & ~page_mask;
+    out->page_mask = page_mask;
+    out->pa = out->page_pa | (va & page_mask);
+    out->pte = now;
+    out->level = (int)L->level;
+    out->global = (now & VM_ARM64_NG) == 0;
+    /* Nothing is cached while AF = 0; a writable-clean page is cached
+     * without write permission (state bit ARM_P_CLEAN). */
+    out->perms = (now & VM_ARM64_AF) != 0 ? arm_perm_table[state] : 0;
+    out->tlb_flags = 0;
+    out->pkey = 0;
+}
+
+static vm_err_t walk_arm64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                   unsigned flags, struct walk_result *out, vm_fault_t *fault);
+
+/*
+ * The walk. The common case first, in a function with a small frame: the
+ * 4 KiB granule from level 0 or 1, a VA inside its range, a leaf with AF
+ * set whose permissions allow the access and that needs no dirty-state
+ * update (no write to a writable-clean page) - exactly what
+ * walk_arm64_general accepts with nothing to write and no fault, and
+ * answers the same way. Anything else is walk_arm64_general's, from the
+ * TTBR again (this only read).
+ */
 vm_err_t walk_arm64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                     struct walk_result *out, vm_fault_t *fault)
+{
+    const struct mmu_arm64 *a = &mmu->arm;
+    const struct arm64_range *R = &a->range[(va >> 55) & 1];
+    if (VM_LIKELY(R->walks && ((va >> R->inputsize) & R->range_mask) == R->range_expect &&
+                  !R->base_too_wide && R->granule == 12 && R->start_level <= 1)) {
+        struct arm_leaf L;
+        const int why = R->start_level == 0 ? arm_descend(mmu->pm, R, va, &L, 12, 9, 0)
+                                            : arm_descend(mmu->pm, R, va, &L, 12, 9, 1);
+        if (VM_LIKELY(why < 0 && (L.desc & VM_ARM64_AF) != 0)) {
+            const unsigned state =
+                arm_state_table[arm_state_index(L.desc, L.tables, R->hier_mask, a->dbm_bit)];
+            if (VM_LIKELY((arm_perm_table[state & (ARM_P_CLEAN - 1u)] & mmu->need[access]) != 0 &&
+                          !(access == VM_ACCESS_WRITE && (state & ARM_P_CLEAN)))) {
+                arm_walk_result(R, va, &L, L.desc, state, out);
+                return VM_OK;
+            }
+        }
+    }
+    return walk_arm64_general(mmu, va, access, flags, out, fault);
+}
+
+/* Every walk: the range checks, the descent for any granule and start
+ * level, the faults, the AF / dirty-state update. */
+static VM_NOINLINE vm_err_t walk_arm64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                               unsigned flags, struct walk_result *out,
+                                               vm_fault_t *fault)
 {
     const struct mmu_arm64 *a = &mmu->arm;
     /* The range: VA bit 55 (D8 "Selection between TTBR0 and TTBR1"). */
@@ -388,18 +450,7 @@ vm_err_t walk_arm64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned fla
             state = state_after;
         }
 
-        const uint64_t page_mask = (UINT64_C(1) << L.shift) - 1;
-        out->page_pa = now & R->table_mask & ~page_mask;
-        out->page_mask = page_mask;
-        out->pa = out->page_pa | (va & page_mask);
-        out->pte = now;
-        out->level = level;
-        out->global = (now & VM_ARM64_NG) == 0;
-        /* Nothing is cached while AF = 0; a writable-clean page is cached
-         * without write permission (state bit ARM_P_CLEAN). */
-        out->perms = (now & VM_ARM64_AF) != 0 ? arm_perm_table[state] : 0;
-        out->tlb_flags = 0;
-        out->pkey = 0;
+        arm_walk_result(R, va, &L, now, state, out);
         return VM_OK;
     }
     return arm_stop(mmu, fault, va, access, ARM_LIVELOCK, (int)L.level, L.desc_addr, L.desc, 0);
