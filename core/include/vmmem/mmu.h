@@ -13,7 +13,7 @@
  *
  * Speed: lookups, fills and evictions are O(1). In front of the TLB sits a
  * direct-mapped level-0 array (vmmem/mmu_inline.h) that vm_mmu_read,
- * vm_mmu_write and vm_mmu_fetch_insn check first and callers can inline.
+ * vm_mmu_write and vm_mmu_fetch_insn check first, inline in the caller.
  * Its hits count as TLB hits but do not refresh the LRU order: LRU is
  * exact over TLB lookups (vm_mmu_translate, and accesses that miss the
  * level-0 array), as with a micro-TLB in front of a main TLB. The capacity

@@ -16,8 +16,8 @@
  *   M-mode, x86 paging off) a RAM page's slot maps it to itself. The compare includes the
  *   access's alignment bits, so a misaligned access never hits.
  *
- *   The slots are refilled by the out-of-line functions (vm_mmu_read ...)
- *   from the real TLB after a miss, and invalidated whenever the TLB drops
+ *   The slots are refilled by the out-of-line miss functions
+ *   (vm_mmu_read_miss ...) from the real TLB after a miss, and invalidated whenever the TLB drops
  *   the entry behind them (flush, eviction) and on every change of the
  *   permission context or the address space (priv, SUM, MXR, satp, mode;
  *   the x86 and Arm registers). MMIO pages never get a tag.
