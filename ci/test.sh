@@ -71,6 +71,15 @@ int main(void)
     if (!pm || vm_physmem_write_u32(pm, 0x100, 0xdeadbeef) || vm_physmem_read_u32(pm, 0x100, &v))
         return 1;
     vm_physmem_free(pm);
+    /* vm_mmu_read/write: inline in the header, exported by the library
+     * (the pointer takes the library's definition) */
+    vm_err_t (*volatile rd)(vm_mmu_t *, vm_gva_t, uint8_t, uint64_t *) = vm_mmu_read;
+    vm_mmu_t *mmu = vm_mmu_new(1 << 20, false);
+    uint64_t a = 0, b = 0;
+    if (!mmu || vm_mmu_write(mmu, 0x200, 0x1122334455667788, 8) || vm_mmu_read(mmu, 0x200, 8, &a) ||
+        vm_mmu_read(mmu, 0x204, 4, &a) || rd(mmu, 0x200, 2, &b) || a != 0x11223344 || b != 0x7788)
+        return 1;
+    vm_mmu_free(mmu);
     printf("consumer ok: %s\n", vm_strerror(VM_OK));
     return v == 0xdeadbeef ? 0 : 1;
 }
