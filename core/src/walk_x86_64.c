@@ -36,7 +36,8 @@
  *   without reserved bits, a 4 KiB page whose A (and D, for a write) is
  *   already set and whose rights allow the access - is walk_x86_64 itself:
  *   four reads, one table load, the answer, in a function whose frame holds
- *   no update list. Anything else (a fault, an A/D update, a large page,
+ *   no update list; its masks and root come from x86_refresh (x86_64.c),
+ *   which every register write runs. Anything else (a fault, an A/D update, a large page,
  *   5-level paging) goes to walk_x86_64_general, which starts again from
  *   CR3 and follows the rules above in full; both build the answer with
  *   the same helpers (x86_leaf_rights, x86_walk_result).
@@ -359,23 +360,21 @@ static vm_err_t walk_x86_64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t acce
 vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                      struct walk_result *out, vm_fault_t *fault)
 {
-    const vm_x86_regs_t *regs = &mmu->x86.regs;
-    if (VM_LIKELY(x86_levels(regs) == 4 && x86_canonical(4, va))) {
-        const uint64_t below_maxphy = (UINT64_C(1) << x86_maxphyaddr(regs)) - 1;
-        const uint64_t addr_mask = below_maxphy & ~UINT64_C(0xfff);
-        const uint64_t reserved_any = (X86_PA_LIMIT_MASK & ~below_maxphy) |
-                                      ((regs->efer & VM_X86_EFER_NXE) != 0 ? 0 : VM_X86_PTE_XD);
+    const struct mmu_x86 *x = &mmu->x86;
+    /* (the masks and the root come from x86_refresh; mmu->need[access] is
+     * the permission bit of the current context, x86_ctx, or never while
+     * paging is off) */
+    if (VM_LIKELY(x->lean_4level && x86_canonical(4, va))) {
         const uint64_t leaf_needs =
             VM_X86_PTE_A | (access == VM_ACCESS_WRITE ? VM_X86_PTE_D : 0);
         vm_gpa_t entry_addr;
         uint64_t entry, and_bits, or_bits;
-        if (x86_descend4(mmu->pm, regs->cr3 & addr_mask, va, addr_mask, reserved_any,
+        if (x86_descend4(mmu->pm, x->lean_root, va, x->lean_addr_mask, x->lean_reserved,
                          &entry_addr, &entry, &and_bits, &or_bits) &&
             (entry & leaf_needs) == leaf_needs) {
-            const unsigned rights = x86_leaf_rights(regs, and_bits, or_bits, entry);
-            if ((x86_perm_table[rights | X86_RIGHTS_DIRTY] &
-                 tlb_perm_bit(x86_ctx(regs), access)) != 0) {
-                x86_walk_result(regs, va, entry, 1, addr_mask, rights, true, out);
+            const unsigned rights = x86_leaf_rights(&x->regs, and_bits, or_bits, entry);
+            if ((x86_perm_table[rights | X86_RIGHTS_DIRTY] & mmu->need[access]) != 0) {
+                x86_walk_result(&x->regs, va, entry, 1, x->lean_addr_mask, rights, true, out);
                 return VM_OK;
             }
         }

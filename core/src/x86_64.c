@@ -262,6 +262,12 @@ void x86_refresh(vm_mmu_t *mmu)
     mmu->identity = !translating;
     mmu->asid = x86_pcid(r);
     mmu_set_need(mmu, translating, x86_ctx(r));
+    const uint64_t below_maxphy = (UINT64_C(1) << x86_maxphyaddr(r)) - 1;
+    mmu->x86.lean_4level = x86_levels(r) == 4;
+    mmu->x86.lean_addr_mask = below_maxphy & ~UINT64_C(0xfff);
+    mmu->x86.lean_reserved = (X86_PA_LIMIT_MASK & ~below_maxphy) |
+                             ((r->efer & VM_X86_EFER_NXE) != 0 ? 0 : VM_X86_PTE_XD);
+    mmu->x86.lean_root = r->cr3 & mmu->x86.lean_addr_mask;
 }
 
 void x86_after_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err)

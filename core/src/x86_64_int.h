@@ -11,6 +11,13 @@
 
 struct mmu_x86 {
     vm_x86_regs_t regs; /* as set: EFER.LMA computed, CR3 without bit 63 */
+    /* Derived from regs by x86_refresh (every register write, every switch
+     * to x86 mode) for walk_x86_64's common case; the full walk
+     * (walk_x86_64_general) derives its own from regs. */
+    bool lean_4level;         /* 4-level paging (CR4.LA57 = 0) */
+    uint64_t lean_addr_mask;  /* bits MAXPHYADDR-1:12: next table or page */
+    uint64_t lean_reserved;   /* reserved in every entry: 51:MAXPHYADDR, XD without NXE */
+    vm_gpa_t lean_root;       /* CR3 & lean_addr_mask: the PML4 */
 };
 
 struct vm_mmu;
