@@ -244,14 +244,15 @@ static VM_ALWAYS_INLINE vm_err_t access_finish(vm_mmu_t *mmu, vm_gva_t va, vm_gp
     return mmu_success(mmu);
 }
 
-/* A RISC-V miss whose inline walk stopped at step 9 (A/D): the walk again
- * as a call, which does step 9 (mmu_translate_miss_ad), then the access. */
-static VM_NOINLINE vm_err_t access_miss_ad(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
-                                           uint64_t *val, vm_access_t access, uint32_t hint)
+/* A miss whose inline walk returned WALK_PENDING (RISC-V step 9, or x86-64
+ * / Arm64 outside their common case): the full walk again as a call
+ * (mmu_translate_miss_again), then the access. */
+static VM_NOINLINE vm_err_t access_miss_again(vm_mmu_t *mmu, vm_gva_t va, unsigned size,
+                                              uint64_t *val, vm_access_t access, uint32_t hint)
 {
     vm_gpa_t pa = 0;
     struct tlb_entry *e;
-    vm_err_t err = mmu_translate_miss_ad(mmu, va, va, access, &pa, &e, hint);
+    vm_err_t err = mmu_translate_miss_again(mmu, va, va, access, &pa, &e, hint);
     if (err != VM_OK)
         return err;
     return access_finish(mmu, va, pa, e, size, val, access);
@@ -271,8 +272,8 @@ static VM_ALWAYS_INLINE vm_err_t access_miss(vm_mmu_t *mmu, vm_gva_t va, unsigne
     struct tlb_entry *e;
     vm_err_t err = mmu_translate_miss(mmu, va, va, access, &pa, &e, riscv, hint);
     if (VM_UNLIKELY(err != VM_OK)) {
-        if (riscv && err == WALK_AD_PENDING)
-            return access_miss_ad(mmu, va, size, val, access, hint);
+        if (err == WALK_PENDING)
+            return access_miss_again(mmu, va, size, val, access, hint);
         return err;
     }
     return access_finish(mmu, va, pa, e, size, val, access);

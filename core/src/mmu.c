@@ -347,29 +347,40 @@ vm_err_t mmu_miss_fault(vm_mmu_t *mmu, vm_gva_t va, vm_err_t err, const vm_fault
     return err;
 }
 
-/* Out of line for mmu_translate_entry (access.c inlines its own). */
-vm_err_t mmu_translate_miss_ad(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
-                               vm_gpa_t *pa, struct tlb_entry **ep, uint32_t hint)
+/* The full walk of a miss whose inline walk returned WALK_PENDING. */
+vm_err_t mmu_translate_miss_again(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
+                                  vm_access_t access, vm_gpa_t *pa, struct tlb_entry **ep,
+                                  uint32_t hint)
 {
     /* A second walk from the root: the first wrote nothing, so this is as
      * if it never ran (a PTE another hart changed meanwhile is simply read
      * anew, as a later walk would). */
     struct walk_result res;
     vm_fault_t fault;
-    vm_err_t err = walk_riscv(mmu, va, access, 0, &res, &fault);
+    vm_err_t err;
+    switch (mmu->mode) {
+    case VM_PAGING_X86_64:
+        err = walk_x86_64_general(mmu, va, access, 0, &res, &fault);
+        break;
+    case VM_PAGING_ARM64:
+        err = walk_arm64_general(mmu, va, access, 0, &res, &fault);
+        break;
+    default:
+        err = walk_riscv(mmu, va, access, 0, &res, &fault);
+        break;
+    }
     return mmu_miss_end(mmu, va, tag_va, access, err, &res, &fault, pa, ep, hint);
 }
 
 vm_err_t mmu_translate_miss_call(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va, vm_access_t access,
                                  vm_gpa_t *pa, struct tlb_entry **ep, uint32_t hint)
 {
-    if (mmu->rv_levels != 0) {
-        vm_err_t err = mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true, hint);
-        if (err == WALK_AD_PENDING)
-            return mmu_translate_miss_ad(mmu, va, tag_va, access, pa, ep, hint);
-        return err;
-    }
-    return mmu_translate_miss(mmu, va, tag_va, access, pa, ep, false, hint);
+    vm_err_t err = mmu->rv_levels != 0
+                       ? mmu_translate_miss(mmu, va, tag_va, access, pa, ep, true, hint)
+                       : mmu_translate_miss(mmu, va, tag_va, access, pa, ep, false, hint);
+    if (err == WALK_PENDING)
+        return mmu_translate_miss_again(mmu, va, tag_va, access, pa, ep, hint);
+    return err;
 }
 
 vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,

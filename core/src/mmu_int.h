@@ -164,7 +164,9 @@ static inline void mmu_tlb_count_hit(vm_mmu_t *mmu, struct tlb_entry *e, vm_acce
     tlb_touch(mmu_tlb_for(mmu, access), e);
 }
 
-#include "walk_riscv.h" /* the RISC-V walk inline; it reads struct vm_mmu */
+#include "walk_riscv.h"  /* the RISC-V walk inline; it reads struct vm_mmu */
+#include "walk_x86_64.h" /* the x86-64 walk's common case inline (the same) */
+#include "walk_arm64.h"  /* the Arm64 walk's common case inline (the same) */
 
 /* The architecture's walk for the current mode (one switch per miss). */
 static inline vm_err_t mmu_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
@@ -201,25 +203,26 @@ static VM_ALWAYS_INLINE vm_err_t mmu_miss_end(vm_mmu_t *mmu, vm_gva_t va, vm_gva
     return VM_OK;
 }
 
-/* The end of a RISC-V miss whose inline walk stopped at step 9 (A/D to
- * set or, under Svade, to fault on): the walk again as a call, which does
- * step 9, then the fill. Out of line; the miss is already counted. */
-VM_HIDDEN vm_err_t mmu_translate_miss_ad(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
-                                         vm_access_t access, vm_gpa_t *pa,
-                                         struct tlb_entry **ep, uint32_t hint);
+/* The end of a miss whose inline walk returned WALK_PENDING (RISC-V: step
+ * 9, an A/D update or a Svade fault; x86-64 and Arm64: anything outside
+ * their common case): the full walk as a call, then the fill or the fault.
+ * Out of line; the miss is already counted. */
+VM_HIDDEN vm_err_t mmu_translate_miss_again(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
+                                            vm_access_t access, vm_gpa_t *pa,
+                                            struct tlb_entry **ep, uint32_t hint);
 
 /*
  * After a TLB miss (or an entry lacking the permission: a store to a page
  * cached clean walks again, the walk sets D or reports the fault): count
  * the miss, walk, fill (hint: tlb_insert's). A fault is recorded. Inline: it is the body of
  * access.c's access_miss, where a call here cost a frame and the walk's
- * answer passed through memory. With `riscv` it may return WALK_AD_PENDING
- * (nothing recorded): the caller then calls mmu_translate_miss_ad, whose
- * out parameters would otherwise be the miss's stack traffic. `riscv` (a
- * constant at each use) picks the
- * inline RISC-V walk, whose answer stays in registers, or the x86-64 /
- * Arm64 walk calls; one body per choice, so the compiler never merges the
- * two fills (which put the RISC-V answer back on the stack).
+ * answer passed through memory. It may return WALK_PENDING (nothing
+ * recorded): the caller then calls mmu_translate_miss_again, whose out
+ * parameters would otherwise be the miss's stack traffic. `riscv` (a
+ * constant at each use) picks the inline RISC-V walk or the x86-64 / Arm64
+ * ones (their common case inline, the rest WALK_PENDING); one body per
+ * choice, so the compiler never merges the two fills (which put the
+ * answer back on the stack).
  */
 static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, vm_gva_t tag_va,
                                                     vm_access_t access, vm_gpa_t *pa,
@@ -232,11 +235,14 @@ static VM_ALWAYS_INLINE vm_err_t mmu_translate_miss(vm_mmu_t *mmu, vm_gva_t va, 
     vm_err_t err;
     if (riscv) {
         err = walk_riscv_inline(mmu, va, access, WALK_AD_DEFER, &res, &fault);
-        if (VM_UNLIKELY(err == WALK_AD_PENDING))
-            return err; /* the caller goes on with mmu_translate_miss_ad */
-    } else /* rv_levels 0 with paging on: x86-64 or Arm64 (Bare is identity) */
-        err = mmu->mode == VM_PAGING_X86_64 ? walk_x86_64(mmu, va, access, 0, &res, &fault)
-                                            : walk_arm64(mmu, va, access, 0, &res, &fault);
+        if (VM_UNLIKELY(err == WALK_PENDING))
+            return err; /* the caller goes on with mmu_translate_miss_again */
+    } else { /* rv_levels 0 with paging on: x86-64 or Arm64 (Bare is identity) */
+        err = mmu->mode == VM_PAGING_X86_64 ? walk_x86_64_lean(mmu, va, access, &res)
+                                            : walk_arm64_lean(mmu, va, access, &res);
+        if (VM_UNLIKELY(err == WALK_PENDING))
+            return err; /* the caller goes on with mmu_translate_miss_again */
+    }
     return mmu_miss_end(mmu, va, tag_va, access, err, &res, &fault, pa, ep, hint);
 }
 

@@ -24,9 +24,10 @@
  *   writable-clean DBM page with TCR.HD), by compare-and-swap from the
  *   value read (walk_commit); a changed descriptor restarts the walk.
  *   The common case - the 4 KiB granule from level 0 or 1, a leaf with AF
- *   set that allows the access and needs no update - is walk_arm64 itself,
- *   a function with a small frame; everything else goes to
- *   walk_arm64_general, which starts again from the TTBR.
+ *   set that allows the access and needs no update - is walk_arm64_lean
+ *   (walk_arm64.h), inline in the TLB miss so the answer stays in
+ *   registers; everything else goes to walk_arm64_general, which starts
+ *   again from the TTBR. walk_arm64 is the two as a call.
  *
  *   Permissions: the leaf's effective state is five bits - AP[1] and AP[2]
  *   after APTable (unless TCR.HPDn) and after the dirty-state rule (with HD
@@ -67,16 +68,6 @@
 
 /* ---- The permission rule (CheckPermission) and its table ---------------- */
 
-/* Effective permission state of a leaf: the table index. */
-enum {
-    ARM_P_EL0 = 1u,    /* AP[1]: data access at EL0 (after APTable[0]) */
-    ARM_P_RO = 2u,     /* AP[2]: read-only (after APTable[1] and dirty state) */
-    ARM_P_UXN = 4u,    /* UXN | UXNTable */
-    ARM_P_PXN = 8u,    /* PXN | PXNTable */
-    ARM_P_CLEAN = 16u, /* writable only by clearing AP[2] (DBM with HD): no write cached */
-    ARM_P_STATES = 32u,
-};
-
 /*
  * CheckPermission for an EL0/EL1 access (no UAO, no unprivileged
  * load/store, no EPAN): NULL if allowed, else the reason.
@@ -115,24 +106,9 @@ static const char *arm_permits(unsigned p, bool el1, bool pan, bool wxn, vm_acce
     return access == VM_ACCESS_WRITE && !priv_w ? "read-only (AP[2] = 1)" : NULL;
 }
 
-static uint64_t arm_perm_table[ARM_P_STATES];
-static uint8_t arm_state_table[512];
+uint64_t arm_perm_table[ARM_P_STATES];
+uint8_t arm_state_table[512];
 static pthread_once_t arm_perm_once = PTHREAD_ONCE_INIT;
-
-/*
- * The descriptor and table bits that decide a leaf's permission state,
- * packed into a 9-bit index (arm_state_index): AP[1] (0), AP[2] (1), DBM
- * under HD (2), PXN (3), UXN (4), PXNTable (5), UXNTable (6), APTable[0]
- * (7), APTable[1] (8) - the table bits ORed over the walk, and zero with
- * TCR.HPDn.
- */
-static inline unsigned arm_state_index(uint64_t desc, uint64_t tables, uint64_t hier_mask,
-                                       uint64_t dbm_bit)
-{
-    const uint64_t t = tables & hier_mask;
-    return (unsigned)(((desc >> 6) & 3u) | ((desc & dbm_bit) >> 49) | ((desc >> 50) & 0x18u) |
-                      ((t >> 54) & 0x1e0u));
-}
 
 /*
  * The permission state of an index, following TTW: with update_AP (HD) and
@@ -191,22 +167,6 @@ void walk_arm64_init(void)
 
 /* ---- The walk ------------------------------------------------------------ */
 
-/* Why a walk stopped. */
-enum arm_stop {
-    ARM_OUT_OF_RANGE,      /* TTW: !basefound */
-    ARM_RANGE_DISABLED,    /* TTW: disabled (EPDn) */
-    ARM_TTBR_TOO_WIDE,     /* TTW: baseregister above outputsize */
-    ARM_DESC_OUTSIDE_RAM,  /* the descriptor read hit no RAM */
-    ARM_INVALID,           /* desc<0> = 0, or 01 at level 3 */
-    ARM_TABLE_TOO_WIDE,    /* next-level table address above outputsize */
-    ARM_BLOCK_LEVEL,       /* level < firstblocklevel */
-    ARM_OA_TOO_WIDE,       /* output address above outputsize */
-    ARM_AF_CLEAR,          /* desc<10> = 0 without update_AF */
-    ARM_PERMISSION,        /* CheckPermission failed */
-    ARM_UPDATE_NOT_RAM,    /* the AF / AP[2] update could not be written */
-    ARM_LIVELOCK,          /* the descriptor kept changing under the update */
-};
-
 /* The fault record of a stopped walk (out of line: the walk's hot path
  * carries no strings and no record building). */
 static VM_NOINLINE vm_err_t arm_stop(const vm_mmu_t *mmu, vm_fault_t *f, vm_gva_t va,
@@ -261,130 +221,21 @@ static VM_NOINLINE vm_err_t arm_stop(const vm_mmu_t *mmu, vm_fault_t *f, vm_gva_
     return kind == VM_FAULT_ACCESS ? VM_ERR_ACCESS_FAULT : VM_ERR_PAGE_FAULT;
 }
 
-/* Where the descent ended. */
-struct arm_leaf {
-    vm_gpa_t desc_addr;
-    uint64_t desc;
-    uint64_t tables;  /* OR of the table descriptors on the path */
-    unsigned level;
-    unsigned shift;   /* log2 of the block or page size */
-};
-
-/*
- * The TTW repeat loop: from the start level down to a leaf. Reads only; no
- * calls. Returns the stop reason (enum arm_stop) or -1 with the leaf in *L.
- * granule, stride and start are R's (log2 of the granule, granule - 3,
- * start level): inlined with them constants for the 4 KiB granule from
- * level 0 or 1 (48- and 39-bit VAs), so the compiler unrolls those, and
- * once with R's values for the rest (walk_arm64).
- */
-static VM_ALWAYS_INLINE int arm_descend(const vm_physmem_t *pm, const struct arm64_range *R,
-                                        vm_gva_t va, struct arm_leaf *L, unsigned granule,
-                                        unsigned stride, unsigned start)
-{
-    vm_gpa_t table = R->base;
-    unsigned level = start;
-    unsigned shift = (3u - level) * stride + granule; /* addrselectbottom */
-    uint64_t index_mask = (UINT64_C(1) << R->start_bits) - 1;
-    uint64_t tables = 0;
-    for (;;) {
-        const vm_gpa_t desc_addr = table + ((va >> shift) & index_mask) * 8u;
-        uint64_t desc;
-        L->desc_addr = desc_addr;
-        L->level = level;
-        L->shift = shift;
-        if (VM_UNLIKELY(!walk_read_entry(pm, desc_addr, 8, &desc))) {
-            L->desc = 0;
-            return ARM_DESC_OUTSIDE_RAM;
-        }
-        L->desc = desc;
-        if (VM_LIKELY((desc & 3u) == 3u && level < 3)) {
-            /* A table descriptor: the next-level table address must fit. */
-            if (VM_UNLIKELY((desc & R->oa_fault_mask) != 0))
-                return ARM_TABLE_TOO_WIDE;
-            /* (table_mask keeps bits 47:granule: saying so lets the
-             * compiler drop walk_read_entry's alignment test) */
-            table = desc & R->table_mask & ~((UINT64_C(1) << granule) - 1);
-            tables |= desc;
-            level++;
-            shift -= stride;
-            index_mask = (UINT64_C(1) << stride) - 1;
-            continue;
-        }
-        L->tables = tables;
-        /* "if desc<0> == '0' || (desc<1:0> == '01' && level == 3) then
-         * TranslationFault" */
-        if ((desc & 1u) == 0 || (level == 3 && (desc & 2u) == 0))
-            return ARM_INVALID;
-        /* "if level < firstblocklevel then TranslationFault" */
-        if (level < R->first_block)
-            return ARM_BLOCK_LEVEL;
-        if (VM_UNLIKELY((desc & R->oa_fault_mask) != 0))
-            return ARM_OA_TOO_WIDE;
-        return -1;
-    }
-}
-
-/* The answer of a successful walk: leaf L whose descriptor is now `now`
- * (after any update), permission state `state`. */
-static inline void arm_walk_result(const struct arm64_range *R, vm_gva_t va,
-                                   const struct arm_leaf *L, uint64_t now, unsigned state,
-                                   struct walk_result *out)
-{
-    const uint64_t page_mask = (UINT64_C(1) << L->shift) - 1;
-    out->page_pa = now & R->table_mask & ~page_mask;
-    out->page_mask = page_mask;
-    out->pa = out->page_pa | (va & page_mask);
-    out->pte = now;
-    out->level = (int)L->level;
-    out->global = (now & VM_ARM64_NG) == 0;
-    /* Nothing is cached while AF = 0; a writable-clean page is cached
-     * without write permission (state bit ARM_P_CLEAN). */
-    out->perms = (now & VM_ARM64_AF) != 0 ? arm_perm_table[state] : 0;
-    out->tlb_flags = 0;
-    out->pkey = 0;
-}
-
-static vm_err_t walk_arm64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
-                                   unsigned flags, struct walk_result *out, vm_fault_t *fault);
-
-/*
- * The walk. The common case first, in a function with a small frame: the
- * 4 KiB granule from level 0 or 1, a VA inside its range, a leaf with AF
- * set whose permissions allow the access and that needs no dirty-state
- * update (no write to a writable-clean page) - exactly what
- * walk_arm64_general accepts with nothing to write and no fault, and
- * answers the same way. Anything else is walk_arm64_general's, from the
- * TTBR again (this only read).
- */
+/* The walk as a call: the common case inline (walk_arm64.h), else the full
+ * walk. */
 vm_err_t walk_arm64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                     struct walk_result *out, vm_fault_t *fault)
 {
-    const struct mmu_arm64 *a = &mmu->arm;
-    const struct arm64_range *R = &a->range[(va >> 55) & 1];
-    if (VM_LIKELY(R->walks && ((va >> R->inputsize) & R->range_mask) == R->range_expect &&
-                  !R->base_too_wide && R->granule == 12 && R->start_level <= 1)) {
-        struct arm_leaf L;
-        const int why = R->start_level == 0 ? arm_descend(mmu->pm, R, va, &L, 12, 9, 0)
-                                            : arm_descend(mmu->pm, R, va, &L, 12, 9, 1);
-        if (VM_LIKELY(why < 0 && (L.desc & VM_ARM64_AF) != 0)) {
-            const unsigned state =
-                arm_state_table[arm_state_index(L.desc, L.tables, R->hier_mask, a->dbm_bit)];
-            if (VM_LIKELY((arm_perm_table[state & (ARM_P_CLEAN - 1u)] & mmu->need[access]) != 0 &&
-                          !(access == VM_ACCESS_WRITE && (state & ARM_P_CLEAN)))) {
-                arm_walk_result(R, va, &L, L.desc, state, out);
-                return VM_OK;
-            }
-        }
-    }
+    if (VM_LIKELY(walk_arm64_lean(mmu, va, access, out) == VM_OK))
+        return VM_OK;
     return walk_arm64_general(mmu, va, access, flags, out, fault);
 }
 
 /* Every walk: the range checks, the descent for any granule and start
  * level, the faults, the AF / dirty-state update. */
-static VM_NOINLINE vm_err_t walk_arm64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
-                                               unsigned flags, struct walk_result *out,
-                                               vm_fault_t *fault)
+VM_NOINLINE vm_err_t walk_arm64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                        unsigned flags, struct walk_result *out,
+                                        vm_fault_t *fault)
 {
     const struct mmu_arm64 *a = &mmu->arm;
     /* The range: VA bit 55 (D8 "Selection between TTBR0 and TTBR1"). */

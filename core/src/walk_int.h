@@ -46,10 +46,15 @@ struct walk_result {
 
 /* Walk flags. */
 #define WALK_AD_DEFER 2u    /* internal, RISC-V inline walk of a TLB miss: where step 9
-                               would update or check A/D, stop with WALK_AD_PENDING
+                               would update or check A/D, stop with WALK_PENDING
                                instead, nothing written; the caller walks again with
                                walk_riscv(), which does step 9 (mmu_int.h) */
-#define WALK_AD_PENDING VM_ERR__COUNT /* (not an error code: never returned by the API) */
+/* What an inline walk of a TLB miss returns when it cannot finish: the
+ * RISC-V walk at step 9 (WALK_AD_DEFER), the x86-64 and Arm64 ones outside
+ * their common case. Nothing was written; the caller walks again as a
+ * call (mmu_translate_miss_again). Not an error code: never returned by
+ * the API. */
+#define WALK_PENDING VM_ERR__COUNT
 #define WALK_SPECULATIVE 1u /* no A/D write, no A/D check or fault for a clear A/D:
                                vm_mmu_invalidate_reservation's side-effect-free lookup */
 

@@ -214,7 +214,7 @@ static VM_ALWAYS_INLINE vm_err_t rv_walk(vm_mmu_t *mmu, vm_gva_t va, vm_access_t
          * registers (the fill after it merged with rv_update's answer
          * otherwise, spilling even constants). */
         if (flags & WALK_AD_DEFER)
-            return WALK_AD_PENDING;
+            return WALK_PENDING;
         return rv_update(mmu, va, access, flags, out, fault, restarts, &L, want);
     }
     /* (A speculative walk gets here with want != pte: the PTE's own.) */

@@ -34,13 +34,14 @@
  *
  *   The common case - 4-level paging, every entry present, accessed and
  *   without reserved bits, a 4 KiB page whose A (and D, for a write) is
- *   already set and whose rights allow the access - is walk_x86_64 itself:
- *   four reads, one table load, the answer, in a function whose frame holds
- *   no update list; its masks and root come from x86_refresh (x86_64.c),
- *   which every register write runs. Anything else (a fault, an A/D update, a large page,
- *   5-level paging) goes to walk_x86_64_general, which starts again from
- *   CR3 and follows the rules above in full; both build the answer with
- *   the same helpers (x86_leaf_rights, x86_walk_result).
+ *   already set and whose rights allow the access - is walk_x86_64_lean
+ *   (walk_x86_64.h): four reads, one table load, the answer, inline in the
+ *   TLB miss so the answer stays in registers; its masks and root come from
+ *   x86_refresh (x86_64.c), which every register write runs. Anything else
+ *   (a fault, an A/D update, a large page, 5-level paging) goes to
+ *   walk_x86_64_general, which starts again from CR3 and follows the rules
+ *   above in full; both build the answer with the same helpers
+ *   (x86_leaf_rights, x86_walk_result). walk_x86_64 is the two as a call.
  *
  *   A successful translation then commits, through walk_commit (walk.c,
  *   top level first), A = 1 in every entry used that lacks it and, for a
@@ -94,14 +95,6 @@ struct x86_rights {
     bool ad;    /* PKRU.AD of the key (CR4.PKE = 1, user-mode address) */
     bool wd;    /* PKRU.WD of the key (same) */
 };
-
-#define X86_RIGHTS_RW 1u
-#define X86_RIGHTS_US 2u
-#define X86_RIGHTS_XD 4u
-#define X86_RIGHTS_DIRTY 8u
-#define X86_RIGHTS_AD 16u
-#define X86_RIGHTS_WD 32u
-#define X86_RIGHTS_COUNT 64u
 
 static struct x86_rights x86_rights_of(unsigned idx)
 {
@@ -193,7 +186,7 @@ static bool x86_pk_flag(unsigned ctx, const struct x86_rights *r, vm_access_t ac
 
 /* ---- The TLB permission vector ---------------------------------------- */
 
-static uint64_t x86_perm_table[X86_RIGHTS_COUNT];
+uint64_t x86_perm_table[X86_RIGHTS_COUNT];
 static pthread_once_t x86_perm_once = PTHREAD_ONCE_INIT;
 
 static void x86_perm_table_build(void)
@@ -269,123 +262,20 @@ static const char *const x86_reserved[WALK_MAX_LEVELS + 1] = {
     "reserved bit in PML4E", "reserved bit in PML5E",
 };
 
-/*
- * walk_x86_64's fast descent for 4-level paging: PML4E, PDPTE, PDE each
- * P = 1, A = 1, PS = 0 and no reserved bit, then a PTE with P = 1 and no
- * reserved bit. True with the PTE, its address and the AND / OR of the
- * four entries; false (nothing written that matters) as soon as an entry
- * is anything else, including outside RAM.
- */
-static inline bool x86_descend4(const vm_physmem_t *pm, vm_gpa_t table, vm_gva_t va,
-                                uint64_t addr_mask, uint64_t reserved_any, vm_gpa_t *entry_addr,
-                                uint64_t *entry, uint64_t *and_bits, uint64_t *or_bits)
-{
-    const uint64_t table_bad = VM_X86_PTE_P | VM_X86_PTE_A | VM_X86_PTE_PS | reserved_any;
-    uint64_t and_all = ~UINT64_C(0), or_all = 0, e = 0;
-    vm_gpa_t a = 0;
-    for (unsigned shift = 39; shift >= 12; shift -= 9) {
-        a = table + ((va >> shift) & 511u) * 8u;
-        if (VM_UNLIKELY(!walk_read_entry(pm, a, 8, &e)))
-            return false;
-        and_all &= e;
-        or_all |= e;
-        if (shift == 12)
-            break;
-        if (VM_UNLIKELY((e & table_bad) != (VM_X86_PTE_P | VM_X86_PTE_A)))
-            return false;
-        table = e & addr_mask;
-    }
-    if (VM_UNLIKELY((e & (VM_X86_PTE_P | reserved_any)) != VM_X86_PTE_P))
-        return false;
-    *entry_addr = a;
-    *entry = e;
-    *and_bits = and_all;
-    *or_bits = or_all;
-    return true;
-}
-
-/* The rights of a translation as a table index (struct x86_rights), D not
- * included: R/W and U/S ANDed over its entries (and_bits), XD ORed (or_bits;
- * it reaches here only with NXE = 1, else it is reserved), and for a
- * user-mode address with CR4.PKE = 1 the PKRU AD/WD bits of the leaf's key. */
-static inline unsigned x86_leaf_rights(const vm_x86_regs_t *regs, uint64_t and_bits,
-                                       uint64_t or_bits, uint64_t leaf)
-{
-    const bool user_address = (and_bits & VM_X86_PTE_US) != 0;
-    unsigned rights = ((and_bits & VM_X86_PTE_RW) != 0 ? X86_RIGHTS_RW : 0) |
-                      (user_address ? X86_RIGHTS_US : 0) |
-                      ((or_bits & VM_X86_PTE_XD) != 0 ? X86_RIGHTS_XD : 0);
-    if (user_address && (regs->cr4 & VM_X86_CR4_PKE) != 0) {
-        const unsigned pkey = (unsigned)((leaf & VM_X86_PTE_PKEY_MASK) >> VM_X86_PTE_PKEY_SHIFT);
-        rights |= ((regs->pkru >> (2 * pkey)) & 3u) * X86_RIGHTS_AD; /* AD, WD */
-    }
-    return rights;
-}
-
-/* The answer of a successful walk whose leaf (as in memory now) maps the
- * page at `level`; rights from x86_leaf_rights. */
-static inline void x86_walk_result(const vm_x86_regs_t *regs, vm_gva_t va, uint64_t leaf_now,
-                                   unsigned level, uint64_t addr_mask, unsigned rights,
-                                   bool cacheable, struct walk_result *out)
-{
-    const uint64_t page_mask = (UINT64_C(1) << (12 + 9 * (level - 1))) - 1;
-    const vm_gpa_t base = leaf_now & addr_mask & ~page_mask;
-    if ((leaf_now & VM_X86_PTE_D) != 0)
-        rights |= X86_RIGHTS_DIRTY;
-    out->page_pa = base;
-    out->page_mask = page_mask;
-    out->pa = base | (va & page_mask);
-    out->pte = leaf_now;
-    out->level = (int)level;
-    /* 4.10.2.4: global when CR4.PGE = 1 and G = 1 in the entry that maps the page. */
-    out->global = (leaf_now & VM_X86_PTE_G) != 0 && (regs->cr4 & VM_X86_CR4_PGE) != 0;
-    /* 4.10.2.2: never cache a translation before A is 1 in every entry used. */
-    out->perms = cacheable ? x86_perm_table[rights] : 0;
-    out->tlb_flags = (rights & X86_RIGHTS_US) != 0 ? TLB_F_PKEY : 0;
-    out->pkey = (uint8_t)((leaf_now & VM_X86_PTE_PKEY_MASK) >> VM_X86_PTE_PKEY_SHIFT);
-}
-
-static vm_err_t walk_x86_64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
-                                    unsigned flags, struct walk_result *out, vm_fault_t *fault);
-
-/*
- * The walk. The common case first, in a function with a small frame: 4-level
- * paging, a canonical VA, three tables whose entries are present, accessed,
- * not pages and without reserved bits, then a present 4 KiB PTE without
- * reserved bits that has A set (and D, for a write) and whose rights allow
- * the access - exactly what walk_x86_64_general accepts with nothing to
- * write and no fault, and answers the same way. Anything else is
- * walk_x86_64_general's, from CR3 again (this only read).
- */
+/* The walk as a call: the common case inline (walk_x86_64.h), else the
+ * full walk. */
 vm_err_t walk_x86_64(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access, unsigned flags,
                      struct walk_result *out, vm_fault_t *fault)
 {
-    const struct mmu_x86 *x = &mmu->x86;
-    /* (the masks and the root come from x86_refresh; mmu->need[access] is
-     * the permission bit of the current context, x86_ctx, or never while
-     * paging is off) */
-    if (VM_LIKELY(x->lean_4level && x86_canonical(4, va))) {
-        const uint64_t leaf_needs =
-            VM_X86_PTE_A | (access == VM_ACCESS_WRITE ? VM_X86_PTE_D : 0);
-        vm_gpa_t entry_addr;
-        uint64_t entry, and_bits, or_bits;
-        if (x86_descend4(mmu->pm, x->lean_root, va, x->lean_addr_mask, x->lean_reserved,
-                         &entry_addr, &entry, &and_bits, &or_bits) &&
-            (entry & leaf_needs) == leaf_needs) {
-            const unsigned rights = x86_leaf_rights(&x->regs, and_bits, or_bits, entry);
-            if ((x86_perm_table[rights | X86_RIGHTS_DIRTY] & mmu->need[access]) != 0) {
-                x86_walk_result(&x->regs, va, entry, 1, x->lean_addr_mask, rights, true, out);
-                return VM_OK;
-            }
-        }
-    }
+    if (VM_LIKELY(walk_x86_64_lean(mmu, va, access, out) == VM_OK))
+        return VM_OK;
     return walk_x86_64_general(mmu, va, access, flags, out, fault);
 }
 
 /* Every walk: the loop over the levels, the faults, the A/D commit. */
-static VM_NOINLINE vm_err_t walk_x86_64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
-                                                unsigned flags, struct walk_result *out,
-                                                vm_fault_t *fault)
+VM_NOINLINE vm_err_t walk_x86_64_general(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
+                                         unsigned flags, struct walk_result *out,
+                                         vm_fault_t *fault)
 {
     const vm_x86_regs_t *regs = &mmu->x86.regs;
     vm_physmem_t *pm = mmu->pm;
