@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "mmu_int.h"     /* white-box: the core's TLB entries (w_check_tlb_contents) */
+#include "core_tlb_check.h"
 #include "physmem_int.h" /* white-box: the core's RAM mapping, for cheap compares */
 #include "ref_model.h"
 #include "vmc_emit.h"
@@ -293,18 +294,11 @@ static void w_phys_write(world_t *w, uint64_t pa, uint64_t v)
 /* White-box: is the core TLB entry e (ITLB if exec_side) one the model
  * remembers: same side, (normalised) page and size, output page, and
  * global only if the remembered one is, else the same ASID? */
-static bool w_entry_remembered(const world_t *w, const struct tlb_entry *e, bool exec_side)
+static bool w_entry_remembered(const void *ctx, const struct tlb_entry *e, bool exec_side)
 {
-    for (int k = 0; k < w->tlb.n; k++) {
-        const ref_a64_tlb_entry_t *r = &w->tlb.e[k];
-        const uint64_t mask = (UINT64_C(1) << r->blocksize_shift) - 1;
-        if (r->exec_side != exec_side || e->shift != (unsigned)r->blocksize_shift ||
-            e->tag != (r->tag_va & ~mask) || e->pa_base != (r->oa_base & ~mask))
-            continue;
-        if (e->asid_mask == 0 ? r->global : (r->global || r->asid == e->asid))
-            return true;
-    }
-    return false;
+    const world_t *w = ctx;
+    return ref_a64_tlb_remembers(&w->tlb, exec_side, e->tag, e->shift, e->pa_base,
+                                 e->asid_mask == 0, e->asid);
 }
 
 /*
@@ -316,21 +310,9 @@ static bool w_entry_remembered(const world_t *w, const struct tlb_entry *e, bool
  */
 static void w_check_tlb_contents(world_t *w, const char *op)
 {
-    const struct vm_mmu *mmu = (const struct vm_mmu *)w->mmu;
-    for (int side = 0; side < 2; side++) {
-        const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
-        uint16_t i = t->mru;
-        for (size_t n = t->count; n > 0; n--, i = t->e[i].next) {
-            const struct tlb_entry *e = &t->e[i];
-            if (!w_entry_remembered(w, e, side != 0))
-                w_fail(w, "after %s the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
-                          "%s %u, which no remembered entry justifies (the op should have dropped "
-                          "it, or no walk filled it)",
-                       op, side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
-                       (unsigned long long)e->pa_base, e->asid_mask == 0 ? "global, asid" : "asid",
-                       e->asid);
-        }
-    }
+    char msg[256];
+    if (fuzz_core_tlb_unjustified(w->mmu, w_entry_remembered, w, op, "entry", msg, sizeof msg))
+        w_fail(w, "%s", msg);
 }
 
 static void w_check_no_translation(world_t *w, const char *op)

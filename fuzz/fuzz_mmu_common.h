@@ -55,6 +55,7 @@
 
 #include "fuzz_mmu_world.h"
 #include "mmu_int.h" /* white-box: the core's TLB entries (fm_check_tlb_contents) */
+#include "core_tlb_check.h"
 #include "vmc_emit_rv.h"
 
 static const uint64_t fm_ram_sizes[4] = {UINT64_C(64) << 10, UINT64_C(256) << 10,
@@ -310,20 +311,11 @@ static inline void fm_stats(fm_t *fm, uint64_t *hits, uint64_t *misses)
  * current paging mode (vmmem flushes on a mode change, so an entry of
  * another mode is not one the core may hold)?
  */
-static bool fm_entry_remembered(const fm_t *fm, const struct tlb_entry *e, bool exec_side)
+static bool fm_entry_remembered(const void *ctx, const struct tlb_entry *e, bool exec_side)
 {
-    for (int k = 0; k < fm->tlb.n; k++) {
-        const ref_tlb_entry_t *r = &fm->tlb.e[k];
-        const unsigned shift = 12u + 9u * (unsigned)r->level;
-        const uint64_t mask = (UINT64_C(1) << shift) - 1;
-        const uint64_t pa = ((r->pte >> 10) & ((UINT64_C(1) << 44) - 1)) << 12;
-        if (!r->valid || r->exec_side != exec_side || r->levels != fm->s.levels ||
-            e->shift != shift || e->tag != (r->va & ~mask) || e->pa_base != (pa & ~mask))
-            continue;
-        if (e->asid_mask == 0 ? r->global : (r->global || r->asid == e->asid))
-            return true;
-    }
-    return false;
+    const fm_t *fm = ctx;
+    return ref_tlb_remembers(&fm->tlb, exec_side, fm->s.levels, e->tag, e->shift, e->pa_base,
+                             e->asid_mask == 0, e->asid);
 }
 
 /*
@@ -337,21 +329,9 @@ static bool fm_entry_remembered(const fm_t *fm, const struct tlb_entry *e, bool 
  */
 static void fm_check_tlb_contents(fm_t *fm, const char *op)
 {
-    const struct vm_mmu *mmu = (const struct vm_mmu *)fm->mmu;
-    for (int side = 0; side < 2; side++) {
-        const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
-        uint16_t i = t->mru;
-        for (size_t n = t->count; n > 0; n--, i = t->e[i].next) {
-            const struct tlb_entry *e = &t->e[i];
-            if (!fm_entry_remembered(fm, e, side != 0))
-                fm_fail(fm, "after %s the core's %s still holds va 0x%llx (%u-bit page) -> pa 0x%llx "
-                            "%s %u, which no remembered leaf justifies (the op should have dropped "
-                            "it, or it was never filled by a walk)",
-                        op, side ? "ITLB" : "DTLB", (unsigned long long)e->tag, e->shift,
-                        (unsigned long long)e->pa_base, e->asid_mask == 0 ? "global, asid" : "asid",
-                        e->asid);
-        }
-    }
+    char msg[256];
+    if (fuzz_core_tlb_unjustified(fm->mmu, fm_entry_remembered, fm, op, "leaf", msg, sizeof msg))
+        fm_fail(fm, "%s", msg);
 }
 
 static void fm_check_no_translation(fm_t *fm, const char *op)

@@ -189,6 +189,16 @@ enum ref_a64_tlbi {
 
 void ref_a64_tlb_reset(ref_a64_tlb_t *t);
 /*
+ * Does t remember an entry of that side (ITLB when exec_side) mapping the
+ * 2^shift-byte block or page at (normalised) page_va to page_pa, that a
+ * cached entry may stand for: a global entry (global) only for a global
+ * one, an entry tagged asid for a global one or one of that ASID?
+ * (The white-box check of what the core's TLBs hold: every cached entry
+ * must be one of these.)
+ */
+bool ref_a64_tlb_remembers(const ref_a64_tlb_t *t, bool exec_side, uint64_t page_va,
+                           unsigned shift, uint64_t page_pa, bool global, uint16_t asid);
+/*
  * Remember the leaf of a walk the core may have cached: a completed table
  * walk (success or permission fault) whose descriptor has AF = 1 in memory
  * afterwards. after_af_set says whether a CONSTRAINED UNPREDICTABLE AF

@@ -167,6 +167,17 @@ void ref_tlb_flush_page(ref_tlb_t *t, uint64_t va);     /* covering va, any ASID
  */
 bool ref_tlb_legal(const ref_tlb_t *t, const ref_rv_state_t *s, uint64_t va, int access,
                    const ref_rv_walk_t *fresh, int outcome, uint64_t pa);
+/*
+ * Does t remember a leaf of that side (ITLB when exec_side), filled under
+ * `levels`-level paging, mapping the 2^shift-byte page at page_va to
+ * page_pa, that a cached entry may stand for: a global entry (global)
+ * only for a global leaf, an entry tagged asid for a global leaf or one
+ * of that ASID?
+ * (The white-box check of what the core's TLBs hold: every cached entry
+ * must be one of these.)
+ */
+bool ref_tlb_remembers(const ref_tlb_t *t, bool exec_side, int levels, uint64_t page_va,
+                       unsigned shift, uint64_t page_pa, bool global, uint16_t asid);
 
 /* ---- AArch64 stage 1 EL1&0 translation and its TLB oracle ------------- */
 #include "ref_arm64.h"

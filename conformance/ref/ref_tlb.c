@@ -220,3 +220,21 @@ bool ref_tlb_legal(const ref_tlb_t *t, const ref_rv_state_t *s, uint64_t va, int
     }
     return false;
 }
+
+bool ref_tlb_remembers(const ref_tlb_t *t, bool exec_side, int levels, uint64_t page_va,
+                       unsigned shift, uint64_t page_pa, bool global, uint16_t asid)
+{
+    for (int k = 0; k < t->n; k++) {
+        const ref_tlb_entry_t *r = &t->e[k];
+        const unsigned leaf_shift = 12u + 9u * (unsigned)r->level;
+        const uint64_t mask = (UINT64_C(1) << leaf_shift) - 1;
+        /* PTE bits 53:10 are the PPN (Priv. spec, "Sv39" PTE format) */
+        const uint64_t pa = ((r->pte >> 10) & ((UINT64_C(1) << 44) - 1)) << 12;
+        if (!r->valid || r->exec_side != exec_side || r->levels != levels ||
+            shift != leaf_shift || page_va != (r->va & ~mask) || page_pa != (pa & ~mask))
+            continue;
+        if (global ? r->global : (r->global || r->asid == asid))
+            return true;
+    }
+    return false;
+}

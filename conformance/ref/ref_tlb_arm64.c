@@ -312,3 +312,18 @@ void ref_a64_tlb_print_covering(const ref_a64_tlb_t *t, const ref_a64_regs_t *r,
     if (!shown)
         fprintf(f, "  (no remembered entry covers tag-va 0x%llx)\n", (unsigned long long)tag);
 }
+
+bool ref_a64_tlb_remembers(const ref_a64_tlb_t *t, bool exec_side, uint64_t page_va,
+                           unsigned shift, uint64_t page_pa, bool global, uint16_t asid)
+{
+    for (int k = 0; k < t->n; k++) {
+        const ref_a64_tlb_entry_t *r = &t->e[k];
+        const uint64_t mask = (UINT64_C(1) << r->blocksize_shift) - 1;
+        if (r->exec_side != exec_side || shift != (unsigned)r->blocksize_shift ||
+            page_va != (r->tag_va & ~mask) || page_pa != (r->oa_base & ~mask))
+            continue;
+        if (global ? r->global : (r->global || r->asid == asid))
+            return true;
+    }
+    return false;
+}

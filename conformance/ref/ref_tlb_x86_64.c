@@ -445,3 +445,18 @@ void ref_x86_tlb_print_covering(const ref_x86_tlb_t *t, const ref_x86_regs_t *r,
     if (!shown)
         fprintf(f, "  (no remembered TLB entry covers 0x%llx)\n", (unsigned long long)va);
 }
+
+bool ref_x86_tlb_remembers(const ref_x86_tlb_t *t, bool exec_side, uint64_t page_va,
+                           unsigned shift, uint64_t page_pa, bool global, uint16_t pcid)
+{
+    for (int k = 0; k < t->n; k++) {
+        const ref_x86_tlb_entry_t *r = &t->e[k];
+        const uint64_t mask = (UINT64_C(1) << r->page_shift) - 1;
+        if (r->exec_side != exec_side || shift != (unsigned)r->page_shift ||
+            page_va != (r->va & ~mask) || page_pa != r->page_base)
+            continue;
+        if (global ? r->global : (r->global || r->pcid == pcid))
+            return true;
+    }
+    return false;
+}

@@ -213,6 +213,16 @@ typedef struct ref_x86_tlb {
 } ref_x86_tlb_t;
 
 void ref_x86_tlb_reset(ref_x86_tlb_t *t);
+/*
+ * Does t remember an entry of that side (ITLB when exec_side) mapping the
+ * 2^shift-byte page at page_va to page_pa, that a cached entry may stand
+ * for: a global entry (global) only for a global one, an entry tagged pcid
+ * for a global one or one filled under that PCID?
+ * (The white-box check of what the core's TLBs hold: every cached entry
+ * must be one of these.)
+ */
+bool ref_x86_tlb_remembers(const ref_x86_tlb_t *t, bool exec_side, uint64_t page_va,
+                           unsigned shift, uint64_t page_pa, bool global, uint16_t pcid);
 /* Remember the translation of a successful walk the core may have cached. */
 void ref_x86_tlb_record(ref_x86_tlb_t *t, const ref_x86_regs_t *r, uint64_t va, int access,
                         const ref_x86_walk_t *w);

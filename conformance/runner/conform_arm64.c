@@ -344,16 +344,8 @@ static void fail_line(const conform_env_t *env, const char *fmt, ...)
 static bool entry_remembered(const void *state, const struct tlb_entry *e, bool exec_side)
 {
     const a64_state_t *st = state;
-    for (int k = 0; k < st->tlb.n; k++) {
-        const ref_a64_tlb_entry_t *r = &st->tlb.e[k];
-        const uint64_t mask = (UINT64_C(1) << r->blocksize_shift) - 1;
-        if (r->exec_side != exec_side || e->shift != (unsigned)r->blocksize_shift ||
-            e->tag != (r->tag_va & ~mask) || e->pa_base != (r->oa_base & ~mask))
-            continue;
-        if (e->asid_mask == 0 ? r->global : (r->global || r->asid == e->asid))
-            return true;
-    }
-    return false;
+    return ref_a64_tlb_remembers(&st->tlb, exec_side, e->tag, e->shift, e->pa_base,
+                                 e->asid_mask == 0, e->asid);
 }
 
 /*

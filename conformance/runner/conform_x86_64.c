@@ -129,16 +129,8 @@ static void fail_line(const conform_env_t *env, const char *fmt, ...)
 static bool entry_remembered(const void *state, const struct tlb_entry *e, bool exec_side)
 {
     const x86_state_t *st = state;
-    for (int k = 0; k < st->tlb.n; k++) {
-        const ref_x86_tlb_entry_t *r = &st->tlb.e[k];
-        const uint64_t mask = (UINT64_C(1) << r->page_shift) - 1;
-        if (r->exec_side != exec_side || e->shift != (unsigned)r->page_shift ||
-            e->tag != (r->va & ~mask) || e->pa_base != r->page_base)
-            continue;
-        if (e->asid_mask == 0 ? r->global : (r->global || r->pcid == e->asid))
-            return true;
-    }
-    return false;
+    return ref_x86_tlb_remembers(&st->tlb, exec_side, e->tag, e->shift, e->pa_base,
+                                 e->asid_mask == 0, e->asid);
 }
 
 /*

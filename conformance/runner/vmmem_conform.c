@@ -1304,18 +1304,8 @@ static int run_check(machine_t *mc, char **tok, int ntok)
 static bool tlb_entry_remembered(const void *ref, const struct tlb_entry *e, bool exec_side)
 {
     const machine_t *mc = ref;
-    for (int k = 0; k < mc->tlb->n; k++) {
-        const ref_tlb_entry_t *r = &mc->tlb->e[k];
-        const unsigned shift = 12u + 9u * (unsigned)r->level;
-        const uint64_t mask = (UINT64_C(1) << shift) - 1;
-        const uint64_t pa = ((r->pte >> 10) & ((UINT64_C(1) << 44) - 1)) << 12;
-        if (!r->valid || r->exec_side != exec_side || r->levels != mc->rv.levels ||
-            e->shift != shift || e->tag != (r->va & ~mask) || e->pa_base != (pa & ~mask))
-            continue;
-        if (e->asid_mask == 0 ? r->global : (r->global || r->asid == e->asid))
-            return true;
-    }
-    return false;
+    return ref_tlb_remembers(mc->tlb, exec_side, mc->rv.levels, e->tag, e->shift, e->pa_base,
+                             e->asid_mask == 0, e->asid);
 }
 
 void conform_check_core_tlbs(const conform_env_t *env, const void *ref,
@@ -1323,23 +1313,17 @@ void conform_check_core_tlbs(const conform_env_t *env, const void *ref,
                                                 bool exec_side),
                              const char *unit, const char *id, const char *justifier)
 {
-    const struct vm_mmu *mmu = (const struct vm_mmu *)env->core;
-    for (int side = 0; side < 2; side++) {
-        const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
-        uint16_t i = t->mru;
-        for (size_t n = t->count; n > 0; n--, i = t->e[i].next) {
-            const struct tlb_entry *e = &t->e[i];
-            if (remembered(ref, e, side != 0))
-                continue;
-            printf("%s:%d: after this line the core's %s still holds va 0x%llx (%u-bit %s) -> pa "
-                   "0x%llx %s%s %u, which no remembered %s justifies\n",
-                   env->file, env->line, side ? "ITLB" : "DTLB", (unsigned long long)e->tag,
-                   e->shift, unit, (unsigned long long)e->pa_base,
-                   e->asid_mask == 0 ? "global, " : "", id, e->asid, justifier);
-            (*env->failures)++;
-            return;
-        }
-    }
+    bool exec_side;
+    const struct tlb_entry *e =
+        mmu_tlb_find_rejected((const struct vm_mmu *)env->core, remembered, ref, &exec_side);
+    if (e == NULL)
+        return;
+    printf("%s:%d: after this line the core's %s still holds va 0x%llx (%u-bit %s) -> pa "
+           "0x%llx %s%s %u, which no remembered %s justifies\n",
+           env->file, env->line, exec_side ? "ITLB" : "DTLB", (unsigned long long)e->tag,
+           e->shift, unit, (unsigned long long)e->pa_base, e->asid_mask == 0 ? "global, " : "",
+           id, e->asid, justifier);
+    (*env->failures)++;
 }
 
 static int set_levels(machine_t *mc, int levels)

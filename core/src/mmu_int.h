@@ -157,6 +157,29 @@ VM_HIDDEN vm_err_t mmu_translate_page(vm_mmu_t *mmu, vm_gva_t va, vm_access_t ac
 VM_HIDDEN vm_err_t mmu_translate_entry(vm_mmu_t *mmu, vm_gva_t va, vm_access_t access,
                                        unsigned flags, vm_gpa_t *pa, struct tlb_entry **ep);
 
+/*
+ * For the harness's white-box checks of what the TLBs hold (conformance/,
+ * fuzz/; the library does not use it): the first entry of the DTLB, then
+ * of the ITLB, most recently used first, that keep(ctx, e, exec_side)
+ * rejects, with *exec_side set; NULL if it keeps them all.
+ */
+static inline const struct tlb_entry *
+mmu_tlb_find_rejected(const vm_mmu_t *mmu,
+                      bool (*keep)(const void *ctx, const struct tlb_entry *e, bool exec_side),
+                      const void *ctx, bool *exec_side)
+{
+    for (int side = 0; side < 2; side++) {
+        const struct tlb *t = side ? &mmu->itlb : &mmu->dtlb;
+        uint16_t i = t->mru;
+        for (size_t n = t->count; n > 0; n--, i = t->e[i].next)
+            if (!keep(ctx, &t->e[i], side != 0)) {
+                *exec_side = side != 0;
+                return &t->e[i];
+            }
+    }
+    return NULL;
+}
+
 /* A TLB hit: counted, and the entry made the most recently used. */
 static inline void mmu_tlb_count_hit(vm_mmu_t *mmu, struct tlb_entry *e, vm_access_t access)
 {
