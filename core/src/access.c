@@ -467,7 +467,6 @@ static VM_NOINLINE vm_err_t access_slow_write(vm_mmu_t *mmu, vm_gva_t va, unsign
     return access_slow(mmu, va, size, val, VM_ACCESS_WRITE);
 }
 
-
 /*
  * The external definitions of vm_mmu_read, vm_mmu_write and
  * vm_mmu_fetch_insn: their bodies are the inline definitions in
