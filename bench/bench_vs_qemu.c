@@ -76,11 +76,13 @@ static const struct bench_cell others[] = {
     PHYS("phys-read-1t.native", PHYS_NATIVE_READ, 1, 50000000),
     PHYS("phys-read-1t.vmmem", PHYS_VMMEM_READ, 1, 20000000),
     PHYS("phys-read-1t.inline", PHYS_INLINE_READ, 1, 50000000),
+    PHYS("phys-read-1t.view", PHYS_VIEW_READ, 1, 50000000),
     PHYS("phys-read-1t.seed", PHYS_SEED_READ, 1, 10000000),
     UCPHYS("phys-read-1t.qemu", 0, 2000000),
     PHYS("phys-write-1t.native", PHYS_NATIVE_WRITE, 1, 50000000),
     PHYS("phys-write-1t.vmmem", PHYS_VMMEM_WRITE, 1, 20000000),
     PHYS("phys-write-1t.inline", PHYS_INLINE_WRITE, 1, 50000000),
+    PHYS("phys-write-1t.view", PHYS_VIEW_WRITE, 1, 50000000),
     PHYS("phys-write-1t.seed", PHYS_SEED_WRITE, 1, 10000000),
     UCPHYS("phys-write-1t.qemu", 1, 2000000),
     PHYS("phys-read-2t.native", PHYS_NATIVE_READ, 2, 50000000),
@@ -285,24 +287,25 @@ static void print_scaling(const char *what, const char *one, const char *two, bo
 
 static void print_others(void)
 {
-    static const char *const rows[][6] = {
+    static const char *const rows[][7] = {
         { "8-byte read, 1 thread", "phys-read-1t.native", "phys-read-1t.vmmem",
-          "phys-read-1t.inline", "phys-read-1t.seed", "phys-read-1t.qemu" },
+          "phys-read-1t.inline", "phys-read-1t.view", "phys-read-1t.seed", "phys-read-1t.qemu" },
         { "8-byte write, 1 thread", "phys-write-1t.native", "phys-write-1t.vmmem",
-          "phys-write-1t.inline", "phys-write-1t.seed", "phys-write-1t.qemu" },
+          "phys-write-1t.inline", "phys-write-1t.view", "phys-write-1t.seed",
+          "phys-write-1t.qemu" },
         { "8-byte read, 2 threads (per thread)", "phys-read-2t.native", "phys-read-2t.vmmem",
-          NULL, "phys-read-2t.seed", NULL },
+          NULL, NULL, "phys-read-2t.seed", NULL },
         { "8-byte write, 2 threads (per thread)", "phys-write-2t.native", "phys-write-2t.vmmem",
-          NULL, "phys-write-2t.seed", NULL },
+          NULL, NULL, "phys-write-2t.seed", NULL },
     };
     const bool timing = !strcmp(unit_name, "ns");
     printf("\n### Host-side physical access, %s per access (x native)\n\n", unit_name);
-    printf("| case | native | vmmem vm_physmem_*_u64 | vmmem inline | seed 16-shard rwlock | "
-           "QEMU uc_mem_* |\n");
-    printf("|---|---|---|---|---|---|\n");
+    printf("| case | native | vmmem vm_physmem_*_u64 | vmmem inline | vmmem view | "
+           "seed 16-shard rwlock | QEMU uc_mem_* |\n");
+    printf("|---|---|---|---|---|---|---|\n");
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         printf("| %s |", rows[r][0]);
-        for (int k = 1; k < 6; k++)
+        for (int k = 1; k < 7; k++)
             if (rows[r][k])
                 print_cell(rows[r][k], rows[r][1]);
             else

@@ -1,6 +1,7 @@
 /*
  * fuzz_physmem.c - differential fuzz target: vmmem's guest physical memory
- * (scalar RAM access, the MemoryAccess form, bulk transfers, dump/restore,
+ * (scalar RAM access, the MemoryAccess form in its function, inline and view
+ * spellings, bulk transfers, dump/restore,
  * MMIO mapping, routing and polling) against the flat reference model
  * (conformance/ref: ref_mem_t, ref_mem_route, ref_mem_region_ok).
  *
@@ -52,6 +53,7 @@
 #include "ref_model.h"
 #include "vmc_emit.h"
 #include "vmmem/physmem.h"
+#include "vmmem/physmem_inline.h"
 
 /* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
  * every change to this target's decoding. */
@@ -458,6 +460,47 @@ static vm_err_t core_write_typed(uint64_t pa, unsigned w, uint64_t v)
     }
 }
 
+/*
+ * The MemoryAccess form has three spellings with one contract
+ * (physmem_inline.h): the function, the inline form through pm and the
+ * inline form through a view. Which one an op uses follows from its
+ * number, not from the input's bytes, so the decoding (and every corpus
+ * file's meaning) is the same as before they were added.
+ */
+static const char *const read_forms[3] = {"vm_physmem_read", "vm_physmem_read_inline",
+                                          "vm_physmem_view_read"};
+static const char *const write_forms[3] = {"vm_physmem_write", "vm_physmem_write_inline",
+                                           "vm_physmem_view_write"};
+
+static const char *const vmc_forms[3] = {"", " inline", " view"}; /* conform_phys.c */
+
+static unsigned access_form(void)
+{
+    return (unsigned)(fuzz_op_no % 3u);
+}
+
+static vm_err_t core_read_form(unsigned form, uint64_t pa, unsigned size, uint64_t *v)
+{
+    if (form == 1)
+        return vm_physmem_read_inline(pm, pa, (uint8_t)size, v);
+    if (form == 2) {
+        const vm_physmem_view_t view = vm_physmem_view(pm);
+        return vm_physmem_view_read(&view, pa, (uint8_t)size, v);
+    }
+    return vm_physmem_read(pm, pa, (uint8_t)size, v);
+}
+
+static vm_err_t core_write_form(unsigned form, uint64_t pa, unsigned size, uint64_t v)
+{
+    if (form == 1)
+        return vm_physmem_write_inline(pm, pa, v, (uint8_t)size);
+    if (form == 2) {
+        const vm_physmem_view_t view = vm_physmem_view(pm);
+        return vm_physmem_view_write(&view, pa, v, (uint8_t)size);
+    }
+    return vm_physmem_write(pm, pa, v, (uint8_t)size);
+}
+
 /* One scalar read (typed or MemoryAccess form) checked against the model. */
 static void op_read(uint64_t pa, unsigned size, bool typed)
 {
@@ -484,9 +527,12 @@ static void op_read(uint64_t pa, unsigned size, bool typed)
     if (typed)
         vmc_expect(allowed, "expect pr%u 0x%llx%s", 8 * size, (unsigned long long)pa, value);
     else
-        vmc_expect(allowed, "expect pread 0x%llx %u%s", (unsigned long long)pa, size, value);
+        vmc_expect(allowed, "expect pread 0x%llx %u%s%s", (unsigned long long)pa, size, value,
+                   vmc_forms[access_form()]);
     uint64_t got = 0;
-    vm_err_t e = typed ? core_read_typed(pa, size, &got) : vm_physmem_read(pm, pa, (uint8_t)size, &got);
+    if (!typed)
+        what = read_forms[access_form()];
+    vm_err_t e = typed ? core_read_typed(pa, size, &got) : core_read_form(access_form(), pa, size, &got);
     check_err(what, e, allowed);
     check_calls();
     if (e == VM_OK && got != expect_val)
@@ -510,9 +556,11 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
         vmc_expect(allowed, "expect pw%u 0x%llx = 0x%llx", 8 * size, (unsigned long long)pa,
                    (unsigned long long)val);
     else
-        vmc_expect(allowed, "expect pwrite 0x%llx %u = 0x%llx", (unsigned long long)pa, size,
-                   (unsigned long long)val);
-    vm_err_t e = typed ? core_write_typed(pa, size, val) : vm_physmem_write(pm, pa, val, (uint8_t)size);
+        vmc_expect(allowed, "expect pwrite 0x%llx %u = 0x%llx%s", (unsigned long long)pa, size,
+                   (unsigned long long)val, vmc_forms[access_form()]);
+    if (!typed)
+        what = write_forms[access_form()];
+    vm_err_t e = typed ? core_write_typed(pa, size, val) : core_write_form(access_form(), pa, size, val);
     check_err(what, e, allowed);
     check_calls();
     if (e == VM_OK && !d)

@@ -7,6 +7,10 @@
  *   expect pw8|pw16|pw32|pw64 PA = V -> ERR             vm_physmem_write_uN
  *   expect pread PA SIZE [= V] [null] -> ERR            vm_physmem_read (SIZE 0..255)
  *   expect pwrite PA SIZE = V -> ERR                    vm_physmem_write
+ *     (either with a last operand `inline` or `view`: vm_physmem_read_inline /
+ *     _write_inline, or vm_physmem_view_read / _write through a fresh view,
+ *     vmmem/physmem_inline.h; their contract is the function's, so the
+ *     reference answers alike)
  *   expect preadbuf PA LEN [null] -> ERR                vm_physmem_read_buf
  *   expect pwritebuf PA LEN DATA -> ERR                 vm_physmem_write_buf
  *   expect dump LEN -> ERR                              vm_physmem_dump
@@ -42,6 +46,7 @@
  */
 #include "conform_ext_int.h"
 #include "physmem_int.h" /* physmem_cmpxchg_u64, physmem_clear_reservation */
+#include "vmmem/physmem_inline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,15 +106,20 @@ static vm_err_t ref_scalar(const conform_view_t *v, uint64_t pa, uint64_t size, 
 
 /* ---- operand parsing ---------------------------------------------------- */
 
+enum phys_form { FORM_FUNCTION, FORM_INLINE, FORM_VIEW };
+
 typedef struct phys_line {
     uint64_t pa, size, value;
     bool has_value, null_ptr;
+    enum phys_form form;
     conform_alts_t alts;
 } phys_line_t;
 
 /*
- * expect KW PA [SIZE] [= V] [null] -> ALTS (the SIZE operand if with_size,
- * `= V` required if need_value, `null` allowed if may_be_null).
+ * expect KW PA [SIZE] [= V] [null] [inline|view] -> ALTS (the SIZE operand
+ * if with_size, `= V` required if need_value, `null` allowed if
+ * may_be_null, the form operand only with SIZE and never with `null`: the
+ * inline forms take no NULL result pointer).
  */
 static int parse_phys(const conform_view_t *v, char **tok, int ntok, bool with_size,
                       bool need_value, bool may_be_null, phys_line_t *L)
@@ -132,6 +142,13 @@ static int parse_phys(const conform_view_t *v, char **tok, int ntok, bool with_s
         if (!may_be_null)
             return conform_malformed(v, "%s: 'null' is not an operand here", tok[1]);
         L->null_ptr = true;
+        pos++;
+    }
+    if (pos < ntok && (!strcmp(tok[pos], "inline") || !strcmp(tok[pos], "view"))) {
+        if (!with_size || L->null_ptr)
+            return conform_malformed(v, "%s: '%s' only on pread/pwrite, without 'null'", tok[1],
+                                     tok[pos]);
+        L->form = !strcmp(tok[pos], "inline") ? FORM_INLINE : FORM_VIEW;
         pos++;
     }
     return conform_parse_alts(v, tok, ntok, pos, &L->alts) ? CONFORM_ERROR : 0;
@@ -168,6 +185,30 @@ static vm_err_t core_write_typed(vm_physmem_t *pm, uint64_t pa, unsigned w, uint
     }
 }
 
+static vm_err_t core_read_form(vm_physmem_t *pm, enum phys_form form, uint64_t pa, uint8_t size,
+                               uint64_t *v)
+{
+    if (form == FORM_INLINE)
+        return vm_physmem_read_inline(pm, pa, size, v);
+    if (form == FORM_VIEW) {
+        const vm_physmem_view_t view = vm_physmem_view(pm);
+        return vm_physmem_view_read(&view, pa, size, v);
+    }
+    return vm_physmem_read(pm, pa, size, v);
+}
+
+static vm_err_t core_write_form(vm_physmem_t *pm, enum phys_form form, uint64_t pa, uint8_t size,
+                                uint64_t v)
+{
+    if (form == FORM_INLINE)
+        return vm_physmem_write_inline(pm, pa, v, size);
+    if (form == FORM_VIEW) {
+        const vm_physmem_view_t view = vm_physmem_view(pm);
+        return vm_physmem_view_write(&view, pa, v, size);
+    }
+    return vm_physmem_write(pm, pa, v, size);
+}
+
 /* typed: the size comes from the keyword (pr8 .. pr64, pw8 .. pw64). */
 static int line_scalar(const conform_view_t *v, char **tok, int ntok, bool write, unsigned typed)
 {
@@ -187,11 +228,13 @@ static int line_scalar(const conform_view_t *v, char **tok, int ntok, bool write
     if (ext->pm) {
         if (write)
             got = typed ? core_write_typed(ext->pm, L.pa, typed, L.value)
-                        : vm_physmem_write(ext->pm, L.pa, L.value, (uint8_t)L.size);
+                        : core_write_form(ext->pm, L.form, L.pa, (uint8_t)L.size, L.value);
+        else if (typed)
+            got = core_read_typed(ext->pm, L.pa, typed, &core_val, L.null_ptr);
+        else if (L.null_ptr)
+            got = vm_physmem_read(ext->pm, L.pa, (uint8_t)L.size, NULL);
         else
-            got = typed ? core_read_typed(ext->pm, L.pa, typed, &core_val, L.null_ptr)
-                        : vm_physmem_read(ext->pm, L.pa, (uint8_t)L.size,
-                                          L.null_ptr ? NULL : &core_val);
+            got = core_read_form(ext->pm, L.form, L.pa, (uint8_t)L.size, &core_val);
     }
     if (L.null_ptr)
         ext->core_calls.n = 0;   /* a device read into the core's own buffer is tolerated */

@@ -1,10 +1,12 @@
 /*
  * test_physmem_inline.c - the inline physical accessors
- * (vmmem/physmem_inline.h) against their contract: exactly the results of
- * vm_physmem_read / vm_physmem_write (values, errors, MMIO, holes, bad
- * sizes, misaligned, RAM at a base), and a store that takes the inline path
- * still breaks LR reservations (physmem.h), also when it writes the bytes
- * already there.
+ * (vmmem/physmem_inline.h), through pm and through a view, against their
+ * contract: exactly the results of vm_physmem_read / vm_physmem_write
+ * (values, errors, MMIO, holes, bad sizes, misaligned, RAM at a base far
+ * above its size and at one below it), a view is not a copy (it sees every
+ * write made any other way, and its writes are seen), and a store that takes
+ * the inline path still breaks LR reservations (physmem.h), also when it
+ * writes the bytes already there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,46 +42,111 @@ static vm_err_t dev_write(void *o, uint64_t off, uint64_t val, uint8_t size)
 static const vm_mmio_ops_t dev_ops = {dev_read, dev_write, NULL, NULL};
 
 /* Every (address, size) pair near the interesting edges answers like the
- * function API, for reads and for writes (checked on a twin memory). */
-static void test_physmem_inline_equals_function_api(void **state)
+ * function API, for reads and for writes, through pm (memory a) and through
+ * a view taken before any access (memory c), checked on a twin memory (b)
+ * that only the function API touches. */
+static void check_forms_equal_function_api(uint64_t base)
 {
-    (void)state;
-    vm_physmem_t *a = vm_physmem_new_at(BASE, RAM, false);
-    vm_physmem_t *b = vm_physmem_new_at(BASE, RAM, false);
+    vm_physmem_t *a = vm_physmem_new_at(base, RAM, false);
+    vm_physmem_t *b = vm_physmem_new_at(base, RAM, false);
+    vm_physmem_t *c = vm_physmem_new_at(base, RAM, false);
     assert_non_null(a);
     assert_non_null(b);
+    assert_non_null(c);
     assert_int_equal(vm_physmem_map_mmio(a, DEV, 0x100, &dev_ops, NULL), VM_OK);
     assert_int_equal(vm_physmem_map_mmio(b, DEV, 0x100, &dev_ops, NULL), VM_OK);
-    const uint64_t spots[] = {0, 8, BASE - 8, BASE - 1, BASE, BASE + 1, BASE + 6, BASE + 0x1234,
-                              BASE + RAM - 8, BASE + RAM - 7, BASE + RAM - 4, BASE + RAM - 2,
-                              BASE + RAM - 1, BASE + RAM,
+    assert_int_equal(vm_physmem_map_mmio(c, DEV, 0x100, &dev_ops, NULL), VM_OK);
+    const vm_physmem_view_t view = vm_physmem_view(c);
+    const uint64_t spots[] = {0, 8, base - 8, base - 1, base, base + 1, base + 6, base + 0x1234,
+                              base + RAM - 8, base + RAM - 7, base + RAM - 4, base + RAM - 2,
+                              base + RAM - 1, base + RAM, RAM - 8, RAM, 2 * base,
                               DEV, DEV + 4, DEV + 0xfc, DEV + 0xff, UINT64_MAX - 7, UINT64_MAX};
     const uint8_t sizes[] = {0, 1, 2, 3, 4, 8, 16};
     for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++)
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             uint64_t pa = spots[i], v = 0x1111 * (i + 1) + k;
             uint8_t sz = sizes[k];
-            vm_err_t ea = vm_physmem_write_inline(a, pa, v, sz);
+            unsigned calls = dev_calls;
             vm_err_t eb = vm_physmem_write(b, pa, v, sz);
-            assert_int_equal(ea, eb);
-            uint64_t ra = 1, rb = 2;
-            ea = vm_physmem_read_inline(a, pa, sz, &ra);
+            unsigned dev_per_call = dev_calls - calls;
+            assert_int_equal(vm_physmem_write_inline(a, pa, v, sz), eb);
+            assert_int_equal(vm_physmem_view_write(&view, pa, v, sz), eb);
+            assert_int_equal(dev_calls - calls, 3 * dev_per_call); /* the device saw each */
+            uint64_t ra = 1, rb = 2, rc = 3;
             eb = vm_physmem_read(b, pa, sz, &rb);
-            assert_int_equal(ea, eb);
-            if (ea == VM_OK)
+            assert_int_equal(vm_physmem_read_inline(a, pa, sz, &ra), eb);
+            assert_int_equal(vm_physmem_view_read(&view, pa, sz, &rc), eb);
+            if (eb == VM_OK) {
                 assert_int_equal(ra, rb);
+                assert_int_equal(rc, rb);
+            }
         }
     /* the memories are the same afterwards */
-    uint8_t *da = malloc(RAM), *db = malloc(RAM);
+    uint8_t *da = malloc(RAM), *db = malloc(RAM), *dc = malloc(RAM);
     assert_non_null(da);
     assert_non_null(db);
+    assert_non_null(dc);
     assert_int_equal(vm_physmem_dump(a, da, RAM), VM_OK);
     assert_int_equal(vm_physmem_dump(b, db, RAM), VM_OK);
+    assert_int_equal(vm_physmem_dump(c, dc, RAM), VM_OK);
     assert_memory_equal(da, db, RAM);
+    assert_memory_equal(dc, db, RAM);
     free(da);
     free(db);
+    free(dc);
     vm_physmem_free(a);
     vm_physmem_free(b);
+    vm_physmem_free(c);
+}
+
+static void test_physmem_inline_equals_function_api(void **state)
+{
+    (void)state;
+    check_forms_equal_function_api(BASE);
+    /* a base below the RAM size: guest addresses in [RAM, base + RAM) and
+     * RAM offsets overlap, so an offset computed without the base (or with
+     * a stale one) lands on other bytes instead of leaving RAM */
+    check_forms_equal_function_api(0x3000);
+    check_forms_equal_function_api(0);
+}
+
+/* A view is the memory, not a copy: writes through any API are seen
+ * through it and its writes through every other API, in both directions,
+ * including a restore. */
+static void test_physmem_view_is_not_a_copy(void **state)
+{
+    (void)state;
+    vm_physmem_t *pm = vm_physmem_new_at(0x2000, RAM, false);
+    assert_non_null(pm);
+    const vm_physmem_view_t v = vm_physmem_view(pm);
+    uint64_t x = 0;
+    assert_int_equal(vm_physmem_write_u64(pm, 0x2008, 0x1122334455667788u), VM_OK);
+    assert_int_equal(vm_physmem_view_read(&v, 0x2008, 8, &x), VM_OK);
+    assert_int_equal(x, 0x1122334455667788u);
+    assert_int_equal(vm_physmem_view_read(&v, 0x200c, 2, &x), VM_OK);
+    assert_int_equal(x, 0x3344);
+    assert_int_equal(vm_physmem_view_write(&v, 0x2010, 0xabcd, 4), VM_OK);
+    uint32_t w = 0;
+    assert_int_equal(vm_physmem_read_u32(pm, 0x2010, &w), VM_OK);
+    assert_int_equal(w, 0xabcd);
+    uint8_t *img = calloc(1, RAM);
+    assert_non_null(img);
+    img[0x18] = 0x5a;
+    assert_int_equal(vm_physmem_restore(pm, img, RAM), VM_OK);
+    assert_int_equal(vm_physmem_view_read(&v, 0x2018, 1, &x), VM_OK);
+    assert_int_equal(x, 0x5a);
+    assert_int_equal(vm_physmem_view_read(&v, 0x2010, 4, &x), VM_OK);
+    assert_int_equal(x, 0);
+    /* below the base and past the end: errors, as the function API */
+    assert_int_equal(vm_physmem_view_read(&v, 0x1ff8, 8, &x), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_view_write(&v, 0x2000 + RAM, 1, 1), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_view_write(&v, 0x8, 1, 8), VM_ERR_INVALID_ADDRESS);
+    assert_int_equal(vm_physmem_dump(pm, img, RAM), VM_OK);
+    for (size_t i = 0; i < RAM; i++)
+        if (img[i] != (i == 0x18 ? 0x5a : 0))
+            fail_msg("byte 0x%zx is 0x%x after failed view writes", i, img[i]);
+    free(img);
+    vm_physmem_free(pm);
 }
 
 /* RAM smaller than 8 bytes (ram_end8 = 0: nothing takes the inline fast
@@ -104,6 +171,12 @@ static void test_physmem_inline_tiny_ram(void **state)
                              fits ? VM_OK : VM_ERR_INVALID_ADDRESS);
             assert_int_equal(vm_physmem_read(a, BASE + off, sz, &f),
                              fits ? VM_OK : VM_ERR_INVALID_ADDRESS);
+            uint64_t g = 2;
+            const vm_physmem_view_t view = vm_physmem_view(a);
+            assert_int_equal(vm_physmem_view_read(&view, BASE + off, sz, &g),
+                             fits ? VM_OK : VM_ERR_INVALID_ADDRESS);
+            if (fits)
+                assert_int_equal(g, v);
             if (fits) {
                 assert_int_equal(r, v);
                 assert_int_equal(f, v);
@@ -139,6 +212,16 @@ static void test_physmem_inline_store_breaks_reservation(void **state)
     assert_true(ok);
     assert_int_equal(vm_physmem_read_inline(pm, 0x100, 8, &v), VM_OK);
     assert_int_equal(v, 1);
+    /* the same through a view taken before the reservation */
+    const vm_physmem_view_t view = vm_physmem_view(pm);
+    assert_int_equal(vm_physmem_load_reserved(pm, 0x100, 8, 7, &v), VM_OK);
+    assert_int_equal(vm_physmem_view_write(&view, 0x100, 1, 1), VM_OK); /* same bytes */
+    assert_int_equal(vm_physmem_store_conditional(pm, 0x100, 2, 8, 7, &ok), VM_OK);
+    assert_false(ok);
+    assert_int_equal(vm_physmem_load_reserved(pm, 0x100, 8, 7, &v), VM_OK);
+    assert_int_equal(vm_physmem_view_write(&view, 0xf8, 9, 8), VM_OK); /* the granule below */
+    assert_int_equal(vm_physmem_store_conditional(pm, 0x100, 2, 8, 7, &ok), VM_OK);
+    assert_true(ok);
     vm_physmem_free(pm);
 }
 
@@ -146,6 +229,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_physmem_inline_equals_function_api),
+        cmocka_unit_test(test_physmem_view_is_not_a_copy),
         cmocka_unit_test(test_physmem_inline_tiny_ram),
         cmocka_unit_test(test_physmem_inline_store_breaks_reservation),
     };

@@ -134,6 +134,7 @@ vm_physmem_t *vm_physmem_new_at(vm_gpa_t base, size_t size, bool use_hugepages)
     pm->ram_end8 = size >= 8 ? size - 7 : 0;
     pm->ram_end_page = size >= 4096 ? size - 4095 : 0;
     pm->ram_base = base;
+    pm->ram_neg_base = 0 - base;
     return pm;
 
 fail_mmio_lock:

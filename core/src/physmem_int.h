@@ -70,13 +70,14 @@ struct vm_mmio_region {
 };
 
 struct vm_physmem {
-    /* The first five fields are vm_physmem_fast_t (vmmem/physmem_inline.h):
+    /* The first six fields are vm_physmem_fast_t (vmmem/physmem_inline.h):
      * the public inline accessors read them. */
     uint8_t *ram;                 /* host mapping of guest PA [ram_base, ram_base + ram_size) */
     uint64_t ram_size;
     vm_gpa_t ram_base;            /* 4 KiB aligned; 0 unless vm_physmem_new_at() */
     uint32_t nres;                /* live reservations (atomic) */
     uint64_t ram_end8;            /* ram_size - 7 (0 if smaller): see vm_physmem_fast_t */
+    uint64_t ram_neg_base;        /* 0 - ram_base: see vm_physmem_fast_t */
 
     uint64_t ram_end_page;        /* ram_size - 4095 (0 if smaller): a 4 KiB-aligned page at
                                      RAM offset off < ram_end_page lies wholly in RAM */
@@ -95,7 +96,9 @@ _Static_assert(offsetof(struct vm_physmem, ram) == offsetof(vm_physmem_fast_t, r
                    offsetof(struct vm_physmem, ram_size) == offsetof(vm_physmem_fast_t, ram_size) &&
                    offsetof(struct vm_physmem, ram_base) == offsetof(vm_physmem_fast_t, ram_base) &&
                    offsetof(struct vm_physmem, nres) == offsetof(vm_physmem_fast_t, live_resv) &&
-                   offsetof(struct vm_physmem, ram_end8) == offsetof(vm_physmem_fast_t, ram_end8),
+                   offsetof(struct vm_physmem, ram_end8) == offsetof(vm_physmem_fast_t, ram_end8) &&
+                   offsetof(struct vm_physmem, ram_neg_base) ==
+                       offsetof(vm_physmem_fast_t, ram_neg_base),
                "vm_physmem_fast_t must be the prefix of struct vm_physmem");
 
 /* Is [pa, pa+len) inside RAM? A pa below the base wraps to a huge offset. */

@@ -32,20 +32,51 @@ typedef struct vm_physmem_fast {
     uint64_t ram_end8;   /* ram_size - 7, or 0: an aligned access of up to 8 bytes at
                             RAM offset off < ram_end8 lies wholly in RAM (one compare;
                             the last 7 bytes take the out-of-line path) */
+    uint64_t ram_neg_base; /* 0 - ram_base: the RAM offset of pa is pa + ram_neg_base, one
+                              add (lea) where pa - ram_base costs a copy and a subtract */
 } vm_physmem_fast_t;
 
 /* Out of line: break reservations after an inline store (not for direct use). */
 VM_API void vm_physmem_fast_store_resv(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size);
 
-static inline vm_err_t vm_physmem_read_inline(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size,
-                                              uint64_t *val)
+/*
+ * A RAM view: the RAM's host address, guest base and bound copied out of the
+ * memory into a value the caller keeps, so that a loop of accesses holds them
+ * in registers. Through pm, every inline access must reload them after any
+ * call the loop might have made (the out-of-line path is one); through a view
+ * local to the loop it need not. RAM never moves and never changes size in
+ * the life of a vm_physmem_t (physmem.h), so a view stays valid until
+ * vm_physmem_free(pm); a store still reads the memory's live-reservation count
+ * each time (another thread may take a reservation at any moment).
+ * vm_physmem_view_read/_write answer exactly as vm_physmem_read_inline/
+ * _write_inline (and so as vm_physmem_read/vm_physmem_write) on its memory.
+ */
+typedef struct vm_physmem_view {
+    uint8_t *ram;
+    uint64_t ram_neg_base;
+    uint64_t ram_end8;
+    vm_physmem_t *pm;
+} vm_physmem_view_t;
+
+static inline vm_physmem_view_t vm_physmem_view(vm_physmem_t *pm)
 {
     const vm_physmem_fast_t *f = (const vm_physmem_fast_t *)(const void *)pm;
-    const uint64_t off = pa - f->ram_base;
+    vm_physmem_view_t v;
+    v.ram = f->ram;
+    v.ram_neg_base = f->ram_neg_base;
+    v.ram_end8 = f->ram_end8;
+    v.pm = pm;
+    return v;
+}
+
+static inline vm_err_t vm_physmem_view_read(const vm_physmem_view_t *v, vm_gpa_t pa, uint8_t size,
+                                            uint64_t *val)
+{
+    const uint64_t off = pa + v->ram_neg_base;
     if (__builtin_expect((size == 1 || size == 2 || size == 4 || size == 8) &&
-                             (pa & (uint64_t)(size - 1u)) == 0 && off < f->ram_end8,
+                             (pa & (uint64_t)(size - 1u)) == 0 && off < v->ram_end8,
                          1)) {
-        const void *p = f->ram + off;
+        const void *p = v->ram + off;
         switch (size) {
         case 1: *val = __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED); break;
         case 2: *val = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED); break;
@@ -54,29 +85,44 @@ static inline vm_err_t vm_physmem_read_inline(vm_physmem_t *pm, vm_gpa_t pa, uin
         }
         return VM_OK;
     }
-    return vm_physmem_read(pm, pa, size, val);
+    return vm_physmem_read(v->pm, pa, size, val);
 }
 
-static inline vm_err_t vm_physmem_write_inline(vm_physmem_t *pm, vm_gpa_t pa, uint64_t val,
-                                               uint8_t size)
+static inline vm_err_t vm_physmem_view_write(const vm_physmem_view_t *v, vm_gpa_t pa, uint64_t val,
+                                             uint8_t size)
 {
-    const vm_physmem_fast_t *f = (const vm_physmem_fast_t *)(const void *)pm;
-    const uint64_t off = pa - f->ram_base;
+    const uint64_t off = pa + v->ram_neg_base;
     if (__builtin_expect((size == 1 || size == 2 || size == 4 || size == 8) &&
-                             (pa & (uint64_t)(size - 1u)) == 0 && off < f->ram_end8,
+                             (pa & (uint64_t)(size - 1u)) == 0 && off < v->ram_end8,
                          1)) {
-        void *p = f->ram + off;
+        void *p = v->ram + off;
         switch (size) {
         case 1: __atomic_store_n((uint8_t *)p, (uint8_t)val, __ATOMIC_RELAXED); break;
         case 2: __atomic_store_n((uint16_t *)p, (uint16_t)val, __ATOMIC_RELAXED); break;
         case 4: __atomic_store_n((uint32_t *)p, (uint32_t)val, __ATOMIC_RELAXED); break;
         default: __atomic_store_n((uint64_t *)p, val, __ATOMIC_RELAXED); break;
         }
+        const vm_physmem_fast_t *f = (const vm_physmem_fast_t *)(const void *)v->pm;
         if (__builtin_expect(__atomic_load_n(&f->live_resv, __ATOMIC_RELAXED) != 0, 0))
-            vm_physmem_fast_store_resv(pm, pa, size);
+            vm_physmem_fast_store_resv(v->pm, pa, size);
         return VM_OK;
     }
-    return vm_physmem_write(pm, pa, val, size);
+    return vm_physmem_write(v->pm, pa, val, size);
+}
+
+/* The same through pm: the view is taken afresh on every call. */
+static inline vm_err_t vm_physmem_read_inline(vm_physmem_t *pm, vm_gpa_t pa, uint8_t size,
+                                              uint64_t *val)
+{
+    const vm_physmem_view_t v = vm_physmem_view(pm);
+    return vm_physmem_view_read(&v, pa, size, val);
+}
+
+static inline vm_err_t vm_physmem_write_inline(vm_physmem_t *pm, vm_gpa_t pa, uint64_t val,
+                                               uint8_t size)
+{
+    const vm_physmem_view_t v = vm_physmem_view(pm);
+    return vm_physmem_view_write(&v, pa, val, size);
 }
 
 #ifdef __cplusplus
