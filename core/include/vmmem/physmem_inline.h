@@ -11,9 +11,16 @@
  * memory's count of live LR reservations and calls out only when some
  * owner holds one, so reservations break as physmem.h requires. Anything
  * else - misaligned, MMIO, outside RAM, a bad size - is vm_physmem_read /
- * vm_physmem_write, with their results and errors. pm must not be NULL.
+ * vm_physmem_write, with their results and errors. pm must not be NULL,
+ * nor val on a read (the function API's VM_ERR_INVALID_ARGUMENT for it is
+ * not checked here).
  *
- * Threads: as vm_physmem_t (any thread).
+ * Two spellings: vm_physmem_read_inline(pm, ...) and, for loops,
+ * vm_physmem_view_read(&view, ...) through a vm_physmem_view_t taken once
+ * with vm_physmem_view(pm) (below); same results, the view's cheaper.
+ *
+ * Threads: as vm_physmem_t (any thread); a view may be shared by threads
+ * (it is never written after vm_physmem_view returns it).
  */
 #ifndef VMMEM_PHYSMEM_INLINE_H
 #define VMMEM_PHYSMEM_INLINE_H
