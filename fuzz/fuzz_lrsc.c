@@ -14,7 +14,9 @@
  * Ops: LR (vm_physmem_load_reserved), reserve, SC of every size incl.
  * misaligned and invalid sizes, a fused LR+SC (so successful SCs are
  * common), write_uN, the MemoryAccess write (incl. bad sizes), write_buf,
- * a write of the value already there (must still break reservations),
+ * a write of the value already there (must still break reservations;
+ * write_uN or the inline forms), the MemoryAccess write going through the
+ * function, inline and view spellings in turn (by op number),
  * restore (right and wrong length), invalidate, the internal 8-byte
  * compare-and-swap the MMU uses for A/D updates (physmem_cmpxchg_u64) and
  * the internal "SC faulted" clear (physmem_clear_reservation), reads, and
@@ -310,18 +312,45 @@ static void op_sc(int h, uint64_t pa, unsigned size, uint64_t val, bool null_sto
             model_ram[pa + i] = (uint8_t)(val >> (8 * i));
 }
 
+/*
+ * The MemoryAccess form's write has three spellings with one contract
+ * (physmem_inline.h): the function, the inline form through pm and the
+ * inline form through a view; each must break the reservations its bytes
+ * touch. Which one an op uses follows from its number, not from the
+ * input's bytes, so the decoding is the same as before they were added.
+ */
+static unsigned write_form(void)
+{
+    return (unsigned)(fuzz_op_no % 3u);
+}
+
+static vm_err_t core_write_form(uint64_t pa, unsigned size, uint64_t val)
+{
+    switch (write_form()) {
+    case 1: return vm_physmem_write_inline(pm, pa, val, (uint8_t)size);
+    case 2: {
+        const vm_physmem_view_t view = vm_physmem_view(pm);
+        return vm_physmem_view_write(&view, pa, val, (uint8_t)size);
+    }
+    default: return vm_physmem_write(pm, pa, val, (uint8_t)size);
+    }
+}
+
 /* A scalar write, typed (w 1/2/4/8) or the MemoryAccess form (any size). */
 static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
 {
-    trace("%s pa=0x%llx size=%u val=0x%llx", typed ? "write_uN" : "vm_physmem_write",
+    static const char *const forms[3] = {"", " inline", " view"}; /* conform_phys.c */
+    static const char *const names[3] = {"vm_physmem_write", "vm_physmem_write_inline",
+                                         "vm_physmem_view_write"};
+    trace("%s pa=0x%llx size=%u val=0x%llx", typed ? "write_uN" : names[write_form()],
           (unsigned long long)pa, size, (unsigned long long)val);
     if (vmc_on()) {
         if (typed)
             vmc_line("expect pw%u 0x%llx = 0x%llx -> %s", 8 * size, (unsigned long long)pa,
                      (unsigned long long)val, scalar_answer(pa, size));
         else
-            vmc_line("expect pwrite 0x%llx %u = 0x%llx -> %s", (unsigned long long)pa, size,
-                     (unsigned long long)val, scalar_answer(pa, size));
+            vmc_line("expect pwrite 0x%llx %u = 0x%llx%s -> %s", (unsigned long long)pa, size,
+                     (unsigned long long)val, forms[write_form()], scalar_answer(pa, size));
     }
     vm_err_t e;
     if (typed) {
@@ -332,7 +361,7 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
         default: e = vm_physmem_write_u64(pm, pa, val); break;
         }
     } else {
-        e = vm_physmem_write(pm, pa, val, (uint8_t)size);
+        e = core_write_form(pa, size, val);
     }
     if (size_ok(size) && in_ram(pa, size)) {
         check_err("write", e, BIT(VM_OK));
@@ -410,7 +439,9 @@ static void op_same_value(uint64_t pa, unsigned w)
 {
     if (!in_ram(pa, w))
         return;
-    op_write(pa, w, model_load(pa, w), true); /* the value already there */
+    /* the value already there: write_uN, or (2 ops in 3) the inline or view
+     * form, whose only way to break the reservation is the count test */
+    op_write(pa, w, model_load(pa, w), write_form() == 0);
 }
 
 static void op_cmpxchg(uint64_t pa, bool use_current, uint64_t expected, uint64_t desired)

@@ -504,7 +504,7 @@ static vm_err_t core_write_form(unsigned form, uint64_t pa, unsigned size, uint6
 /* One scalar read (typed or MemoryAccess form) checked against the model. */
 static void op_read(uint64_t pa, unsigned size, bool typed)
 {
-    const char *what = typed ? "vm_physmem_read_uN" : "vm_physmem_read";
+    const char *what = typed ? "vm_physmem_read_uN" : read_forms[access_form()];
     trace("%s pa=0x%llx size=%u", what, (unsigned long long)pa, size);
     bool size_ok = size == 1 || size == 2 || size == 4 || size == 8;
     int region = -1;
@@ -530,8 +530,6 @@ static void op_read(uint64_t pa, unsigned size, bool typed)
         vmc_expect(allowed, "expect pread 0x%llx %u%s%s", (unsigned long long)pa, size, value,
                    vmc_forms[access_form()]);
     uint64_t got = 0;
-    if (!typed)
-        what = read_forms[access_form()];
     vm_err_t e = typed ? core_read_typed(pa, size, &got) : core_read_form(access_form(), pa, size, &got);
     check_err(what, e, allowed);
     check_calls();
@@ -542,7 +540,7 @@ static void op_read(uint64_t pa, unsigned size, bool typed)
 
 static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
 {
-    const char *what = typed ? "vm_physmem_write_uN" : "vm_physmem_write";
+    const char *what = typed ? "vm_physmem_write_uN" : write_forms[access_form()];
     trace("%s pa=0x%llx size=%u val=0x%llx", what, (unsigned long long)pa, size,
           (unsigned long long)val);
     bool size_ok = size == 1 || size == 2 || size == 4 || size == 8;
@@ -558,8 +556,6 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
     else
         vmc_expect(allowed, "expect pwrite 0x%llx %u = 0x%llx%s", (unsigned long long)pa, size,
                    (unsigned long long)val, vmc_forms[access_form()]);
-    if (!typed)
-        what = write_forms[access_form()];
     vm_err_t e = typed ? core_write_typed(pa, size, val) : core_write_form(access_form(), pa, size, val);
     check_err(what, e, allowed);
     check_calls();

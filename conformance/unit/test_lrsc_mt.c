@@ -4,7 +4,8 @@
  *
  *  - increment stress: 4 hart threads each do N LR/SC increments (retrying
  *    on failure) split over two counters, one in granule G0 and one in G1;
- *    a fifth thread plain-stores a sequence number to other bytes of G0 and
+ *    a fifth thread plain-stores a sequence number to other bytes of G0
+ *    (through the function, inline and view forms in turn) and
  *    invalidates. If an SC ever succeeded after a conflicting write, or
  *    wrote back stale granule bytes, an increment or a plain store would be
  *    lost: the final counters must be exactly 2N each and the plain field
@@ -15,7 +16,8 @@
  *    the store must survive;
  *  - an ordered same-value write: a write that happens-before the SC must
  *    fail it even though it leaves the granule's bytes unchanged (only the
- *    nres path can see it; the CAS cannot).
+ *    nres path can see it; the CAS cannot), through every write form: the
+ *    function, bulk, inline and view.
  *
  * Worker threads count failures in atomics; the main thread asserts.
  */
@@ -92,16 +94,29 @@ static void *hart(void *arg)
     return NULL;
 }
 
+/* One plain store of the u16 at PLAIN, through the function API, the
+ * inline form or a view (physmem_inline.h) in turn: all three must break
+ * the reservations on G0 and must never be undone by an SC. */
+static vm_err_t plain_store(vm_physmem_t *pm, const vm_physmem_view_t *view, unsigned k)
+{
+    switch (k % 3) {
+    case 0: return vm_physmem_write_u16(pm, PLAIN, (uint16_t)k);
+    case 1: return vm_physmem_write_inline(pm, PLAIN, (uint16_t)k, 2);
+    default: return vm_physmem_view_write(view, PLAIN, (uint16_t)k, 2);
+    }
+}
+
 /* Plain stores to bytes of G0 that no SC targets. Each store must read
  * back unchanged: an SC that wrote a stale snapshot would undo it. */
 static void *plain_writer(void *arg)
 {
     struct stress_ctx *c = arg;
+    const vm_physmem_view_t view = vm_physmem_view(c->pm);
 
     pthread_barrier_wait(&c->start);
     for (unsigned k = 1; k <= N_PLAIN; k++) {
         uint16_t back = 0;
-        if (vm_physmem_write_u16(c->pm, PLAIN, (uint16_t)k) != VM_OK ||
+        if (plain_store(c->pm, &view, k) != VM_OK ||
             vm_physmem_read_u16(c->pm, PLAIN, &back) != VM_OK)
             __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
         else if (back != (uint16_t)k) {
@@ -193,14 +208,24 @@ static void *pp_hart(void *arg)
 static void *pp_writer(void *arg)
 {
     struct pingpong *p = arg;
+    const vm_physmem_view_t view = vm_physmem_view(p->pm);
 
     for (unsigned r = 0; r < ROUNDS; r++) {
         uint64_t v = 0;
         wait_turn(p, 1);
-        /* Rewrite the bytes that are already there (alternating widths). */
-        if (r & 1) {
+        /* Rewrite the bytes that are already there (in turn: the u64
+         * function, the inline form, a view, a 1-byte bulk write). */
+        if (r % 4 == 1) {
             if (vm_physmem_read_u64(p->pm, 0x3000, &v) != VM_OK ||
                 vm_physmem_write_u64(p->pm, 0x3000, v) != VM_OK)
+                __atomic_fetch_add(&p->errors, 1, __ATOMIC_RELAXED);
+        } else if (r % 4 == 2) {
+            if (vm_physmem_read_inline(p->pm, 0x3000, 4, &v) != VM_OK ||
+                vm_physmem_write_inline(p->pm, 0x3000, v, 4) != VM_OK)
+                __atomic_fetch_add(&p->errors, 1, __ATOMIC_RELAXED);
+        } else if (r % 4 == 3) {
+            if (vm_physmem_view_read(&view, 0x3006, 2, &v) != VM_OK ||
+                vm_physmem_view_write(&view, 0x3006, v, 2) != VM_OK)
                 __atomic_fetch_add(&p->errors, 1, __ATOMIC_RELAXED);
         } else {
             uint8_t b = 0;
