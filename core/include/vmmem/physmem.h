@@ -80,7 +80,9 @@ VM_API vm_gpa_t vm_physmem_base(const vm_physmem_t *pm);
 /* Destroy: calls every device's destroy(opaque), releases RAM. NULL is a no-op. */
 VM_API void vm_physmem_free(vm_physmem_t *pm);
 
-/* RAM size in bytes (MMIO regions not included). */
+/* RAM size in bytes (MMIO regions not included). RAM base, size and host
+ * mapping are fixed from creation to vm_physmem_free: nothing resizes or
+ * moves RAM (restore copies into it), which physmem_inline.h's views rely on. */
 VM_API size_t vm_physmem_size(const vm_physmem_t *pm);
 
 /* What backing was obtained (see vm_hugepage_mode_t). */
