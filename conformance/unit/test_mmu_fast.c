@@ -216,6 +216,47 @@ static void test_fast_slot_dies_with_its_entry(void **state)
     assert_int_equal(h1 - h0, 0);
 }
 
+/* tlb.c: a 4 KiB entry filled under a stale megapage entry (the tables
+ * changed without an SFENCE.VMA; a store the read-only megapage refused
+ * walked again and met the new ones) coexists with it, and the lookup answers
+ * with the smaller one. The access functions must answer as the lookup
+ * does: a slot filled from the megapage must not keep serving the page. */
+static void test_fast_slot_yields_to_smaller_entry(void **state)
+{
+    struct env *e = *state;
+    const vm_gva_t mega_va = VA & ~UINT64_C(0x1fffff);
+    const vm_gpa_t old_pa = P1, new_pa = UINT64_C(0x301000);
+    poke(e, old_pa, 0x1111);
+    poke(e, new_pa, 0x2222);
+    const vm_gpa_t leaf1 = map(e, mega_va, pte_of(P1 & ~UINT64_C(0x1fffff),
+                                                  VM_PTE_V | VM_PTE_R | VM_PTE_A), 1);
+    uint64_t v = 0;
+    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK);
+    assert_int_equal(v, 0x1111);
+    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK); /* through the slot */
+    /* new tables, no SFENCE.VMA: VA is now a 4 KiB page at new_pa */
+    const vm_gpa_t t = e->next_table;
+    e->next_table += 0x1000;
+    poke(e, leaf1, pte_of(t, VM_PTE_V));
+    poke(e, t + 8 * ((VA >> 12) & 0x1ff), pte_of(new_pa, RWAD));
+    /* the megapage's entry refuses a store, so translating one walks again
+     * (a permission fault from the TLB is answered by a fresh walk), meets
+     * the new tables and fills a 4 KiB entry under the megapage's; unlike
+     * an access, a translation leaves the slot the megapage filled */
+    vm_gpa_t pa = 0;
+    assert_int_equal(vm_mmu_translate(e->mmu, VA, VM_ACCESS_WRITE, &pa), VM_OK);
+    assert_int_equal(pa, new_pa);
+    assert_int_equal(vm_mmu_translate(e->mmu, VA, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(pa, new_pa);
+    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK);
+    assert_int_equal(v, 0x2222);
+    assert_int_equal(vm_mmu_read_inline(e->mmu, VA, 8, &v), VM_OK);
+    assert_int_equal(v, 0x2222);
+    /* the rest of the megapage still answers through the megapage */
+    assert_int_equal(vm_mmu_translate(e->mmu, VA + 0x1000, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(pa, old_pa + 0x1000);
+}
+
 /* Priv. spec: SUM "takes effect immediately" and U-mode may only touch
  * U=1 pages: a slot filled under one context never answers in another. */
 static void test_fast_context_change(void **state)
@@ -493,6 +534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fast_store_breaks_reservations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fast_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fast_function_api_linkage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fast_slot_yields_to_smaller_entry, setup, teardown),
         cmocka_unit_test(test_fast_ram_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

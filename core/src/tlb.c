@@ -33,7 +33,9 @@
  *   different sizes (a 4 KiB entry under a stale 2 MiB one after a PTE
  *   change without a flush) may coexist: both were valid translations
  *   since the last flush, so either answer is allowed (Priv. spec
- *   SFENCE.VMA; SDM 4.10.2.4; Arm D8.13); the lookup returns the smaller.
+ *   SFENCE.VMA; SDM 4.10.2.4; Arm D8.13); the lookup returns the smaller,
+ *   and a fill under a larger entry clears the fast slots in its range
+ *   that the larger one filled, so an access answers as a lookup would.
  *   Every flush drops all of them.
  *
  *   The level-0 fast array (vmmem/mmu_inline.h): direct-mapped by 4 KiB VA
@@ -146,6 +148,22 @@ void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e)
         vm_mmu_fast_slot_t *s = &t->fast[k];
         uint64_t page = s->tag[0] != TLB_FAST_INVALID ? s->tag[0] : s->tag[1];
         if (page != TLB_FAST_INVALID && (page & ~e->page_mask) == e->tag)
+            tlb_fast_invalidate(s);
+    }
+}
+
+void tlb_fast_drop_range(struct tlb *t, uint64_t tag, uint64_t page_mask)
+{
+    if (page_mask == 0xfff) {
+        vm_mmu_fast_slot_t *s = &t->fast[(tag >> 12) & t->fast_index_mask];
+        if ((s->tag[0] & ~UINT64_C(0xfff)) == tag || (s->tag[1] & ~UINT64_C(0xfff)) == tag)
+            tlb_fast_invalidate(s);
+        return;
+    }
+    for (size_t k = 0; k <= t->fast_index_mask; k++) {
+        vm_mmu_fast_slot_t *s = &t->fast[k];
+        uint64_t page = s->tag[0] != TLB_FAST_INVALID ? s->tag[0] : s->tag[1];
+        if (page != TLB_FAST_INVALID && (page & ~page_mask) == tag)
             tlb_fast_invalidate(s);
     }
 }

@@ -213,6 +213,10 @@ static inline void tlb_fast_invalidate(vm_mmu_fast_slot_t *s)
 
 VM_HIDDEN void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e);
 
+/* Clear every slot of a page in [tag, tag + page_mask] (out of line: only
+ * a fill under a larger entry needs it). */
+VM_HIDDEN void tlb_fast_drop_range(struct tlb *t, uint64_t tag, uint64_t page_mask);
+
 /* Clear the slots of the pages of entry e (it is leaving the TLB): one slot
  * for a 4 KiB entry, a scan (out of line) for a superpage whose pages were
  * ever used through the fast array. */
@@ -305,6 +309,12 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
     e->pkey = r->pkey;
     e->shift = (uint8_t)shift;
     e->fast_used = 0;
+    /* Under a larger entry (a stale superpage over a page whose tables
+     * changed without a flush) the lookup now answers with this smaller
+     * one, so slots filled from the larger one must not keep answering in
+     * its place: the fast array and the lookup pick the same entry. */
+    if (VM_UNLIKELY((t->shifts >> shift) > 1))
+        tlb_fast_drop_range(t, tag, r->page_mask);
     /* Hash chain head (the removals above may have changed the bucket). */
     const uint16_t h = t->bucket[hb];
     e->pprev = &t->bucket[hb];
