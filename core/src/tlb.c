@@ -152,7 +152,9 @@ void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e)
     }
 }
 
-void tlb_fast_drop_range(struct tlb *t, uint64_t tag, uint64_t page_mask)
+/* Clear every slot of a page in [tag, tag + page_mask] (a fill under a
+ * larger entry: tlb_remove_same_page). */
+static void tlb_fast_drop_range(struct tlb *t, uint64_t tag, uint64_t page_mask)
 {
     if (page_mask == 0xfff) {
         vm_mmu_fast_slot_t *s = &t->fast[(tag >> 12) & t->fast_index_mask];
@@ -316,6 +318,8 @@ void tlb_remove_same_page(struct tlb *t, uint16_t hb, uint64_t tag, unsigned shi
         if (d->tag == tag && d->shift == shift && (global || tlb_visible(d, asid)))
             tlb_remove(t, d);
     }
+    if ((t->shifts >> shift) > 1)
+        tlb_fast_drop_range(t, tag, (UINT64_C(1) << shift) - 1);
 }
 
 /* sfence.vma va, x0: every entry covering va, in any ASID, global too. */

@@ -213,10 +213,6 @@ static inline void tlb_fast_invalidate(vm_mmu_fast_slot_t *s)
 
 VM_HIDDEN void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e);
 
-/* Clear every slot of a page in [tag, tag + page_mask] (out of line: only
- * a fill under a larger entry needs it). */
-VM_HIDDEN void tlb_fast_drop_range(struct tlb *t, uint64_t tag, uint64_t page_mask);
-
 /* Clear the slots of the pages of entry e (it is leaving the TLB): one slot
  * for a 4 KiB entry, a scan (out of line) for a superpage whose pages were
  * ever used through the fast array. */
@@ -245,8 +241,11 @@ static inline void tlb_hash_unlink(struct tlb *t, const struct tlb_entry *e)
 /* Take e out of the TLB (hash, LRU, size mask, fast slots) onto the free list. */
 VM_HIDDEN void tlb_remove(struct tlb *t, struct tlb_entry *e);
 
-/* Remove the entries of bucket hb for page `tag` of size 2^shift that a
- * lookup under asid could find (under any ASID when `global`). */
+/* Before a fill: remove the entries of bucket hb for page `tag` of size
+ * 2^shift that a lookup under asid could find (under any ASID when
+ * `global`), and when larger entries exist, the fast slots of the page's
+ * range (the lookup will answer with the new, smaller entry there; a slot
+ * a larger one filled must not keep answering in its place). */
 VM_HIDDEN void tlb_remove_same_page(struct tlb *t, uint16_t hb, uint64_t tag, unsigned shift,
                                     uint16_t asid, bool global);
 
@@ -269,8 +268,11 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
     const bool known = (hint & TLB_HINT_NONE) == 0 && shift == 12;
     const uint16_t hb = known ? (uint16_t)hint : (uint16_t)tlb_hash(tag, shift, t->hash_shift);
 
-    /* Replace a same-page entry visible next to the new one (out of line:
-     * its loop around a call would cost the common fill spills). */
+    /* Replace a same-page entry visible next to the new one, and clear the
+     * slots a larger entry filled in its range (out of line: its loop
+     * around a call would cost the common fill spills). A hint exists only
+     * while the TLB holds 4 KiB entries alone, so with any larger entry
+     * present this call is made. */
     if (!known || (hint & TLB_HINT_SEEN) != 0)
         tlb_remove_same_page(t, hb, tag, shift, asid, r->global);
 
@@ -309,12 +311,6 @@ static VM_ALWAYS_INLINE struct tlb_entry *tlb_insert(struct tlb *t, vm_gva_t va,
     e->pkey = r->pkey;
     e->shift = (uint8_t)shift;
     e->fast_used = 0;
-    /* Under a larger entry (a stale superpage over a page whose tables
-     * changed without a flush) the lookup now answers with this smaller
-     * one, so slots filled from the larger one must not keep answering in
-     * its place: the fast array and the lookup pick the same entry. */
-    if (VM_UNLIKELY((t->shifts >> shift) > 1))
-        tlb_fast_drop_range(t, tag, r->page_mask);
     /* Hash chain head (the removals above may have changed the bucket). */
     const uint16_t h = t->bucket[hb];
     e->pprev = &t->bucket[hb];
