@@ -257,6 +257,35 @@ static void test_fast_slot_yields_to_smaller_entry(void **state)
     assert_int_equal(pa, old_pa + 0x1000);
 }
 
+/* The same one level up: a megapage entry filled under a stale gigapage
+ * entry (512 pages: more than the slots of the array it is checked
+ * against one by one, so the array is scanned). */
+static void test_fast_slot_yields_to_smaller_superpage(void **state)
+{
+    struct env *e = *state;
+    const vm_gpa_t new_pa = UINT64_C(0x401000);
+    poke(e, P1, 0x1111);
+    poke(e, new_pa, 0x2222);
+    /* VA's gigapage maps PA 0 (read-only): VA -> P1 */
+    const vm_gpa_t leaf2 = map(e, VA & ~UINT64_C(0x3fffffff), pte_of(0, VM_PTE_V | VM_PTE_R | VM_PTE_A), 2);
+    uint64_t v = 0;
+    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK);
+    assert_int_equal(v, 0x1111);
+    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK); /* through the slot */
+    /* new tables, no SFENCE.VMA: VA's megapage now maps PA 0x400000 */
+    const vm_gpa_t t = e->next_table;
+    e->next_table += 0x1000;
+    poke(e, leaf2, pte_of(t, VM_PTE_V));
+    poke(e, t + 8 * ((VA >> 21) & 0x1ff), pte_of(new_pa & ~UINT64_C(0x1fffff), RWAD));
+    vm_gpa_t pa = 0;
+    assert_int_equal(vm_mmu_translate(e->mmu, VA, VM_ACCESS_WRITE, &pa), VM_OK);
+    assert_int_equal(pa, new_pa);
+    assert_int_equal(vm_mmu_translate(e->mmu, VA, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(pa, new_pa);
+    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK);
+    assert_int_equal(v, 0x2222);
+}
+
 /* Priv. spec: SUM "takes effect immediately" and U-mode may only touch
  * U=1 pages: a slot filled under one context never answers in another. */
 static void test_fast_context_change(void **state)
@@ -535,6 +564,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fast_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fast_function_api_linkage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fast_slot_yields_to_smaller_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fast_slot_yields_to_smaller_superpage, setup, teardown),
         cmocka_unit_test(test_fast_ram_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,13 +153,18 @@ void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e)
 }
 
 /* Clear every slot of a page in [tag, tag + page_mask] (a fill under a
- * larger entry: tlb_remove_same_page). */
+ * larger entry: tlb_remove_same_page). A range of fewer pages than the
+ * array has slots is visited page by page (one slot each: 4 for a 16 KiB
+ * granule's page), a larger one by a scan of the array. */
 static void tlb_fast_drop_range(struct tlb *t, uint64_t tag, uint64_t page_mask)
 {
-    if (page_mask == 0xfff) {
-        vm_mmu_fast_slot_t *s = &t->fast[(tag >> 12) & t->fast_index_mask];
-        if ((s->tag[0] & ~UINT64_C(0xfff)) == tag || (s->tag[1] & ~UINT64_C(0xfff)) == tag)
-            tlb_fast_invalidate(s);
+    const uint64_t pages = (page_mask >> 12) + 1;
+    if (pages <= t->fast_index_mask) {
+        for (uint64_t p = tag; p - tag <= page_mask; p += 0x1000) {
+            vm_mmu_fast_slot_t *s = &t->fast[(p >> 12) & t->fast_index_mask];
+            if ((s->tag[0] & ~UINT64_C(0xfff)) == p || (s->tag[1] & ~UINT64_C(0xfff)) == p)
+                tlb_fast_invalidate(s);
+        }
         return;
     }
     for (size_t k = 0; k <= t->fast_index_mask; k++) {
