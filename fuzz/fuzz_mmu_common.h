@@ -1209,17 +1209,29 @@ static void fm_check_walk_memory(fm_t *fm, const ref_rv_walk_t *w, bool ad_done,
         fm_model_write_u64(fm, w->pte_addr, w->ad_value);
 }
 
+/* What one checked translation answered (fm_check_translate_as). */
+typedef struct fm_answer {
+    int outcome;       /* REF_OK, REF_PAGE_FAULT, REF_ACCESS_FAULT */
+    uint64_t pa;       /* with REF_OK */
+    uint64_t dh, dm;   /* how the TLB counters moved */
+    vm_fault_t fault;  /* vm_mmu_last_fault() right after */
+} fm_answer_t;
+
 /*
  * One vm_mmu_translate checked against the reference: legal answer
  * (ref_tlb_legal), counters (one hit or miss per paged translation), walk
  * vs hit (a miss must equal the fresh walk exactly, A/D write included; a
  * hit must be justified by a remembered leaf and write nothing), fault
- * record. Returns the outcome.
+ * record. Returns the outcome; `out` (may be NULL) gets the whole answer.
+ * `logged` false: an oracle's own translation, judged the same but not an
+ * op of the input, so it stays out of the op log (and the decode view the
+ * golden traces record, fuzz/input_format.py); it is still a .vmc line.
  */
-static int fm_check_translate(fm_t *fm, uint64_t va, int acc)
+static int fm_check_translate_as(fm_t *fm, uint64_t va, int acc, bool logged, fm_answer_t *out)
 {
     static const char *const names[3] = {"translate-r", "translate-w", "translate-x"};
-    fm_log_entry_t *e = fm_log(fm, names[acc], "va=0x%llx", va, 0, 0, 0);
+    fm_log_entry_t quiet;
+    fm_log_entry_t *e = logged ? fm_log(fm, names[acc], "va=0x%llx", va, 0, 0, 0) : &quiet;
     ref_rv_walk_t fresh;
     fm_fresh(fm, va, acc, &fresh);
     fm->have_walk2 = false;
@@ -1287,7 +1299,19 @@ static int fm_check_translate(fm_t *fm, uint64_t va, int acc)
                     fresh.level, (unsigned long long)fresh.pte_addr,
                     (unsigned long long)fresh.pte, fresh.why ? fresh.why : "");
     }
+    if (out) {
+        out->outcome = outcome;
+        out->pa = pa;
+        out->dh = dh;
+        out->dm = dm;
+        out->fault = *f;
+    }
     return outcome;
+}
+
+static int fm_check_translate(fm_t *fm, uint64_t va, int acc)
+{
+    return fm_check_translate_as(fm, va, acc, true, NULL);
 }
 
 #endif /* VMMEM_FUZZ_MMU_COMMON_H */

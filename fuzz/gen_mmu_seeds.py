@@ -107,11 +107,17 @@ def op_resize(opc, itlb, dtlb):
 # ---- fuzz_translate opcodes -------------------------------------------------
 T_MAP, T_PTE, T_SATP, T_PRIV = 0, 2, 4, 5
 T_READ, T_WRITE, T_EXEC = 6, 7, 8
+T_READ_ACC = 9  # 9-11: translate, then the access path against it
 T_FLUSH, T_RESIZE, T_MODE, T_TWICE = 12, 13, 14, 15
 
 
 def tr(acc, v):
     return bytes([{"r": T_READ, "w": T_WRITE, "x": T_EXEC}[acc]]) + v
+
+
+def tra(acc, v):
+    """translate, then the access path against it (fm_check_access_agrees)"""
+    return bytes([T_READ_ACC + "rwx".index(acc)]) + v
 
 
 def translate_seeds():
@@ -178,6 +184,16 @@ def translate_seeds():
     s["root-out-of-ram"] = config() + op_satp(T_SATP, 1, 4, 6) + tr("r", va(P_1000)) + \
         op_satp(T_SATP, 1, 4, 7) + tr("w", va(P_1000)) + op_satp(T_SATP, 1, 4, 3) + \
         tr("x", va(P_1000))
+    # A store the stale read-only megapage entry refuses walks again, meets
+    # new tables (no flush) and fills a 4 KiB entry under the megapage's;
+    # the load slot the megapage filled must not keep serving the page.
+    s["slot-under-smaller-fill"] = config(ram=RAM_4M) + \
+        op_map(T_MAP, va(P_200000), data_page(0), SZ_2M, R | A) + \
+        op_map(T_MAP, va(P_1000), data_page(1), SZ_4K, R | W | A | D) + \
+        tra("r", va(P_200000)) + \
+        op_pte(T_PTE, va(P_200000), 1, 1, 1, idx=2) + \
+        op_pte(T_PTE, va(P_200000), 0, R | W | A | D | 1, 0, idx=2) + \
+        tra("w", va(P_200000))
     return s
 
 
