@@ -45,6 +45,7 @@
 #define FUZZ_TARGET_NAME "fuzz_lrsc"
 #include "fuzz_report.h"
 #include "physmem_int.h"
+#include "physmem_forms.h"
 #include "ref_model.h"
 #include "vmc_emit.h"
 #include "vmmem/physmem.h"
@@ -312,37 +313,17 @@ static void op_sc(int h, uint64_t pa, unsigned size, uint64_t val, bool null_sto
             model_ram[pa + i] = (uint8_t)(val >> (8 * i));
 }
 
-/*
- * The MemoryAccess form's write has three spellings with one contract
- * (physmem_inline.h): the function, the inline form through pm and the
- * inline form through a view; each must break the reservations its bytes
- * touch. Which one an op uses follows from its number, not from the
- * input's bytes, so the decoding is the same as before they were added.
- */
+/* The MemoryAccess form's write has three spellings (physmem_forms.h);
+ * each must break the reservations its bytes touch. */
 static unsigned write_form(void)
 {
-    return (unsigned)(fuzz_op_no % 3u);
-}
-
-static vm_err_t core_write_form(uint64_t pa, unsigned size, uint64_t val)
-{
-    switch (write_form()) {
-    case 1: return vm_physmem_write_inline(pm, pa, val, (uint8_t)size);
-    case 2: {
-        const vm_physmem_view_t view = vm_physmem_view(pm);
-        return vm_physmem_view_write(&view, pa, val, (uint8_t)size);
-    }
-    default: return vm_physmem_write(pm, pa, val, (uint8_t)size);
-    }
+    return phys_form_of_op(fuzz_op_no);
 }
 
 /* A scalar write, typed (w 1/2/4/8) or the MemoryAccess form (any size). */
 static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
 {
-    static const char *const forms[3] = {"", " inline", " view"}; /* conform_phys.c */
-    static const char *const names[3] = {"vm_physmem_write", "vm_physmem_write_inline",
-                                         "vm_physmem_view_write"};
-    trace("%s pa=0x%llx size=%u val=0x%llx", typed ? "write_uN" : names[write_form()],
+    trace("%s pa=0x%llx size=%u val=0x%llx", typed ? "write_uN" : phys_form_write_name[write_form()],
           (unsigned long long)pa, size, (unsigned long long)val);
     if (vmc_on()) {
         if (typed)
@@ -350,7 +331,7 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
                      (unsigned long long)val, scalar_answer(pa, size));
         else
             vmc_line("expect pwrite 0x%llx %u = 0x%llx%s -> %s", (unsigned long long)pa, size,
-                     (unsigned long long)val, forms[write_form()], scalar_answer(pa, size));
+                     (unsigned long long)val, phys_form_vmc[write_form()], scalar_answer(pa, size));
     }
     vm_err_t e;
     if (typed) {
@@ -361,7 +342,7 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
         default: e = vm_physmem_write_u64(pm, pa, val); break;
         }
     } else {
-        e = core_write_form(pa, size, val);
+        e = phys_write_form(pm, write_form(), pa, size, val);
     }
     if (size_ok(size) && in_ram(pa, size)) {
         check_err("write", e, BIT(VM_OK));

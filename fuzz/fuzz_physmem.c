@@ -53,7 +53,7 @@
 #include "ref_model.h"
 #include "vmc_emit.h"
 #include "vmmem/physmem.h"
-#include "vmmem/physmem_inline.h"
+#include "physmem_forms.h"
 
 /* What the bytes of an input mean, versioned (fuzz_input.h): bump it with
  * every change to this target's decoding. */
@@ -460,51 +460,16 @@ static vm_err_t core_write_typed(uint64_t pa, unsigned w, uint64_t v)
     }
 }
 
-/*
- * The MemoryAccess form has three spellings with one contract
- * (physmem_inline.h): the function, the inline form through pm and the
- * inline form through a view. Which one an op uses follows from its
- * number, not from the input's bytes, so the decoding (and every corpus
- * file's meaning) is the same as before they were added.
- */
-static const char *const read_forms[3] = {"vm_physmem_read", "vm_physmem_read_inline",
-                                          "vm_physmem_view_read"};
-static const char *const write_forms[3] = {"vm_physmem_write", "vm_physmem_write_inline",
-                                           "vm_physmem_view_write"};
-
-static const char *const vmc_forms[3] = {"", " inline", " view"}; /* conform_phys.c */
-
+/* The MemoryAccess form's spelling for this op (physmem_forms.h). */
 static unsigned access_form(void)
 {
-    return (unsigned)(fuzz_op_no % 3u);
-}
-
-static vm_err_t core_read_form(unsigned form, uint64_t pa, unsigned size, uint64_t *v)
-{
-    if (form == 1)
-        return vm_physmem_read_inline(pm, pa, (uint8_t)size, v);
-    if (form == 2) {
-        const vm_physmem_view_t view = vm_physmem_view(pm);
-        return vm_physmem_view_read(&view, pa, (uint8_t)size, v);
-    }
-    return vm_physmem_read(pm, pa, (uint8_t)size, v);
-}
-
-static vm_err_t core_write_form(unsigned form, uint64_t pa, unsigned size, uint64_t v)
-{
-    if (form == 1)
-        return vm_physmem_write_inline(pm, pa, v, (uint8_t)size);
-    if (form == 2) {
-        const vm_physmem_view_t view = vm_physmem_view(pm);
-        return vm_physmem_view_write(&view, pa, v, (uint8_t)size);
-    }
-    return vm_physmem_write(pm, pa, v, (uint8_t)size);
+    return phys_form_of_op(fuzz_op_no);
 }
 
 /* One scalar read (typed or MemoryAccess form) checked against the model. */
 static void op_read(uint64_t pa, unsigned size, bool typed)
 {
-    const char *what = typed ? "vm_physmem_read_uN" : read_forms[access_form()];
+    const char *what = typed ? "vm_physmem_read_uN" : phys_form_read_name[access_form()];
     trace("%s pa=0x%llx size=%u", what, (unsigned long long)pa, size);
     bool size_ok = size == 1 || size == 2 || size == 4 || size == 8;
     int region = -1;
@@ -528,9 +493,9 @@ static void op_read(uint64_t pa, unsigned size, bool typed)
         vmc_expect(allowed, "expect pr%u 0x%llx%s", 8 * size, (unsigned long long)pa, value);
     else
         vmc_expect(allowed, "expect pread 0x%llx %u%s%s", (unsigned long long)pa, size, value,
-                   vmc_forms[access_form()]);
+                   phys_form_vmc[access_form()]);
     uint64_t got = 0;
-    vm_err_t e = typed ? core_read_typed(pa, size, &got) : core_read_form(access_form(), pa, size, &got);
+    vm_err_t e = typed ? core_read_typed(pa, size, &got) : phys_read_form(pm, access_form(), pa, size, &got);
     check_err(what, e, allowed);
     check_calls();
     if (e == VM_OK && got != expect_val)
@@ -540,7 +505,7 @@ static void op_read(uint64_t pa, unsigned size, bool typed)
 
 static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
 {
-    const char *what = typed ? "vm_physmem_write_uN" : write_forms[access_form()];
+    const char *what = typed ? "vm_physmem_write_uN" : phys_form_write_name[access_form()];
     trace("%s pa=0x%llx size=%u val=0x%llx", what, (unsigned long long)pa, size,
           (unsigned long long)val);
     bool size_ok = size == 1 || size == 2 || size == 4 || size == 8;
@@ -555,8 +520,8 @@ static void op_write(uint64_t pa, unsigned size, uint64_t val, bool typed)
                    (unsigned long long)val);
     else
         vmc_expect(allowed, "expect pwrite 0x%llx %u = 0x%llx%s", (unsigned long long)pa, size,
-                   (unsigned long long)val, vmc_forms[access_form()]);
-    vm_err_t e = typed ? core_write_typed(pa, size, val) : core_write_form(access_form(), pa, size, val);
+                   (unsigned long long)val, phys_form_vmc[access_form()]);
+    vm_err_t e = typed ? core_write_typed(pa, size, val) : phys_write_form(pm, access_form(), pa, size, val);
     check_err(what, e, allowed);
     check_calls();
     if (e == VM_OK && !d)

@@ -140,22 +140,11 @@ void tlb_destroy(struct tlb *t)
 
 /* ---- The fast array ---------------------------------------------------- */
 
-/* The slots of a superpage entry that is leaving (tlb_fast_drop_entry's
- * out-of-line part: a scan of the array). */
-void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e)
-{
-    for (size_t k = 0; k <= t->fast_index_mask; k++) {
-        vm_mmu_fast_slot_t *s = &t->fast[k];
-        uint64_t page = s->tag[0] != TLB_FAST_INVALID ? s->tag[0] : s->tag[1];
-        if (page != TLB_FAST_INVALID && (page & ~e->page_mask) == e->tag)
-            tlb_fast_invalidate(s);
-    }
-}
-
-/* Clear every slot of a page in [tag, tag + page_mask] (a fill under a
- * larger entry: tlb_remove_same_page). A range of fewer pages than the
- * array has slots is visited page by page (one slot each: 4 for a 16 KiB
- * granule's page), a larger one by a scan of the array. */
+/* Clear every slot of a page in [tag, tag + page_mask] (an entry larger
+ * than 4 KiB that leaves, or a fill under a larger entry:
+ * tlb_remove_same_page). A range of fewer pages than the array has slots
+ * is visited page by page (one slot each: 4 for a 16 KiB granule's page),
+ * a larger one by a scan of the array. */
 static void tlb_fast_drop_range(struct tlb *t, uint64_t tag, uint64_t page_mask)
 {
     const uint64_t pages = (page_mask >> 12) + 1;
@@ -173,6 +162,13 @@ static void tlb_fast_drop_range(struct tlb *t, uint64_t tag, uint64_t page_mask)
         if (page != TLB_FAST_INVALID && (page & ~page_mask) == tag)
             tlb_fast_invalidate(s);
     }
+}
+
+/* The slots of a superpage entry that is leaving (tlb_fast_drop_entry's
+ * out-of-line part). */
+void tlb_fast_drop_super(struct tlb *t, const struct tlb_entry *e)
+{
+    tlb_fast_drop_range(t, e->tag, e->page_mask);
 }
 
 /*
