@@ -216,33 +216,38 @@ static void test_fast_slot_dies_with_its_entry(void **state)
     assert_int_equal(h1 - h0, 0);
 }
 
-/* tlb.c: a 4 KiB entry filled under a stale megapage entry (the tables
- * changed without an SFENCE.VMA; a store the read-only megapage refused
- * walked again and met the new ones) coexists with it, and the lookup answers
+/*
+ * tlb.c: an entry filled under a stale larger one (the tables changed
+ * without an SFENCE.VMA; a store the read-only larger page refused walked
+ * again and met the new ones) coexists with it, and the lookup answers
  * with the smaller one. The access functions must answer as the lookup
- * does: a slot filled from the megapage must not keep serving the page. */
-static void test_fast_slot_yields_to_smaller_entry(void **state)
+ * does: a slot filled from the larger page must not keep serving the page.
+ * VA's page of `big_level` (read-only, mapping VA to P1, read twice so the
+ * second read goes through the slot) becomes a table whose leaf of level
+ * big_level - 1 maps VA to new_pa.
+ */
+static void check_slot_yields_to_smaller(struct env *e, int big_level, vm_gpa_t new_pa)
 {
-    struct env *e = *state;
-    const vm_gva_t mega_va = VA & ~UINT64_C(0x1fffff);
-    const vm_gpa_t old_pa = P1, new_pa = UINT64_C(0x301000);
-    poke(e, old_pa, 0x1111);
+    const uint64_t big = UINT64_C(1) << (12 + 9 * big_level);
+    const unsigned small_shift = 12 + 9 * (unsigned)(big_level - 1);
+    poke(e, P1, 0x1111);
     poke(e, new_pa, 0x2222);
-    const vm_gpa_t leaf1 = map(e, mega_va, pte_of(P1 & ~UINT64_C(0x1fffff),
-                                                  VM_PTE_V | VM_PTE_R | VM_PTE_A), 1);
+    const vm_gpa_t leaf = map(e, VA & ~(big - 1),
+                              pte_of(P1 - (VA & (big - 1)), VM_PTE_V | VM_PTE_R | VM_PTE_A), big_level);
     uint64_t v = 0;
     assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK);
     assert_int_equal(v, 0x1111);
     assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK); /* through the slot */
-    /* new tables, no SFENCE.VMA: VA is now a 4 KiB page at new_pa */
     const vm_gpa_t t = e->next_table;
     e->next_table += 0x1000;
-    poke(e, leaf1, pte_of(t, VM_PTE_V));
-    poke(e, t + 8 * ((VA >> 12) & 0x1ff), pte_of(new_pa, RWAD));
-    /* the megapage's entry refuses a store, so translating one walks again
-     * (a permission fault from the TLB is answered by a fresh walk), meets
-     * the new tables and fills a 4 KiB entry under the megapage's; unlike
-     * an access, a translation leaves the slot the megapage filled */
+    poke(e, leaf, pte_of(t, VM_PTE_V));
+    poke(e, t + 8 * ((VA >> small_shift) & 0x1ff),
+         pte_of(new_pa & ~((UINT64_C(1) << small_shift) - 1), RWAD));
+    /* the larger page's entry refuses a store, so translating one walks
+     * again (a permission fault from the TLB is answered by a fresh walk),
+     * meets the new tables and fills the smaller entry under the larger
+     * one's; unlike an access, a translation leaves the slot the larger
+     * page filled */
     vm_gpa_t pa = 0;
     assert_int_equal(vm_mmu_translate(e->mmu, VA, VM_ACCESS_WRITE, &pa), VM_OK);
     assert_int_equal(pa, new_pa);
@@ -252,38 +257,24 @@ static void test_fast_slot_yields_to_smaller_entry(void **state)
     assert_int_equal(v, 0x2222);
     assert_int_equal(vm_mmu_read_inline(e->mmu, VA, 8, &v), VM_OK);
     assert_int_equal(v, 0x2222);
-    /* the rest of the megapage still answers through the megapage */
-    assert_int_equal(vm_mmu_translate(e->mmu, VA + 0x1000, VM_ACCESS_READ, &pa), VM_OK);
-    assert_int_equal(pa, old_pa + 0x1000);
 }
 
-/* The same one level up: a megapage entry filled under a stale gigapage
- * entry (512 pages: more than the slots of the array it is checked
- * against one by one, so the array is scanned). */
-static void test_fast_slot_yields_to_smaller_superpage(void **state)
+/* A 4 KiB entry under a megapage: the page's one slot. */
+static void test_fast_slot_yields_to_smaller_entry(void **state)
 {
     struct env *e = *state;
-    const vm_gpa_t new_pa = UINT64_C(0x401000);
-    poke(e, P1, 0x1111);
-    poke(e, new_pa, 0x2222);
-    /* VA's gigapage maps PA 0 (read-only): VA -> P1 */
-    const vm_gpa_t leaf2 = map(e, VA & ~UINT64_C(0x3fffffff), pte_of(0, VM_PTE_V | VM_PTE_R | VM_PTE_A), 2);
-    uint64_t v = 0;
-    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK);
-    assert_int_equal(v, 0x1111);
-    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK); /* through the slot */
-    /* new tables, no SFENCE.VMA: VA's megapage now maps PA 0x400000 */
-    const vm_gpa_t t = e->next_table;
-    e->next_table += 0x1000;
-    poke(e, leaf2, pte_of(t, VM_PTE_V));
-    poke(e, t + 8 * ((VA >> 21) & 0x1ff), pte_of(new_pa & ~UINT64_C(0x1fffff), RWAD));
+    check_slot_yields_to_smaller(e, 1, UINT64_C(0x301000));
+    /* the rest of the megapage still answers through the megapage */
     vm_gpa_t pa = 0;
-    assert_int_equal(vm_mmu_translate(e->mmu, VA, VM_ACCESS_WRITE, &pa), VM_OK);
-    assert_int_equal(pa, new_pa);
-    assert_int_equal(vm_mmu_translate(e->mmu, VA, VM_ACCESS_READ, &pa), VM_OK);
-    assert_int_equal(pa, new_pa);
-    assert_int_equal(vm_mmu_read(e->mmu, VA, 8, &v), VM_OK);
-    assert_int_equal(v, 0x2222);
+    assert_int_equal(vm_mmu_translate(e->mmu, VA + 0x1000, VM_ACCESS_READ, &pa), VM_OK);
+    assert_int_equal(pa, P1 + 0x1000);
+}
+
+/* A megapage entry under a gigapage (512 pages: more than the slots of the
+ * array it is checked against one by one, so the array is scanned). */
+static void test_fast_slot_yields_to_smaller_superpage(void **state)
+{
+    check_slot_yields_to_smaller(*state, 2, UINT64_C(0x401000));
 }
 
 /* Priv. spec: SUM "takes effect immediately" and U-mode may only touch
