@@ -45,14 +45,18 @@
  * every change to this target's decoding. */
 const unsigned fuzz_format_version = 2;
 
-/* An 8-byte store to core RAM outside the model (the oracle's own, undone
- * before the op ends). */
-static void fm_core_write_u64(fm_t *fm, uint64_t pa, uint64_t v)
+/* An 8-byte store to RAM made by the oracle itself, undone before the op
+ * ends: core and model alike, and a `w64` line in the .vmc case (as
+ * fm_op_pte's), so the case replays the same bytes. */
+static void fm_plant_u64(fm_t *fm, uint64_t pa, uint64_t v)
 {
+    if (vmc_on())
+        vmc_line("w64 0x%llx 0x%llx", (unsigned long long)pa, (unsigned long long)v);
     vm_err_t err = vm_mmu_write_phys(fm->mmu, pa, v, 8);
     if (err != VM_OK)
         fm_fail(fm, "vm_mmu_write_phys(0x%llx, 8) to RAM failed: %s", (unsigned long long)pa,
                 vm_strerror(err));
+    fm_model_write_u64(fm, pa, v);
 }
 
 /*
@@ -72,6 +76,10 @@ static void fm_core_write_u64(fm_t *fm, uint64_t pa, uint64_t v)
  *      bytes RAM holds at T's PA;
  *   3. after a success, translate once more (judged): an access that filled
  *      an entry under a wrong tag shows there.
+ * Every step is also a .vmc line (the planted values as `w64`, the access
+ * as its `expect` line), and vmmem-conform reaches the same verdict: it
+ * takes the PA an access used from a translation right after it and
+ * compares the bytes the access returned with the reference's bytes there.
  * Skipped: T's PA outside RAM (device and unbacked PAs add rules the .vmc
  * cases and fuzz_mmu_access check). Not in fuzz_mmu_access: its store
  * would break LR reservations its model keeps.
@@ -98,12 +106,13 @@ static void fm_check_access_agrees(fm_t *fm, uint64_t va, int acc)
         old = fm_core_u64(fm, word);
         tag = plant ? old ^ UINT64_C(0xa5c3e1f00f1e3c5a) ^ word * UINT64_C(0x9e3779b97f4a7c15) : old;
         if (plant && acc != 1)
-            fm_core_write_u64(fm, word, tag);
+            fm_plant_u64(fm, word, tag);
     }
     uint64_t want = tag;
     if (size == 4)
         want = (want >> (8 * (apa & 4))) & UINT64_C(0xffffffff);
 
+    vmc_rv_scalar(fm, acc, ava, size, tag);
     uint64_t got = 0;
     vm_err_t err;
     if (acc == 0)
@@ -113,8 +122,10 @@ static void fm_check_access_agrees(fm_t *fm, uint64_t va, int acc)
     else
         err = vm_mmu_fetch_insn(fm->mmu, ava, &got);
     const uint64_t now = t.outcome == REF_OK ? fm_core_u64(fm, word) : 0;
+    if (acc == 1 && err == VM_OK)
+        fm_model_write_u64(fm, word, tag); /* the store, as the model must see it */
     if (plant)
-        fm_core_write_u64(fm, word, old);
+        fm_plant_u64(fm, word, old);
     const vm_fault_t *f = vm_mmu_last_fault(fm->mmu);
     uint64_t h, m;
     fm_stats(fm, &h, &m);
