@@ -3,20 +3,26 @@
  * fuzz_translate_x86 share (arm64_world.c, x86_world.c): included once by
  * each, after the world's own definitions it uses - world_t with the
  * mmu, hits, misses and t_* fields, w_dev_accesses, w_fail, w_in_ram,
- * w_core_u64, w_pa_allowed and w_check_translate_ref (which records the
- * translation's answer in the t_* fields).
+ * w_core_u64, w_phys_write (core, model and a `w64` line),
+ * w_model_write_u64, w_vmc_access (the access's .vmc line), w_pa_allowed
+ * and w_check_translate_ref (which records the translation's answer in the
+ * t_* fields).
  */
 #ifndef VMMEM_FUZZ_WORLD_ACCESS_H
 #define VMMEM_FUZZ_WORLD_ACCESS_H
 
 /* Translate va again (counters resynchronised, not judged): it must
- * succeed with a PA the reference allows (w_pa_allowed). */
+ * succeed with a PA the reference allows (w_pa_allowed). *walked (may be
+ * NULL): whether it counted a miss. */
 static uint64_t w_translate_again(world_t *w, uint64_t va, int acc, const char *when,
-                                  uint64_t before)
+                                  uint64_t before, bool *walked)
 {
     vm_gpa_t pa = UINT64_C(0xbad0bad0bad0bad0);
+    const uint64_t misses = w->misses;
     vm_err_t err = vm_mmu_translate(w->mmu, va, (vm_access_t)acc, &pa);
     vm_mmu_tlb_stats(w->mmu, &w->hits, &w->misses);
+    if (walked)
+        *walked = w->misses != misses;
     if (err != VM_OK || !w_pa_allowed(w, va, acc, pa))
         w_fail(w, "translating 0x%llx %s gave %s pa=0x%llx, which no remembered entry allows "
                   "(pa=0x%llx before)",
@@ -41,7 +47,18 @@ static uint64_t w_translate_again(world_t *w, uint64_t va, int acc, const char *
  * access that filled an entry under the wrong tag is seen there). A walk
  * that faulted: the access faults the same way, counted the same. The
  * oracle above judged the translation; this extends it to the access path
- * - the level-0 slots, access_slow's dispatch, the fill. Left to the .vmc
+ * - the level-0 slots, access_slow's dispatch, the fill. The word at pa2
+ * holds a value of the check's own during the access (restored after), so
+ * an access that used another PA shows even where RAM is zero everywhere;
+ * not when translating again walked (the access would then walk too and
+ * might read the word as a table entry). The planted values are `w64`
+ * lines of the .vmc case and a load or fetch its `expect read8|exec4`
+ * line: vmmem-conform learns the PA an access used by translating right
+ * after it and compares the bytes, so a load from another PA fails the
+ * case as well. A store writes no line: where the core legally stores
+ * through a stale entry, `--ref-only` would store at the fresh walk's PA
+ * and the two runs of the case would part (the planted store is undone by
+ * the restoring `w64` line, so the case's memory stays right). Left to the .vmc
  * cases: a PA outside RAM (MMIO and access faults add their own rules) and
  * a fault answered from the TLB (x86-64 then drops the page's entries, so
  * the access would walk and fill what the model does not know).
@@ -54,25 +71,41 @@ static void w_check_access_agrees(world_t *w, uint64_t va, int acc)
     if (w->t_err != VM_OK && w->t_dh != 0)
         return;
     vm_gpa_t pa = w->t_pa;
+    bool walked = true;
     if (w->t_err == VM_OK)
-        pa = w_translate_again(w, va, acc, "right after its first translation", w->t_pa);
+        pa = w_translate_again(w, va, acc, "right after its first translation", w->t_pa, &walked);
     const uint64_t apa = pa & ~(uint64_t)(size - 1);
     const uint64_t word = apa & ~UINT64_C(7);
     if (w->t_err == VM_OK && !w_in_ram(w, word, 8))
         return;
-    uint64_t want = w->t_err == VM_OK ? w_core_u64(w, word) : 0;
+    const bool plant = w->t_err == VM_OK && !walked;
+    uint64_t old = 0, tag = 0;
+    if (w->t_err == VM_OK) {
+        old = w_core_u64(w, word);
+        tag = plant ? old ^ UINT64_C(0xa5c3e1f00f1e3c5a) ^ word * UINT64_C(0x9e3779b97f4a7c15) : old;
+        if (plant && acc != 1)
+            w_phys_write(w, word, tag);
+    }
+    uint64_t want = tag;
     if (size == 4)
         want = (want >> (8 * (apa & 4))) & UINT64_C(0xffffffff);
 
+    if (acc != 1)
+        w_vmc_access(w, ava, acc);
     unsigned dev_before = w_dev_accesses;
     uint64_t got = 0;
     vm_err_t err;
     if (acc == 0)
         err = vm_mmu_read(w->mmu, ava, 8, &got);
     else if (acc == 1)
-        err = vm_mmu_write(w->mmu, ava, want, 8);
+        err = vm_mmu_write(w->mmu, ava, tag, 8);
     else
         err = vm_mmu_fetch_insn(w->mmu, ava, &got);
+    const uint64_t now = w->t_err == VM_OK ? w_core_u64(w, word) : 0;
+    if (acc == 1 && err == VM_OK)
+        w_model_write_u64(w, word, tag); /* the store, as the model must see it */
+    if (plant)
+        w_phys_write(w, word, old);
     const vm_fault_t *f = vm_mmu_last_fault(w->mmu);
     uint64_t h, m;
     vm_mmu_tlb_stats(w->mmu, &h, &m);
@@ -87,11 +120,11 @@ static void w_check_access_agrees(world_t *w, uint64_t va, int acc)
                names[acc], (unsigned long long)ava, vm_strerror(err), (unsigned long long)va,
                vm_strerror(w->t_err), (unsigned long long)pa);
     if (err == VM_OK) {
-        uint64_t now = acc == 1 ? w_core_u64(w, word) : got;
-        if (now != want)
+        if ((acc == 1 ? now : got) != want)
             w_fail(w, "%s 0x%llx %s 0x%llx; translating its VA gives pa=0x%llx, which holds 0x%llx",
                    names[acc], (unsigned long long)ava, acc == 1 ? "stored, RAM now" : "loaded",
-                   (unsigned long long)now, (unsigned long long)pa, (unsigned long long)want);
+                   (unsigned long long)(acc == 1 ? now : got), (unsigned long long)pa,
+                   (unsigned long long)want);
         if (dh + dm != w->t_dh + w->t_dm)
             w_fail(w, "%s 0x%llx right after its translation counted hits +%llu misses +%llu; the "
                       "translation counted +%llu +%llu",
@@ -100,7 +133,7 @@ static void w_check_access_agrees(world_t *w, uint64_t va, int acc)
                    (unsigned long long)w->t_dm);
         if (f->kind != VM_FAULT_NONE)
             w_fail(w, "a successful %s left fault kind %d", names[acc], (int)f->kind);
-        (void)w_translate_again(w, va, acc, "after the access", pa);
+        (void)w_translate_again(w, va, acc, "after the access", pa, NULL);
         return;
     }
     const vm_fault_t *t = &w->t_fault;

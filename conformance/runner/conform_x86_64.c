@@ -1161,8 +1161,6 @@ static void run_sized(x86_state_t *st, const conform_env_t *env, const x86_expec
         for (int p = 0; p < rr.walked; p++)
             if ((apply >> p) & 1)
                 ref_x86_tlb_record(&st->tlb, &st->regs, rr.part_va[p], L->access, &rr.walk[p]);
-    for (int p = 0; p < rr.walked && !extra; p++)
-        extra = check_entries(env, &rr.walk[p], (apply >> p) & 1, buf, sizeof buf);
 
     /* The data, where the core legally accessed it: the fresh PA, or the PA
      * of the remembered entry its hit used. */
@@ -1179,6 +1177,11 @@ static void run_sized(x86_state_t *st, const conform_env_t *env, const x86_expec
         else
             ref_loaded = sized_load(env, &data);
     }
+    /* The table entries every walk read, after the access's own store (a
+     * store through a mapping of a table may land on an entry of its own
+     * walk: that is the store's write, not one the walk or a hit made). */
+    for (int p = 0; p < rr.walked && !extra; p++)
+        extra = check_entries(env, &rr.walk[p], (apply >> p) & 1, buf, sizeof buf);
     if (!extra && rr.ans.outcome == REF_X86_OK && !stale && L->access != REF_WRITE &&
         L->has_value && ref_loaded != L->value) {
         snprintf(buf, sizeof buf, "reference loaded 0x%llx, want 0x%llx [the case is wrong]",
