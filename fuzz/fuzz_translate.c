@@ -98,9 +98,14 @@ static void fm_check_access_agrees(fm_t *fm, uint64_t va, int acc)
         return;
     /* The word at T's PA gets a value of its own for the access (restored
      * after it), so an access that used another PA shows even where RAM
-     * is zero everywhere. Not when T walked: then the access walks too and
-     * might read the word as a PTE. */
-    const bool plant = t.outcome == REF_OK && t.dm == 0;
+     * is zero everywhere. Not when T walked (the access walks too and might
+     * read the word as a PTE), nor when the word is a PTE of the page's own
+     * walk (the .vmc line's fresh walk, which --ref-only applies, would read
+     * the planted value). */
+    bool plant = t.outcome == REF_OK && t.dm == 0;
+    for (int k = 0; plant && k < fm->walk.n_steps && k < REF_MAX_LEVELS; k++)
+        if ((fm->walk.steps[k].pte_addr & ~UINT64_C(7)) == word)
+            plant = false;
     uint64_t old = 0, tag = 0;
     if (t.outcome == REF_OK) {
         fm_touch(fm, word, 8);

@@ -4,7 +4,8 @@
  * each, after the world's own definitions it uses - world_t with the
  * mmu, hits, misses and t_* fields, w_dev_accesses, w_fail, w_in_ram,
  * w_core_u64, w_phys_write (core, model and a `w64` line),
- * w_model_write_u64, w_vmc_access (the access's .vmc line), w_pa_allowed
+ * w_model_write_u64, w_vmc_access (the access's .vmc line), w_walk_reads
+ * (is a word an entry of the last fresh walk, w->walk), w_pa_allowed
  * and w_check_translate_ref (which records the translation's answer in the
  * t_* fields).
  */
@@ -51,7 +52,9 @@ static uint64_t w_translate_again(world_t *w, uint64_t va, int acc, const char *
  * holds a value of the check's own during the access (restored after), so
  * an access that used another PA shows even where RAM is zero everywhere;
  * not when translating again walked (the access would then walk too and
- * might read the word as a table entry). The planted values are `w64`
+ * might read the word as a table entry), nor when the word is an entry of
+ * the page's own walk (the .vmc line's fresh walk, which --ref-only
+ * applies, would read the planted value; w_walk_reads). The planted values are `w64`
  * lines of the .vmc case and a load or fetch its `expect read8|exec4`
  * line: vmmem-conform learns the PA an access used by translating right
  * after it and compares the bytes, so a load from another PA fails the
@@ -78,7 +81,7 @@ static void w_check_access_agrees(world_t *w, uint64_t va, int acc)
     const uint64_t word = apa & ~UINT64_C(7);
     if (w->t_err == VM_OK && !w_in_ram(w, word, 8))
         return;
-    const bool plant = w->t_err == VM_OK && !walked;
+    const bool plant = w->t_err == VM_OK && !walked && !w_walk_reads(w, word);
     uint64_t old = 0, tag = 0;
     if (w->t_err == VM_OK) {
         old = w_core_u64(w, word);

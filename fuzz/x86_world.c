@@ -1236,6 +1236,15 @@ static bool w_pa_allowed(world_t *w, uint64_t va, int acc, uint64_t pa)
     return ref_x86_tlb_hit_legal(&w->tlb, &w->regs, va, acc, &got);
 }
 
+/* Is the 8-byte word at pa an entry the last fresh walk (w->walk) read? */
+static bool w_walk_reads(const world_t *w, uint64_t pa)
+{
+    for (int k = 0; k < w->walk.n_steps && k < REF_X86_MAX_LEVELS; k++)
+        if ((w->walk.steps[k].entry_addr & ~UINT64_C(7)) == pa)
+            return true;
+    return false;
+}
+
 #include "world_access.h" /* w_check_access_agrees, w_check_translate */
 
 /* ---- ops: TLB maintenance ------------------------------------------------------ */
