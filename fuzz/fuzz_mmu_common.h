@@ -297,6 +297,19 @@ static void fm_compare_range(fm_t *fm, uint64_t pa, uint64_t len, const char *wh
     }
 }
 
+/* A physical 8-byte store to RAM, core and model alike, and a `w64` line in
+ * the .vmc case (a raw PTE write, or a value an oracle plants). */
+static void fm_phys_write(fm_t *fm, uint64_t pa, uint64_t v)
+{
+    if (vmc_on())
+        vmc_line("w64 0x%llx 0x%llx", (unsigned long long)pa, (unsigned long long)v);
+    vm_err_t err = vm_mmu_write_phys(fm->mmu, pa, v, 8);
+    if (err != VM_OK)
+        fm_fail(fm, "vm_mmu_write_phys(0x%llx, 8) to RAM failed: %s", (unsigned long long)pa,
+                vm_strerror(err));
+    fm_model_write_u64(fm, pa, v);
+}
+
 /* ---- TLB counters ---------------------------------------------------- */
 static inline void fm_stats(fm_t *fm, uint64_t *hits, uint64_t *misses)
 {
@@ -722,14 +735,8 @@ static void fm_op_pte(fm_t *fm, fuzz_input_t *in)
     }
     fm_log_entry_t *e = fm_log(fm, "pte-write", "pa=0x%llx 0x%llx -> 0x%llx (va=0x%llx)", slot, old,
                                pte, va);
-    if (vmc_on())
-        vmc_line("w64 0x%llx 0x%llx", (unsigned long long)slot, (unsigned long long)pte);
-    vm_err_t err = vm_mmu_write_phys(fm->mmu, slot, pte, 8);
-    e->result = vm_strerror(err);
-    if (err != VM_OK)
-        fm_fail(fm, "vm_mmu_write_phys(0x%llx, 8) to RAM failed: %s", (unsigned long long)slot,
-                vm_strerror(err));
-    fm_model_write_u64(fm, slot, pte);
+    fm_phys_write(fm, slot, pte);
+    e->result = vm_strerror(VM_OK);
     fm_check_no_translation(fm, "vm_mmu_write_phys");
 }
 

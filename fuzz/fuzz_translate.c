@@ -45,20 +45,6 @@
  * every change to this target's decoding. */
 const unsigned fuzz_format_version = 2;
 
-/* An 8-byte store to RAM made by the oracle itself, undone before the op
- * ends: core and model alike, and a `w64` line in the .vmc case (as
- * fm_op_pte's), so the case replays the same bytes. */
-static void fm_plant_u64(fm_t *fm, uint64_t pa, uint64_t v)
-{
-    if (vmc_on())
-        vmc_line("w64 0x%llx 0x%llx", (unsigned long long)pa, (unsigned long long)v);
-    vm_err_t err = vm_mmu_write_phys(fm->mmu, pa, v, 8);
-    if (err != VM_OK)
-        fm_fail(fm, "vm_mmu_write_phys(0x%llx, 8) to RAM failed: %s", (unsigned long long)pa,
-                vm_strerror(err));
-    fm_model_write_u64(fm, pa, v);
-}
-
 /*
  * The access functions against a translation just checked: the RISC-V
  * form of fuzz/world_access.h's check (the x86-64 and Arm64 worlds), which
@@ -112,7 +98,7 @@ static void fm_check_access_agrees(fm_t *fm, uint64_t va, int acc)
         old = fm_core_u64(fm, word);
         tag = plant ? old ^ UINT64_C(0xa5c3e1f00f1e3c5a) ^ word * UINT64_C(0x9e3779b97f4a7c15) : old;
         if (plant && acc != 1)
-            fm_plant_u64(fm, word, tag);
+            fm_phys_write(fm, word, tag);
     }
     uint64_t want = tag;
     if (size == 4)
@@ -132,7 +118,7 @@ static void fm_check_access_agrees(fm_t *fm, uint64_t va, int acc)
     if (acc == 1 && err == VM_OK)
         fm_model_write_u64(fm, word, tag); /* the store, as the model must see it */
     if (plant)
-        fm_plant_u64(fm, word, old);
+        fm_phys_write(fm, word, old);
     const vm_fault_t *f = vm_mmu_last_fault(fm->mmu);
     uint64_t h, m;
     fm_stats(fm, &h, &m);
