@@ -55,11 +55,11 @@ const unsigned fuzz_format_version = 2;
  * access right after it, so both must pick the same entry:
  *   1. translate va again (fully judged, not logged): answer T;
  *   2. the aligned access of the same kind on the same page - vm_mmu_read
- *      of 8 bytes, vm_mmu_write of the 8 bytes already there,
- *      vm_mmu_fetch_insn - returns T's outcome, counting the same TLB
- *      events as T (the entry T used answers it, through the level-0
- *      array or not), with T's fault record (at the aligned VA) or the
- *      bytes RAM holds at T's PA;
+ *      of 8 bytes, vm_mmu_write of 8 bytes (a value of the check's own,
+ *      see below), vm_mmu_fetch_insn - returns T's outcome, counting the
+ *      same TLB events as T (the entry T used answers it, through the
+ *      level-0 array or not), with T's fault record (at the aligned VA) or
+ *      the bytes at T's PA;
  *   3. after a success, translate once more (judged): an access that filled
  *      an entry under a wrong tag shows there.
  * The planted values are also `w64` lines of the .vmc case and a load or

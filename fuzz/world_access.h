@@ -36,8 +36,8 @@ static uint64_t w_translate_again(world_t *w, uint64_t va, int acc, const char *
  * The access functions against the translation just checked (the target
  * otherwise drives vm_mmu_translate only). Right after it, the TLB state
  * is what the translation left, so an aligned access of the same kind on
- * the same page - vm_mmu_read of 8 bytes, vm_mmu_write of the 8 bytes
- * already there, vm_mmu_fetch_insn - must answer as a translation would
+ * the same page - vm_mmu_read of 8 bytes, vm_mmu_write of 8 bytes (the
+ * planted value below), vm_mmu_fetch_insn - must answer as a translation would
  * now: translating again (pa2) and the access pick the same entry, or walk
  * the same tables. So: pa2 is an answer the reference allows (the fresh
  * one or a remembered entry's: with entries of several sizes covering the
@@ -54,9 +54,9 @@ static uint64_t w_translate_again(world_t *w, uint64_t va, int acc, const char *
  * not when translating again walked (the access would then walk too and
  * might read the word as a table entry), nor when the word is an entry of
  * the page's own walk (the .vmc line's fresh walk, which --ref-only
- * applies, would read the planted value; w_walk_reads). The planted values are `w64`
- * lines of the .vmc case and a load or fetch its `expect read8|exec4`
- * line: vmmem-conform learns the PA an access used by translating right
+ * applies, would read the planted value; w_walk_reads). The planted
+ * values are `w64` lines of the .vmc case and a load or fetch its
+ * `expect read8|exec4` line: vmmem-conform learns the PA an access used by translating right
  * after it and compares the bytes, so a load from another PA fails the
  * case as well. A store writes no line: where the core legally stores
  * through a stale entry, `--ref-only` would store at the fresh walk's PA
