@@ -408,14 +408,14 @@ static void w_vmc_answer(const world_t *w, vmc_alts_t *a, int fault, int level, 
  * under the current EL/PAN/WXN), as ref_a64_tlb_legal decides; in Bare mode
  * the identity.
  */
-static void w_vmc_expect(const world_t *w, const char *kind, uint64_t va, const char *value,
-                         bool optional, int acc, const ref_a64_walk_t *fresh)
+static void w_vmc_expect(const world_t *w, const char *kind, uint64_t va, bool optional, int acc,
+                         const ref_a64_walk_t *fresh)
 {
     vmc_alts_t a = {.n = 0};
     char buf[512];
     if (!w->arm_mode) {
         w_vmc_answer(w, &a, REF_A64_NO_FAULT, 0, va);
-        vmc_line("expect %s 0x%llx%s -> %s", kind, (unsigned long long)va, value,
+        vmc_line("expect %s 0x%llx -> %s", kind, (unsigned long long)va,
                  vmc_alts_text(&a, buf, sizeof buf));
         return;
     }
@@ -440,7 +440,7 @@ static void w_vmc_expect(const world_t *w, const char *kind, uint64_t va, const 
         vmc_line("# (%s 0x%llx left out: %d answers)", kind, (unsigned long long)va, a.n);
         return;
     }
-    vmc_line("expect %s 0x%llx%s -> %s", kind, (unsigned long long)va, value,
+    vmc_line("expect %s 0x%llx -> %s", kind, (unsigned long long)va,
              vmc_alts_text(&a, buf, sizeof buf));
 }
 
@@ -448,7 +448,7 @@ static void w_vmc_translate(const world_t *w, uint64_t va, int acc, const ref_a6
 {
     static const char *const words[3] = {"read", "write", "exec"};
     if (vmc_on())
-        w_vmc_expect(w, words[acc], va, "", false, acc, fresh);
+        w_vmc_expect(w, words[acc], va, false, acc, fresh);
 }
 
 /* `expect read8|exec4 VA -> ...`: the load or fetch of world_access.h's
@@ -463,7 +463,7 @@ static void w_vmc_access(world_t *w, uint64_t va, int acc)
     memset(&fresh, 0, sizeof fresh);
     if (w->arm_mode)
         ref_a64_translate(&w->m, &w->regs, va, acc, false, &fresh);
-    w_vmc_expect(w, acc == REF_EXEC ? "exec4" : "read8", va, "", true, acc, &fresh);
+    w_vmc_expect(w, acc == REF_EXEC ? "exec4" : "read8", va, true, acc, &fresh);
 }
 
 /* ---- registers ----------------------------------------------------------- */

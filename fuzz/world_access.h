@@ -56,9 +56,9 @@ static uint64_t w_translate_again(world_t *w, uint64_t va, int acc, const char *
  * the page's own walk (the .vmc line's fresh walk, which --ref-only
  * applies, would read the planted value; w_walk_reads). The planted
  * values are `w64` lines of the .vmc case and a load or fetch its
- * `expect read8|exec4` line: vmmem-conform learns the PA an access used by translating right
- * after it and compares the bytes, so a load from another PA fails the
- * case as well. A store writes no line: where the core legally stores
+ * `expect read8|exec4` line: vmmem-conform learns the PA an access used by
+ * translating right after it and compares the bytes, so a load from
+ * another PA fails the case as well. A store writes no line: where the core legally stores
  * through a stale entry, `--ref-only` would store at the fresh walk's PA
  * and the two runs of the case would part (the planted store is undone by
  * the restoring `w64` line, so the case's memory stays right). Left to the .vmc

@@ -1049,8 +1049,8 @@ static void w_vmc_answer(const world_t *w, vmc_alts_t *a, const ref_x86_answer_t
  * page faults are listed without their error codes (the runner still
  * checks the core's full fault record against the legal answers).
  */
-static void w_vmc_expect(const world_t *w, const char *kind, uint64_t va, const char *value,
-                         bool optional, int acc, const ref_x86_walk_t *fresh)
+static void w_vmc_expect(const world_t *w, const char *kind, uint64_t va, bool optional, int acc,
+                         const ref_x86_walk_t *fresh)
 {
     ref_x86_answer_t legal[16];
     int n = 1;
@@ -1075,7 +1075,7 @@ static void w_vmc_expect(const world_t *w, const char *kind, uint64_t va, const 
         vmc_line("# (%s 0x%llx left out: %d answers)", kind, (unsigned long long)va, a.n);
         return;
     }
-    vmc_line("expect %s 0x%llx%s -> %s", kind, (unsigned long long)va, value,
+    vmc_line("expect %s 0x%llx -> %s", kind, (unsigned long long)va,
              vmc_alts_text(&a, buf, sizeof buf));
 }
 
@@ -1083,7 +1083,7 @@ static void w_vmc_translate(const world_t *w, uint64_t va, int acc, const ref_x8
 {
     static const char *const words[3] = { "read", "write", "exec" };
     if (vmc_on())
-        w_vmc_expect(w, words[acc], va, "", false, acc, fresh);
+        w_vmc_expect(w, words[acc], va, false, acc, fresh);
 }
 
 /* The fresh walk of va as the model stands (the identity without paging). */
@@ -1109,7 +1109,7 @@ static void w_vmc_access(world_t *w, uint64_t va, int acc)
         return;
     ref_x86_walk_t fresh;
     w_fresh_walk(w, va, acc, &fresh);
-    w_vmc_expect(w, acc == REF_EXEC ? "exec4" : "read8", va, "", true, acc, &fresh);
+    w_vmc_expect(w, acc == REF_EXEC ? "exec4" : "read8", va, true, acc, &fresh);
 }
 
 static void w_check_translate_ref(world_t *w, uint64_t va, int acc)
