@@ -13,10 +13,17 @@
  * reservations on the granules it wrote. An SC performs its write as a
  * compare-and-swap of the whole 8-byte granule against the snapshot taken
  * at LR time, under res_lock. Together: a write that is ordered before the
- * SC (happens-before) is seen through nres and breaks the reservation; a
- * truly concurrent write that changed the granule makes the CAS fail. A
- * concurrent write of the identical bytes is indistinguishable from one
- * ordered before the LR, which the memory model allows.
+ * SC (happens-before) and after the LR (the LR happens-before it) is seen
+ * through nres and breaks the reservation; a truly concurrent write that
+ * changed the granule makes the CAS fail. A concurrent write of the
+ * identical bytes is indistinguishable from one ordered before the LR,
+ * which the memory model allows. Not seen either: concurrent writes that
+ * change the granule and change it back (A -> B -> A) before the SC, all
+ * missing nres (the relaxed store-then-load of a writer is the store-buffer
+ * litmus test: its nres load may be older than its store's visibility), so
+ * the SC passes although a third thread may have read B (physmem.h states
+ * it). A seq_cst fence between every store and its nres load would close
+ * it: an mfence or locked instruction per store on x86.
  */
 #ifndef VMMEM_PHYSMEM_INT_H
 #define VMMEM_PHYSMEM_INT_H

@@ -16,8 +16,8 @@
  *
  * Breaking reservations: every RAM writer stores first and then, only if
  * nres != 0, calls physmem_break_reservations(), which drops every valid
- * slot whose granule overlaps the bytes written. Writes that happen-before
- * an SC are therefore always seen.
+ * slot whose granule overlaps the bytes written. A write that the LR
+ * happens-before reads nres after the LR raised it, so it is always seen.
  *
  * SC: under res_lock, check that the owner has a valid reservation whose
  * granule holds [pa, pa+size); clear the owner's reservation whatever
@@ -28,7 +28,8 @@
  * the SC (not ordered before it, so possibly not yet visible through nres)
  * either changed the granule, and then the CAS fails and the SC reports
  * failure, or it wrote identical bytes, which is indistinguishable from a
- * store ordered before the LR. Either way no store is ever lost - the
+ * store ordered before the LR (so is a racing A -> B -> A pair: the
+ * limit physmem.h states). Either way no store is ever lost - the
  * property a lock-free fast path must keep (physmem.h). A successful SC
  * then breaks the other owners' reservations on that granule, like any
  * write ("another owner's successful SC" in physmem.h).

@@ -154,6 +154,13 @@ VM_API VM_WUR vm_err_t vm_physmem_restore(vm_physmem_t *pm, const void *data, si
  *
  * Under real concurrency the check-and-write of an SC is one atomic step
  * against all other writers, so a concurrent plain store is never lost.
+ * What "since" means between threads: a write the LR happens-before (C11)
+ * always fails the SC, even one that leaves the bytes as they were. A write
+ * unordered with the LR fails it if the granule's bytes differ from the
+ * LR's at the SC (the SC compares and swaps from them); otherwise it may
+ * pass unseen, as if ordered before the LR: a write of the same bytes, or
+ * writes that changed them and changed them back (A -> B -> A) - even if
+ * a third thread saw B. Seeing those would cost a full fence on every store.
  */
 #define VM_RESERVATION_GRANULE 8u
 
