@@ -124,6 +124,7 @@ enum bench_phys_op {
     PHYS_INLINE_WRITE,  /* vm_physmem_write_inline */
     PHYS_VIEW_READ,     /* vm_physmem_view_read through a view local to the loop */
     PHYS_VIEW_WRITE,    /* vm_physmem_view_write */
+    PHYS_BOUND_WRITE,   /* not an API: the view write without its reservation check (its floor) */
     PHYS_SEED_READ,     /* the seed's sharded rwlock memory (bench_seed.c) */
     PHYS_SEED_WRITE,
     PHYS_MMU_READ,      /* vm_mmu_read through Sv39, TLB hit, one MMU (vCPU) per thread */
