@@ -130,6 +130,7 @@ enum bench_phys_op {
     PHYS_MMU_READ,      /* vm_mmu_read through Sv39, TLB hit, one MMU (vCPU) per thread */
     BULK_MEMCPY,        /* memcpy of 1 MiB (unit: one 1 MiB transfer) */
     BULK_PHYS_READ,     /* vm_physmem_read_buf, 1 MiB */
+    BULK_WIDE_READ,     /* not an API: the same bytes out of RAM with 16-byte SSE2 loads */
     BULK_PHYS_WRITE,    /* vm_physmem_write_buf, 1 MiB */
     BULK_MMU_READ,      /* vm_mmu_read_bulk, 1 MiB through Sv39 4 KiB pages */
     BULK_MMU_WRITE,     /* vm_mmu_write_bulk, 1 MiB through Sv39 4 KiB pages */
