@@ -5,6 +5,11 @@
  *  - aligned accesses are single-copy atomic (physmem.h): writers store
  *    values whose bytes are all equal (0x0101..01 * k); a reader that ever
  *    sees two different bytes in one value saw a torn access;
+ *  - bulk reads see no torn aligned word either (physmem.h: a bulk transfer
+ *    is not atomic as a whole, each aligned 8-byte word is): a writer keeps
+ *    storing all-bytes-equal words into a block while readers copy it out
+ *    with vm_physmem_read_buf, through the 16-byte loads (physmem.c,
+ *    ram_copy_out) where the host has them and through the 8-byte path;
  *  - map_mmio while other threads access and poll: a region, once seen, is
  *    seen complete and stays; two threads racing to map the same range
  *    never both win.
@@ -26,6 +31,7 @@
 #include <cmocka.h>
 
 #include "vmmem/physmem.h"
+#include "../../core/src/physmem_int.h" /* white-box: physmem_wide_loads */
 
 #define RAM_SIZE ((uint64_t)1 << 20)
 #define SLOT_BASE 0x4000ULL /* 64 bytes: slots for widths 1, 2, 4, 8 */
@@ -143,6 +149,77 @@ static void test_physmem_mt_no_torn_aligned_values(void **state)
     assert_int_equal(c.reads_ok, 2 * TORN_ITERS);
     pthread_barrier_destroy(&c.start);
     vm_physmem_free(c.pm);
+}
+
+/* ---- torn words in bulk reads ------------------------------------------- */
+
+#define BULK_BASE 0x10000ULL
+#define BULK_LEN 128u   /* small: the writer comes back to each word every 16 stores */
+#define BULK_ROUNDS 200000
+
+struct bulk_ctx {
+    vm_physmem_t *pm;
+    unsigned stop;           /* atomic */
+    unsigned long errors;    /* atomic */
+    unsigned long torn;      /* atomic */
+};
+
+static void *bulk_writer(void *arg)
+{
+    struct bulk_ctx *c = arg;
+    for (unsigned i = 0; !__atomic_load_n(&c->stop, __ATOMIC_RELAXED); i++) {
+        uint64_t pa = BULK_BASE + 8 * (uint64_t)(i % (BULK_LEN / 8));
+        if (vm_physmem_write_u64(c->pm, pa, splat((uint8_t)(i * 37 + 1), 8)) != VM_OK)
+            __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+/* Copy the block out again and again; every aligned word must have equal
+ * bytes. Odd rounds start 8 bytes in, so a word precedes the 16-byte loads. */
+static void *bulk_reader(void *arg)
+{
+    struct bulk_ctx *c = arg;
+    uint64_t buf[BULK_LEN / 8];
+    for (unsigned r = 0; r < BULK_ROUNDS; r++) {
+        const unsigned skip = (r & 1) * 8;
+        if (vm_physmem_read_buf(c->pm, BULK_BASE + skip, buf, BULK_LEN - skip) != VM_OK) {
+            __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
+            continue;
+        }
+        for (unsigned i = 0; i < (BULK_LEN - skip) / 8; i++)
+            if (!all_bytes_equal(buf[i], 8))
+                __atomic_fetch_add(&c->torn, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void bulk_run(bool wide)
+{
+    struct bulk_ctx c = {.pm = vm_physmem_new(RAM_SIZE, false)};
+    pthread_t w, r1, r2;
+    const bool host_wide = physmem_wide_loads;
+
+    assert_non_null(c.pm);
+    physmem_wide_loads = wide && host_wide; /* set before any thread starts */
+    assert_int_equal(pthread_create(&w, NULL, bulk_writer, &c), 0);
+    assert_int_equal(pthread_create(&r1, NULL, bulk_reader, &c), 0);
+    assert_int_equal(pthread_create(&r2, NULL, bulk_reader, &c), 0);
+    assert_int_equal(pthread_join(r1, NULL), 0);
+    assert_int_equal(pthread_join(r2, NULL), 0);
+    __atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
+    assert_int_equal(pthread_join(w, NULL), 0);
+    physmem_wide_loads = host_wide;
+    assert_int_equal(c.errors, 0);
+    assert_int_equal(c.torn, 0);
+    vm_physmem_free(c.pm);
+}
+
+static void test_physmem_mt_bulk_read_no_torn_words(void **state)
+{
+    (void)state;
+    bulk_run(true);  /* the 16-byte loads where the host has them */
+    bulk_run(false); /* the 8-byte path */
 }
 
 /* ---- concurrent map_mmio -------------------------------------------------- */
@@ -304,6 +381,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_physmem_mt_no_torn_aligned_values),
+        cmocka_unit_test(test_physmem_mt_bulk_read_no_torn_words),
         cmocka_unit_test(test_physmem_mt_concurrent_map_mmio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

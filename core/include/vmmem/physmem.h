@@ -14,7 +14,10 @@
  * Aligned 1/2/4/8-byte RAM accesses are single-copy atomic (no thread ever
  * observes a torn aligned value) and take no lock. Misaligned accesses and
  * bulk transfers are performed byte- or word-wise and are not atomic as a
- * whole, as on hardware.
+ * whole, as on hardware; every aligned 8-byte word a bulk transfer covers
+ * is still read or written in one single-copy-atomic access (a bulk read
+ * on an x86-64 host with AVX loads 16 aligned bytes at a time, which that
+ * host makes atomic: see physmem.c).
  *
  * Byte order is little-endian for every multi-byte access.
  *
