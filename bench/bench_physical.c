@@ -206,11 +206,13 @@ static inline __attribute__((always_inline)) void units_of(struct job *j,
             ok &= vm_physmem_read_buf(j->w->pm, BW_DATA_PA, j->scratch, BW_BULK_SIZE) == VM_OK;
         break;
     case BULK_WIDE_READ: {
-        /* What vm_physmem_read_buf would gain from 16-byte loads (README,
-         * "Where issue 9's targets stand"): aligned SSE2 loads straight from
-         * the RAM mapping. Not something vmmem may do: against a vCPU's
-         * concurrent store it is a data race in C11, and the SDM promises an
-         * aligned 16-byte load's atomicity only on processors with AVX. */
+        /* The ceiling of a 16-byte copy out of RAM (README, "Where issue 9's
+         * targets stand"): aligned SSE2 loads straight from the RAM mapping,
+         * written in C. vmmem itself may not do it this way (against a vCPU's
+         * concurrent store it is a data race in C11); since fb47c6a
+         * vm_physmem_read_buf does the same loads as inline MOVDQA on hosts
+         * whose 16-byte loads are atomic (physmem.c, ram_copy_out), so the two
+         * cells should now agree there. */
 #if defined(__SSE2__)
         const vm_physmem_view_t v = vm_physmem_view(pm);
         const __m128i *src = (const __m128i *)(const void *)(v.ram + (BW_DATA_PA + v.ram_neg_base));

@@ -351,7 +351,7 @@ static void print_others(void)
     static const char *const bulk[][2] = {
         { "memcpy", "bulk.memcpy" },
         { "vm_physmem_read_buf", "bulk.phys-read" },
-        { "16-byte SSE2 loads out of RAM (not an API: a C11 data race; what a wider copy gains)",
+        { "16-byte SSE2 loads out of RAM in C (not an API: the ceiling of a 16-byte copy)",
           "bulk.wide-read" },
         { "vm_physmem_write_buf", "bulk.phys-write" },
         { "vm_mmu_read_bulk (Sv39, 4 KiB pages)", "bulk.mmu-read" },
