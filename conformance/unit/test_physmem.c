@@ -408,17 +408,18 @@ static void bulk_across_shards(void)
     vm_physmem_free(pm);
 }
 
-/* Both copy-out paths (physmem.c, ram_copy_out): the 16-byte loads where
- * the host has them (start mod 16 of 0 and 8..15: with and without the
- * word that reaches 16-byte alignment), and the 8-byte loads. */
+/* Both paths of each copy (physmem.c, ram_copy_out and ram_copy_in): the
+ * 16-byte loads and stores where the host has them (start mod 16 of 0 and
+ * 8..15: with and without the word that reaches 16-byte alignment), and
+ * the 8-byte ones. */
 static void test_physmem_bulk_across_shards(void **state)
 {
     (void)state;
-    const bool host_wide = physmem_wide_loads;
+    const bool host_wide = physmem_wide_copy;
     bulk_across_shards();
-    physmem_wide_loads = false;
+    physmem_wide_copy = false;
     bulk_across_shards();
-    physmem_wide_loads = host_wide;
+    physmem_wide_copy = host_wide;
 }
 
 static void test_physmem_bulk_boundaries(void **state)

@@ -10,6 +10,9 @@
  *    storing all-bytes-equal words into a block while readers copy it out
  *    with vm_physmem_read_buf, through the 16-byte loads (physmem.c,
  *    ram_copy_out) where the host has them and through the 8-byte path;
+ *    and bulk writes store no torn word: vm_physmem_write_buf rewrites the
+ *    block with all-bytes-equal words while readers load them one by one
+ *    (ram_copy_in, both paths);
  *  - map_mmio while other threads access and poll: a region, once seen, is
  *    seen complete and stays; two threads racing to map the same range
  *    never both win.
@@ -31,7 +34,7 @@
 #include <cmocka.h>
 
 #include "vmmem/physmem.h"
-#include "../../core/src/physmem_int.h" /* white-box: physmem_wide_loads */
+#include "../../core/src/physmem_int.h" /* white-box: physmem_wide_copy */
 
 #define RAM_SIZE ((uint64_t)1 << 20)
 #define SLOT_BASE 0x4000ULL /* 64 bytes: slots for widths 1, 2, 4, 8 */
@@ -198,10 +201,10 @@ static void bulk_run(bool wide)
 {
     struct bulk_ctx c = {.pm = vm_physmem_new(RAM_SIZE, false)};
     pthread_t w, r1, r2;
-    const bool host_wide = physmem_wide_loads;
+    const bool host_wide = physmem_wide_copy;
 
     assert_non_null(c.pm);
-    physmem_wide_loads = wide && host_wide; /* set before any thread starts */
+    physmem_wide_copy = wide && host_wide; /* set before any thread starts */
     assert_int_equal(pthread_create(&w, NULL, bulk_writer, &c), 0);
     assert_int_equal(pthread_create(&r1, NULL, bulk_reader, &c), 0);
     assert_int_equal(pthread_create(&r2, NULL, bulk_reader, &c), 0);
@@ -209,7 +212,7 @@ static void bulk_run(bool wide)
     assert_int_equal(pthread_join(r2, NULL), 0);
     __atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
     assert_int_equal(pthread_join(w, NULL), 0);
-    physmem_wide_loads = host_wide;
+    physmem_wide_copy = host_wide;
     assert_int_equal(c.errors, 0);
     assert_int_equal(c.torn, 0);
     vm_physmem_free(c.pm);
@@ -220,6 +223,67 @@ static void test_physmem_mt_bulk_read_no_torn_words(void **state)
     (void)state;
     bulk_run(true);  /* the 16-byte loads where the host has them */
     bulk_run(false); /* the 8-byte path */
+}
+
+/* ---- torn words in bulk writes ------------------------------------------- */
+
+/* Write the block again and again, every word all-bytes-equal and different
+ * from the last round's; odd rounds start 8 bytes in, so a word precedes
+ * the 16-byte stores. */
+static void *bulk_block_writer(void *arg)
+{
+    struct bulk_ctx *c = arg;
+    uint64_t buf[BULK_LEN / 8];
+    for (unsigned r = 0; r < BULK_ROUNDS; r++) {
+        const unsigned skip = (r & 1) * 8;
+        for (unsigned i = 0; i < BULK_LEN / 8; i++)
+            buf[i] = splat((uint8_t)(r * 37 + i * 3 + 1), 8);
+        if (vm_physmem_write_buf(c->pm, BULK_BASE + skip, buf, BULK_LEN - skip) != VM_OK)
+            __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&c->stop, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+/* Read the block's words one at a time; every one must have equal bytes. */
+static void *word_reader(void *arg)
+{
+    struct bulk_ctx *c = arg;
+    for (unsigned i = 0; !__atomic_load_n(&c->stop, __ATOMIC_RELAXED); i++) {
+        uint64_t v;
+        if (vm_physmem_read_u64(c->pm, BULK_BASE + 8 * (uint64_t)(i % (BULK_LEN / 8)), &v) != VM_OK)
+            __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
+        else if (!all_bytes_equal(v, 8))
+            __atomic_fetch_add(&c->torn, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void bulk_write_run(bool wide)
+{
+    struct bulk_ctx c = {.pm = vm_physmem_new(RAM_SIZE, false)};
+    pthread_t w, r1, r2;
+    const bool host_wide = physmem_wide_copy;
+
+    assert_non_null(c.pm);
+    physmem_wide_copy = wide && host_wide; /* set before any thread starts */
+    assert_int_equal(pthread_create(&r1, NULL, word_reader, &c), 0);
+    assert_int_equal(pthread_create(&r2, NULL, word_reader, &c), 0);
+    assert_int_equal(pthread_create(&w, NULL, bulk_block_writer, &c), 0);
+    assert_int_equal(pthread_join(w, NULL), 0);
+    assert_int_equal(pthread_join(r1, NULL), 0);
+    assert_int_equal(pthread_join(r2, NULL), 0);
+    physmem_wide_copy = host_wide;
+    assert_int_equal(c.errors, 0);
+    assert_int_equal(c.torn, 0);
+    vm_physmem_free(c.pm);
+}
+
+static void test_physmem_mt_bulk_write_no_torn_words(void **state)
+{
+    (void)state;
+    bulk_write_run(true);  /* the 16-byte stores where the host has them */
+    bulk_write_run(false); /* the 8-byte path */
 }
 
 /* ---- concurrent map_mmio -------------------------------------------------- */
@@ -382,6 +446,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_physmem_mt_no_torn_aligned_values),
         cmocka_unit_test(test_physmem_mt_bulk_read_no_torn_words),
+        cmocka_unit_test(test_physmem_mt_bulk_write_no_torn_words),
         cmocka_unit_test(test_physmem_mt_concurrent_map_mmio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

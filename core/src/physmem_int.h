@@ -194,10 +194,11 @@ static inline void physmem_store_aligned(vm_physmem_t *pm, vm_gpa_t pa, uint64_t
  * Internal entry points used by the MMU (defined in physmem.c / mmio.c /
  * reservation.c). All check their arguments.
  */
-/* Bulk reads (read_buf, dump, the MMU's bulk reads) load 16 aligned bytes at
- * a time where the host makes such a load atomic (physmem.c, ram_copy_out);
- * set once at load time, cleared by tests to run the 8-byte path. */
-VM_HIDDEN extern bool physmem_wide_loads;
+/* Bulk transfers (read_buf/write_buf, dump/restore, the MMU's bulk accesses)
+ * move 16 aligned bytes at a time where the host makes such a load or store
+ * atomic (physmem.c, ram_copy_out/ram_copy_in); set once at load time,
+ * cleared by tests to run the 8-byte paths. */
+VM_HIDDEN extern bool physmem_wide_copy;
 /* RAM-or-MMIO scalar access of any alignment (same contract as vm_physmem_read/write). */
 VM_HIDDEN vm_err_t physmem_access_slow(vm_physmem_t *pm, vm_gpa_t pa, unsigned size,
                                        uint64_t *val, bool write);

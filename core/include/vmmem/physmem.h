@@ -15,9 +15,9 @@
  * observes a torn aligned value) and take no lock. Misaligned accesses and
  * bulk transfers are performed byte- or word-wise and are not atomic as a
  * whole, as on hardware; every aligned 8-byte word a bulk transfer covers
- * is still read or written in one single-copy-atomic access (a bulk read
- * on an x86-64 host with AVX loads 16 aligned bytes at a time, which that
- * host makes atomic: see physmem.c).
+ * is still read or written in one single-copy-atomic access (a bulk
+ * transfer on an x86-64 host with AVX loads or stores 16 aligned bytes at a
+ * time, which that host makes atomic: see physmem.c).
  *
  * Byte order is little-endian for every multi-byte access.
  *
