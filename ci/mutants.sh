@@ -14,7 +14,9 @@
 # itself rather than replay a hand-written seed that spells it out, and
 # report killed (the target reported a mismatch/crash, with the time it
 # took) or survived. A header line "# budget: K" gives that mutant K times
-# SECONDS (for bugs that need a rare combination; the header says why). VMMEM_MUTANT_SEEDS=1 starts from corpus/<t>/seed-*
+# SECONDS (for bugs that need a rare combination; the header says why);
+# "# host: avx" marks a mutant of code only Intel/AMD hosts with AVX run
+# (skipped elsewhere, and said so). VMMEM_MUTANT_SEEDS=1 starts from corpus/<t>/seed-*
 # instead (what continuous fuzzing does).
 #
 # Regression cases: conformance/cases/regress/mutant-<name>.vmc is the
@@ -90,7 +92,13 @@ regress=$root/conformance/cases/regress
 ((save)) && mkdir -p "$regress"
 
 printf '%-34s %-22s %-9s %-11s %s\n' mutant target result case time
-killed=0 survived=0 broken=0 case_bad=0 vmc_bad=0
+killed=0 survived=0 broken=0 skipped=0 case_bad=0 vmc_bad=0
+# The test physmem.c's constructor makes (physmem_probe_wide_copy).
+host_has_avx() {
+  [[ $(uname -m) == x86_64 ]] &&
+    grep -q -E '^vendor_id[[:space:]]*: (GenuineIntel|AuthenticAMD)$' /proc/cpuinfo &&
+    grep -q -E '^flags[[:space:]]*:.* avx( |$)' /proc/cpuinfo
+}
 vmc_rows=()
 for p in "${patches[@]}"; do
   name=$(basename "$p" .patch)
@@ -99,6 +107,13 @@ for p in "${patches[@]}"; do
   # combination K times SECONDS: measured kill times, not a guess (header).
   budget=$(sed -n 's/^# budget: *\([0-9][0-9]*\).*/\1/p' "$p" | head -1)
   msecs=$((secs * ${budget:-1}))
+  # "# host: avx": the patched code runs only on an Intel or AMD host with
+  # AVX (physmem.c's 16-byte bulk copies); elsewhere it is dead code that no
+  # fuzzer can reach, so the mutant is skipped, not counted as a survivor.
+  if grep -q '^# host: avx' "$p" && ! host_has_avx; then
+    printf '%-34s %-22s %-9s %-11s %s\n' "$name" "$target" skipped - "this host has no AVX: the path never runs"
+    skipped=$((skipped + 1)); continue
+  fi
   log=$work/$name
   mkdir -p "$log"
   git -C "$src" checkout -q -- . # back to the committed tree
@@ -198,7 +213,7 @@ for p in "${patches[@]}"; do
   fi
 done
 git -C "$src" checkout -q -- .
-echo "mutants: $killed killed, $survived survived, $broken broken; $case_bad committed case(s) not failing on their mutant"
+echo "mutants: $killed killed, $survived survived, $broken broken$( ((skipped)) && echo ", $skipped skipped (no AVX)"); $case_bad committed case(s) not failing on their mutant"
 if ((vmc)); then
   echo
   printf '%-34s %6s  %-16s %s\n' mutant lines fails-on-mutant passes-on-fixed
