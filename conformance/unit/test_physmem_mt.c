@@ -197,21 +197,26 @@ static void *bulk_reader(void *arg)
     return NULL;
 }
 
-static void bulk_run(bool wide)
+/* One torn-word run: nloop threads of `looper` run until stop, nfinite
+ * threads of `finite` do their rounds; then stop, and no errors, no torn
+ * word. wide: the 16-byte path where the host has it, else the 8-byte one. */
+static void bulk_run(bool wide, void *(*looper)(void *), unsigned nloop,
+                     void *(*finite)(void *), unsigned nfinite)
 {
     struct bulk_ctx c = {.pm = vm_physmem_new(RAM_SIZE, false)};
-    pthread_t w, r1, r2;
+    pthread_t th[4];
     const bool host_wide = physmem_wide_copy;
 
     assert_non_null(c.pm);
+    assert_true(nloop + nfinite <= 4);
     physmem_wide_copy = wide && host_wide; /* set before any thread starts */
-    assert_int_equal(pthread_create(&w, NULL, bulk_writer, &c), 0);
-    assert_int_equal(pthread_create(&r1, NULL, bulk_reader, &c), 0);
-    assert_int_equal(pthread_create(&r2, NULL, bulk_reader, &c), 0);
-    assert_int_equal(pthread_join(r1, NULL), 0);
-    assert_int_equal(pthread_join(r2, NULL), 0);
+    for (unsigned i = 0; i < nloop + nfinite; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, i < nloop ? looper : finite, &c), 0);
+    for (unsigned i = nloop; i < nloop + nfinite; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
     __atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
-    assert_int_equal(pthread_join(w, NULL), 0);
+    for (unsigned i = 0; i < nloop; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
     physmem_wide_copy = host_wide;
     assert_int_equal(c.errors, 0);
     assert_int_equal(c.torn, 0);
@@ -221,8 +226,8 @@ static void bulk_run(bool wide)
 static void test_physmem_mt_bulk_read_no_torn_words(void **state)
 {
     (void)state;
-    bulk_run(true);  /* the 16-byte loads where the host has them */
-    bulk_run(false); /* the 8-byte path */
+    bulk_run(true, bulk_writer, 1, bulk_reader, 2);  /* the 16-byte loads where the host has them */
+    bulk_run(false, bulk_writer, 1, bulk_reader, 2); /* the 8-byte path */
 }
 
 /* ---- torn words in bulk writes ------------------------------------------- */
@@ -241,7 +246,6 @@ static void *bulk_block_writer(void *arg)
         if (vm_physmem_write_buf(c->pm, BULK_BASE + skip, buf, BULK_LEN - skip) != VM_OK)
             __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
     }
-    __atomic_store_n(&c->stop, 1, __ATOMIC_RELAXED);
     return NULL;
 }
 
@@ -259,31 +263,11 @@ static void *word_reader(void *arg)
     return NULL;
 }
 
-static void bulk_write_run(bool wide)
-{
-    struct bulk_ctx c = {.pm = vm_physmem_new(RAM_SIZE, false)};
-    pthread_t w, r1, r2;
-    const bool host_wide = physmem_wide_copy;
-
-    assert_non_null(c.pm);
-    physmem_wide_copy = wide && host_wide; /* set before any thread starts */
-    assert_int_equal(pthread_create(&r1, NULL, word_reader, &c), 0);
-    assert_int_equal(pthread_create(&r2, NULL, word_reader, &c), 0);
-    assert_int_equal(pthread_create(&w, NULL, bulk_block_writer, &c), 0);
-    assert_int_equal(pthread_join(w, NULL), 0);
-    assert_int_equal(pthread_join(r1, NULL), 0);
-    assert_int_equal(pthread_join(r2, NULL), 0);
-    physmem_wide_copy = host_wide;
-    assert_int_equal(c.errors, 0);
-    assert_int_equal(c.torn, 0);
-    vm_physmem_free(c.pm);
-}
-
 static void test_physmem_mt_bulk_write_no_torn_words(void **state)
 {
     (void)state;
-    bulk_write_run(true);  /* the 16-byte stores where the host has them */
-    bulk_write_run(false); /* the 8-byte path */
+    bulk_run(true, word_reader, 2, bulk_block_writer, 1);  /* the 16-byte stores where the host has them */
+    bulk_run(false, word_reader, 2, bulk_block_writer, 1); /* the 8-byte path */
 }
 
 /* ---- concurrent map_mmio -------------------------------------------------- */
